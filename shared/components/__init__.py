@@ -1,0 +1,1 @@
+"""ComponentResources, one folder per layer; type tokens are ``serverless-infra:<layer>:<Type>``."""

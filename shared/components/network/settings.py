@@ -1,0 +1,62 @@
+"""Typed settings of the network layer (``serverless-infra-network:*`` in the stack files)."""
+
+from __future__ import annotations
+
+import ipaddress
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from shared.config import Settings
+from shared.aws_limits import LOG_RETENTION_DAYS
+
+# The interface endpoints every function needs when there is no internet route.
+DEFAULT_INTERFACE_ENDPOINTS = ("ssm", "kms", "logs", "monitoring", "xray", "sqs")
+
+
+class EgressMode(StrEnum):
+    NONE = "none"  # no internet route at all: AWS APIs only through VPC endpoints (the default)
+    NAT = "nat"  # opt-in: public subnets, internet gateway and NAT gateway(s) for Lambda egress
+
+
+class NetworkSettings(Settings):
+    vpc_cidr: str = Field(description="VPC IPv4 CIDR, /16 to /20; distinct per env so envs can be peered.")
+    az_count: int = Field(ge=2, le=3, description="AZs for Lambda and database subnets (RDS needs 2+).")
+    endpoint_az_count: int = Field(ge=1, le=3, description="AZs with an interface-endpoint ENI ($7.30/AZ-month each).")
+    interface_endpoints: list[str] = Field(default_factory=lambda: list(DEFAULT_INTERFACE_ENDPOINTS))
+    egress_mode: EgressMode = EgressMode.NONE
+    nat_gateway_count: int = Field(1, ge=1, le=3, description="NAT gateways in nat mode: 1 (cheap) or one per AZ (HA).")
+    flow_log_retention_days: int = 30
+    flow_log_traffic_type: Literal["ALL", "REJECT", "ACCEPT"] = "ALL"
+
+    @field_validator("vpc_cidr")
+    @classmethod
+    def _cidr(cls, value: str) -> str:
+        network = ipaddress.ip_network(value, strict=True)
+        if not network.is_private or not 16 <= network.prefixlen <= 20:
+            raise ValueError("must be a private IPv4 range between /16 and /20")
+        return value
+
+    @field_validator("flow_log_retention_days")
+    @classmethod
+    def _retention(cls, value: int) -> int:
+        if value not in LOG_RETENTION_DAYS:
+            raise ValueError(f"CloudWatch Logs accepts only {sorted(LOG_RETENTION_DAYS)}")
+        return value
+
+    @field_validator("interface_endpoints")
+    @classmethod
+    def _endpoints(cls, value: list[str]) -> list[str]:
+        missing = set(DEFAULT_INTERFACE_ENDPOINTS) - set(value)
+        if missing:
+            raise ValueError(f"the functions cannot work without endpoints for {sorted(missing)}")
+        return value
+
+    @model_validator(mode="after")
+    def _counts(self) -> NetworkSettings:
+        if self.endpoint_az_count > self.az_count:
+            raise ValueError(f"endpointAzCount ({self.endpoint_az_count}) exceeds azCount ({self.az_count})")
+        if self.egress_mode is EgressMode.NAT and self.nat_gateway_count > self.az_count:
+            raise ValueError(f"natGatewayCount ({self.nat_gateway_count}) exceeds azCount ({self.az_count})")
+        return self

@@ -1,0 +1,131 @@
+"""The layer output contract: deploy order, what each layer publishes and what it reads.
+
+This is the one place the contract lives. Renaming or removing a published key breaks every
+consumer, so tests check both sides: each layer exports exactly its ``publishes`` keys, and
+reads only keys that its upstream layers publish.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+LAYER_ORDER: tuple[str, ...] = ("network", "security", "data", "compute", "api", "observability")
+
+
+class ContractError(LookupError):
+    """A layer reads a key its upstream does not publish, or an unknown layer."""
+
+
+@dataclass(frozen=True)
+class LayerContract:
+    layer: str
+    reads: tuple[str, ...]
+    publishes: Mapping[str, str] = field(default_factory=dict)  # key -> what it is
+
+    @property
+    def project(self) -> str:
+        return project_name(self.layer)
+
+
+def project_name(layer: str) -> str:
+    if layer not in LAYER_ORDER:
+        raise ContractError(f"unknown layer {layer!r}; layers are {', '.join(LAYER_ORDER)}")
+    return f"serverless-infra-{layer}"
+
+
+CONTRACTS: dict[str, LayerContract] = {
+    "network": LayerContract(
+        "network",
+        reads=(),
+        publishes={
+            "vpc_id": "the VPC id",
+            "vpc_cidr": "the VPC IPv4 CIDR block",
+            "availability_zones": "the AZ names the subnets span, in subnet order",
+            "private_subnet_ids": "isolated subnets for Lambda ENIs, one per AZ",
+            "database_subnet_ids": "isolated subnets for RDS and RDS Proxy, one per AZ",
+            "lambda_security_group_id": "security group of the Lambda functions",
+            "database_security_group_id": "security group of RDS and RDS Proxy (5432 from Lambda only)",
+            "endpoint_security_group_id": "security group of the interface VPC endpoints (443 from the VPC)",
+            "egress_mode": "'none' (no internet route) or 'nat' (opt-in NAT egress)",
+        },
+    ),
+    "security": LayerContract(
+        "security",
+        reads=("network",),
+        publishes={
+            "kms_key_arns": "map category -> KMS key ARN (database, api, cache, logs, queues, artifacts, lambda)",
+            "parameter_prefixes": "map category -> SSM path prefix (/myapp/{env}/database/ ...)",
+            "config_read_policy_arn": "managed IAM policy that reads this env's parameters",
+        },
+    ),
+    "data": LayerContract(
+        "data",
+        reads=("network", "security"),
+        publishes={
+            "db_endpoint": "writer endpoint hostname (the primary instance)",
+            "db_reader_endpoint": "reader hostname (a read replica, or the primary when there is none)",
+            "db_proxy_endpoint": "RDS Proxy hostname the functions connect to",
+            "db_proxy_arn": "RDS Proxy ARN (for rds-db:connect)",
+            "db_port": "PostgreSQL port",
+            "db_name": "database name",
+            "db_username": "database user the app connects as",
+            "db_parameter_prefix": "SSM prefix holding host, port, name, username, password, reader and proxy hosts",
+        },
+    ),
+    "compute": LayerContract(
+        "compute",
+        reads=("network", "security", "data"),
+        publishes={
+            "api_function_name": "API handler function name (deterministic)",
+            "api_function_arn": "API handler function ARN",
+            "api_alias_name": "the alias API Gateway invokes ('live')",
+            "api_alias_arn": "ARN of the live alias",
+            "api_alias_invoke_arn": "API Gateway integration URI of the live alias",
+            "worker_function_name": "SQS batch worker function name",
+            "dlq_analyzer_function_name": "DLQ analyzer function name",
+            "migrate_function_name": "schema migration runner function name",
+            "queue_url": "orders queue URL",
+            "queue_arn": "orders queue ARN",
+            "dlq_url": "dead-letter queue URL",
+            "dlq_arn": "dead-letter queue ARN",
+            "log_group_names": "map function -> log group name",
+            "artifact_bucket_name": "deployment artifacts bucket",
+            "dependency_layer_arn": "Lambda layer version ARN with the app's dependencies",
+        },
+    ),
+    # api and observability are built by later issues; until then they publish nothing.
+    "api": LayerContract("api", reads=("compute", "security")),
+    "observability": LayerContract("observability", reads=("network", "security", "data", "compute", "api")),
+}
+
+
+def contract(layer: str) -> LayerContract:
+    project_name(layer)  # validates the layer name
+    return CONTRACTS[layer]
+
+
+def check_read(consumer: str, producer: str, key: str) -> None:
+    """Refuse, at program-build time, a read the contract does not allow."""
+    consumer_contract = contract(consumer)
+    if producer not in consumer_contract.reads:
+        raise ContractError(
+            f"layer {consumer!r} does not declare {producer!r} as an upstream (reads: "
+            f"{', '.join(consumer_contract.reads) or 'nothing'}); add it in shared/contracts.py"
+        )
+    published = contract(producer).publishes
+    if key not in published:
+        raise ContractError(
+            f"layer {consumer!r} reads {key!r} from {producer!r}, which does not publish it; "
+            f"{producer} publishes: {', '.join(published) or 'nothing'} (shared/contracts.py)"
+        )
+
+
+def downstream_of(layer: str) -> tuple[str, ...]:
+    """Layers that read ``layer``, directly or through another layer, in deploy order."""
+    found: set[str] = set()
+    frontier = {layer}
+    while frontier:
+        frontier = {c.layer for c in CONTRACTS.values() if set(c.reads) & frontier} - found
+        found |= frontier
+    return tuple(name for name in LAYER_ORDER if name in found)

@@ -1,0 +1,73 @@
+"""IAM and KMS policy documents, built one way for every layer.
+
+Documents are plain dicts (``json.dumps`` them, or ``pulumi.Output.json_dumps`` when they hold
+Outputs). Least privilege is the rule: callers pass explicit actions and resource ARNs; the only
+``"*"`` resource allowed is inside a KMS key policy, where it means "this key".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from shared.config import REGION
+
+Statement = dict[str, Any]
+
+# What a service needs to use a customer-managed key for envelope encryption.
+KMS_USE_ACTIONS = [
+    "kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo",
+    "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:DescribeKey",
+]
+
+
+def document(statements: Sequence[Statement]) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+def allow(sid: str, actions: Sequence[str], resources: Sequence[Any], conditions: dict[str, Any] | None = None) -> Statement:
+    """An identity-policy statement: explicit actions on explicit resources."""
+    statement: Statement = {"Sid": sid, "Effect": "Allow", "Action": list(actions), "Resource": list(resources)}
+    if conditions:
+        statement["Condition"] = conditions
+    return statement
+
+
+def assume_role_policy(service: str, account_id: Any, source_arn: Any | None = None) -> dict[str, Any]:
+    """Trust policy for an AWS service, pinned to our account (confused-deputy guard)."""
+    condition: dict[str, Any] = {"StringEquals": {"aws:SourceAccount": account_id}}
+    if source_arn is not None:
+        condition["ArnLike"] = {"aws:SourceArn": source_arn}
+    return document([{
+        "Sid": "TrustService", "Effect": "Allow", "Principal": {"Service": service},
+        "Action": "sts:AssumeRole", "Condition": condition,
+    }])
+
+
+def key_admin_statement(account_id: Any) -> Statement:
+    """AWS's default key-policy statement: the account (through IAM) administers the key.
+
+    Without it a key can become unmanageable; IAM policies still decide which principals of the
+    account may use it. ``"kms:*"`` on ``"*"`` here means every KMS action on this one key.
+    """
+    return {
+        "Sid": "AccountAdministersKeyThroughIam", "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+        "Action": "kms:*", "Resource": "*",
+    }
+
+
+def key_service_statement(sid: str, service_principal: str, conditions: dict[str, Any]) -> Statement:
+    """Let one AWS service use the key, only under ``conditions`` (encryption context, ViaService...)."""
+    return {
+        "Sid": sid, "Effect": "Allow", "Principal": {"Service": service_principal},
+        "Action": KMS_USE_ACTIONS, "Resource": "*", "Condition": conditions,
+    }
+
+
+def logs_key_statement(account_id: Any, log_group_arn_pattern: Any) -> Statement:
+    """CloudWatch Logs may use the key only for log groups matching ``log_group_arn_pattern``."""
+    return key_service_statement(
+        "CloudWatchLogsUseKey", f"logs.{REGION}.amazonaws.com",
+        {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": log_group_arn_pattern}},
+    )

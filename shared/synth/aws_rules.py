@@ -1,0 +1,190 @@
+"""Values a real deploy rejects and `pulumi.runtime.Mocks` would accept, checked at synth time.
+
+Typed args (checked by pyright in CI) catch misspelled keys; these rules catch bad *values*:
+malformed ARNs, enum values AWS does not know, retention periods CloudWatch refuses, IAM
+documents that do not parse. Each rule names the resource, the field and the value.
+Add a rule here whenever a deploy teaches us one.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from pulumi.runtime.rpc import is_rpc_secret, unwrap_rpc_secret
+
+from shared.aws_limits import LOG_RETENTION_DAYS
+
+
+class AwsValidationError(ValueError):
+    """A value AWS would reject at deploy time."""
+
+
+ARN = re.compile(r"^arn:aws[a-z-]*:[a-z0-9-]+:(us-east-1)?:(\d{12}|aws)?:.+$")
+IAM_ACTION = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9*]+$")
+
+# token -> {input path: allowed values}. Paths are dotted wire names; "[]" walks a list.
+ENUMS: dict[str, dict[str, set[Any]]] = {
+    "aws:lambda/function:Function": {
+        "runtime": {"python3.12", "python3.13", "python3.14"},
+        "architectures[]": {"x86_64", "arm64"},
+        "tracingConfig.mode": {"Active", "PassThrough"},
+        "loggingConfig.logFormat": {"JSON", "Text"},
+        "loggingConfig.applicationLogLevel": {"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"},
+        "loggingConfig.systemLogLevel": {"DEBUG", "INFO", "WARN"},
+        "packageType": {"Zip", "Image"},
+    },
+    "aws:lambda/layerVersion:LayerVersion": {
+        "compatibleRuntimes[]": {"python3.12", "python3.13", "python3.14"},
+        "compatibleArchitectures[]": {"x86_64", "arm64"},
+    },
+    "aws:ec2/vpcEndpoint:VpcEndpoint": {"vpcEndpointType": {"Interface", "Gateway", "GatewayLoadBalancer"}},
+    "aws:ec2/flowLog:FlowLog": {"trafficType": {"ACCEPT", "REJECT", "ALL"},
+                                "logDestinationType": {"cloud-watch-logs", "s3", "kinesis-data-firehose"},
+                                "maxAggregationInterval": {60, 600}},
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": {"ipProtocol": {"tcp", "udp", "icmp", "-1"}},
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": {"ipProtocol": {"tcp", "udp", "icmp", "-1"}},
+    "aws:ssm/parameter:Parameter": {"type": {"String", "StringList", "SecureString"},
+                                    "tier": {"Standard", "Advanced", "Intelligent-Tiering"}},
+    "aws:kms/key:Key": {"keyUsage": {"ENCRYPT_DECRYPT", "SIGN_VERIFY", "GENERATE_VERIFY_MAC"},
+                        "customerMasterKeySpec": {"SYMMETRIC_DEFAULT"},
+                        "rotationPeriodInDays": set(range(90, 2561))},
+    "aws:rds/instance:Instance": {"storageType": {"gp2", "gp3", "io1", "io2", "standard"},
+                                  "engine": {"postgres"},
+                                  "performanceInsightsRetentionPeriod": {7, *range(31, 731, 31), 731},
+                                  "monitoringInterval": {0, 1, 5, 10, 15, 30, 60}},
+    "aws:rds/proxy:Proxy": {"engineFamily": {"POSTGRESQL", "MYSQL", "SQLSERVER"}},
+    "aws:sqs/queue:Queue": {},
+    "aws:lambda/eventSourceMapping:EventSourceMapping": {"functionResponseTypes[]": {"ReportBatchItemFailures"}},
+    "aws:appautoscaling/policy:Policy": {"policyType": {"TargetTrackingScaling", "StepScaling",
+                                                        "PredictiveScaling"}},
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": {
+        "rule.objectOwnership": {"BucketOwnerEnforced", "BucketOwnerPreferred", "ObjectWriter"}},
+}
+
+# (token, input) pairs that hold an IAM policy document.
+POLICY_INPUTS = {
+    ("aws:iam/role:Role", "assumeRolePolicy"),
+    ("aws:iam/policy:Policy", "policy"),
+    ("aws:iam/rolePolicy:RolePolicy", "policy"),
+    ("aws:kms/key:Key", "policy"),
+    ("aws:s3/bucketPolicy:BucketPolicy", "policy"),
+    ("aws:sqs/queuePolicy:QueuePolicy", "policy"),
+    ("aws:sns/topicPolicy:TopicPolicy", "policy"),
+    ("aws:cloudwatch/logResourcePolicy:LogResourcePolicy", "policyDocument"),
+}
+
+
+def _plain(value: Any) -> Any:
+    return unwrap_rpc_secret(value) if is_rpc_secret(value) else value
+
+
+def _walk(value: Any, path: str) -> Iterator[tuple[str, Any]]:
+    value = _plain(value)
+    yield path, value
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _walk(v, f"{path}.{k}" if path else k)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _walk(item, f"{path}[]")
+
+
+def _is_arn_key(path: str) -> bool:
+    leaf = path.rsplit(".", 1)[-1].removesuffix("[]")
+    return leaf == "arn" or leaf.endswith("Arn") or leaf.endswith("Arns")
+
+
+def check_policy_document(document: Any, where: str) -> None:
+    """A policy AWS accepts: JSON, Version 2012-10-17, statements with Effect, Action and Resource/Principal."""
+    if isinstance(document, str):
+        try:
+            document = json.loads(document)
+        except json.JSONDecodeError as error:
+            raise AwsValidationError(f"{where}: policy is not JSON ({error})") from None
+    if not isinstance(document, dict) or document.get("Version") != "2012-10-17":
+        raise AwsValidationError(f"{where}: policy needs \"Version\": \"2012-10-17\"")
+    statements = document.get("Statement")
+    if not isinstance(statements, list) or not statements:
+        raise AwsValidationError(f"{where}: policy needs a non-empty Statement list")
+    for i, st in enumerate(statements):
+        at = f"{where} Statement[{i}]"
+        if st.get("Effect") not in ("Allow", "Deny"):
+            raise AwsValidationError(f"{at}: Effect must be Allow or Deny, got {st.get('Effect')!r}")
+        actions = st.get("Action", st.get("NotAction"))
+        if actions is None:
+            raise AwsValidationError(f"{at}: no Action")
+        for action in [actions] if isinstance(actions, str) else actions:
+            if action != "*" and not IAM_ACTION.match(action):
+                raise AwsValidationError(f"{at}: action {action!r} is not service:Action")
+        resources = st.get("Resource", st.get("NotResource"))
+        if resources is not None:
+            for res in [resources] if isinstance(resources, str) else resources:
+                if res != "*" and not ARN.match(res):
+                    raise AwsValidationError(f"{at}: resource {res!r} is not an ARN")
+
+
+Rule = Callable[[str, str, dict[str, Any]], None]
+
+
+def _check_arns(token: str, name: str, inputs: dict[str, Any]) -> None:
+    for path, value in _walk(inputs, ""):
+        if path and _is_arn_key(path) and isinstance(value, str) and value and not ARN.match(value):
+            raise AwsValidationError(f"{token} {name!r}: {path} = {value!r} is not an ARN")
+
+
+def _check_enums(token: str, name: str, inputs: dict[str, Any]) -> None:
+    for field, allowed in ENUMS.get(token, {}).items():
+        for path, value in _walk(inputs, ""):
+            if path == field and value is not None and not isinstance(value, (dict, list)) and value not in allowed:
+                shown = sorted(map(str, allowed))
+                shown_text = ", ".join(shown) if len(shown) < 12 else f"{shown[0]} .. {shown[-1]}"
+                raise AwsValidationError(f"{token} {name!r}: {field} = {value!r}; AWS accepts {shown_text}")
+
+
+def _check_policies(token: str, name: str, inputs: dict[str, Any]) -> None:
+    for policy_token, field in POLICY_INPUTS:
+        if token == policy_token and inputs.get(field):
+            check_policy_document(_plain(inputs[field]), f"{token} {name!r} {field}")
+    if token == "aws:iam/role:Role":
+        for i, inline in enumerate(inputs.get("inlinePolicies") or []):
+            if inline.get("policy"):
+                check_policy_document(_plain(inline["policy"]), f"{token} {name!r} inlinePolicies[{i}]")
+
+
+def _check_specifics(token: str, name: str, inputs: dict[str, Any]) -> None:
+    if token == "aws:cloudwatch/logGroup:LogGroup":
+        days = inputs.get("retentionInDays")
+        if days is not None and days not in LOG_RETENTION_DAYS:
+            raise AwsValidationError(f"{token} {name!r}: retentionInDays = {days}; CloudWatch accepts "
+                                     f"{sorted(LOG_RETENTION_DAYS)}")
+    if token == "aws:ssm/parameter:Parameter":
+        pname = inputs.get("name", "")
+        if not pname.startswith("/") or len(pname) > 1011 or pname.count("/") > 15:
+            raise AwsValidationError(f"{token} {name!r}: name {pname!r} must be a path starting with '/', "
+                                     "at most 15 levels deep")
+    for key in ("cidrBlock", "cidrIpv4"):
+        cidr = inputs.get(key)
+        if isinstance(cidr, str):
+            try:
+                ipaddress.ip_network(cidr, strict=True)
+            except ValueError as error:
+                raise AwsValidationError(f"{token} {name!r}: {key} = {cidr!r}: {error}") from None
+    tags = _plain(inputs.get("tags")) or {}
+    for key, value in tags.items():
+        if len(key) > 128 or len(str(value)) > 256 or key.lower().startswith("aws:"):
+            raise AwsValidationError(f"{token} {name!r}: tag {key!r}={value!r} breaks AWS tag limits")
+
+
+RULES: tuple[Rule, ...] = (_check_arns, _check_enums, _check_policies, _check_specifics)
+
+
+def validate(token: str, name: str, inputs: dict[str, Any]) -> None:
+    """Raise `AwsValidationError` for the first value AWS would refuse."""
+    if not token.startswith("aws:"):
+        return
+    for rule in RULES:
+        rule(token, name, inputs)
