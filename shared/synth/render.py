@@ -189,11 +189,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--env", required=True)
     parser.add_argument("--upstream", type=Path, help="JSON file {stacks: {name: exports}, secrets: {name: [keys]}}")
     parser.add_argument("--out", type=Path, required=True, help="directory for <layer>.json and <layer>.exports.json")
+    parser.add_argument("--config", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a stack config key (value parsed as JSON when it is JSON)")
     args = parser.parse_args(argv)
     upstream = json.loads(args.upstream.read_text()) if args.upstream else {"stacks": {}, "secrets": {}}
+    overrides = dict(item.split("=", 1) for item in args.config)
     try:
-        graph = render_layer(args.layer, args.env, upstream["stacks"], upstream["secrets"])
+        graph = render_layer(args.layer, args.env, upstream["stacks"], upstream["secrets"], overrides)
     except Exception as error:  # noqa: BLE001 - the CLI reports, the caller decides
+        if os.environ.get("SYNTH_TRACEBACK"):
+            import traceback
+
+            traceback.print_exception(error)
         print(str(error), file=sys.stderr)
         return 1
     graph.write(args.out)
@@ -204,4 +211,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Pulumi's runtime leaves an event loop whose teardown at interpreter exit prints a spurious
+    # "Invalid file descriptor" traceback; everything is written, so leave without teardown.
+    os._exit(code)

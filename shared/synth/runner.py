@@ -10,9 +10,10 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from shared.config import REPO_ROOT, Environment, load_shared_settings
 from shared.contracts import LAYER_ORDER, contract
@@ -27,10 +28,46 @@ class SynthError(RuntimeError):
 
 
 @dataclass
+class Upstream:
+    """Exports of the layers rendered so far, keyed by stack reference name."""
+
+    stacks: dict[str, Any] = field(default_factory=dict)
+    secrets: dict[str, list[str]] = field(default_factory=dict)
+
+    def add(self, stack_name: str, exports: Mapping[str, Any], secret_keys: list[str]) -> None:
+        self.stacks[stack_name], self.secrets[stack_name] = dict(exports), list(secret_keys)
+
+
+@dataclass
 class LayerResult:
     graph: LayerGraph
     seconds: float
     path: Path
+
+
+def render_in_subprocess(
+    layer: str,
+    env: Environment,
+    upstream: Upstream,
+    out: Path,
+    config: Mapping[str, Any] | None = None,
+) -> LayerResult:
+    """Render one layer in a fresh interpreter; raise `SynthError` with the layer's own message."""
+    out.mkdir(parents=True, exist_ok=True)
+    upstream_file = out / f"{layer}.upstream.json"
+    upstream_file.write_text(json.dumps({"stacks": upstream.stacks, "secrets": upstream.secrets},
+                                        indent=2, sort_keys=True))
+    command = [sys.executable, "-m", "shared.synth.render", "--layer", layer, "--env", env.value,
+               "--upstream", str(upstream_file), "--out", str(out)]
+    for key, value in (config or {}).items():
+        command += ["--config", f"{key}={value if isinstance(value, str) else json.dumps(value)}"]
+    started = time.perf_counter()
+    proc = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - started
+    if proc.returncode != 0:
+        detail = proc.stderr.strip() or "(no output)"
+        raise SynthError(f"synth stopped at layer {layer!r} ({env.value}): {detail}")
+    return LayerResult(LayerGraph.load(out / f"{layer}.json"), seconds, out / f"{layer}.json")
 
 
 def synth_env(
@@ -39,44 +76,37 @@ def synth_env(
     out_root: Path = DEFAULT_OUT,
     echo: Callable[[str], None] | None = None,
 ) -> list[LayerResult]:
-    """Render ``layers`` (default: all, in deploy order) for ``env``; upstream layers are rendered too."""
+    """Render ``layers`` (default: all) for ``env`` in deploy order; their upstreams are rendered too."""
     environment = Environment.parse(str(env), source="--env")
     wanted = list(LAYER_ORDER) if not layers else [contract(layer).layer for layer in layers]
-    # A layer needs its upstreams' exports: render everything up to the last wanted layer.
     last = max(LAYER_ORDER.index(layer) for layer in wanted)
-    order = LAYER_ORDER[: last + 1]
     organization = load_shared_settings(environment).organization
     out = out_root / environment.value
-    out.mkdir(parents=True, exist_ok=True)
-    stacks: dict[str, dict] = {}
-    secrets: dict[str, list[str]] = {}
+    upstream = Upstream()
     results = []
-    for layer in order:
-        upstream_file = out / f"{layer}.upstream.json"
-        upstream_file.write_text(json.dumps({"stacks": stacks, "secrets": secrets}, indent=2, sort_keys=True))
-        started = time.perf_counter()
-        proc = subprocess.run(
-            [sys.executable, "-m", "shared.synth.render", "--layer", layer, "--env", environment.value,
-             "--upstream", str(upstream_file), "--out", str(out)],
-            cwd=REPO_ROOT, capture_output=True, text=True, check=False,
-        )
-        seconds = time.perf_counter() - started
-        if proc.returncode != 0:
-            detail = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
-            raise SynthError(f"synth stopped at layer {layer!r} ({environment.value}): {detail}")
-        graph = LayerGraph.load(out / f"{layer}.json")
+    for layer in LAYER_ORDER[: last + 1]:
+        result = render_in_subprocess(layer, environment, upstream, out)
         exported = json.loads((out / f"{layer}.exports.json").read_text())
-        name = stack_reference_name(organization, layer, environment.value)
-        stacks[name], secrets[name] = exported["exports"], exported["secrets"]
-        results.append(LayerResult(graph, seconds, out / f"{layer}.json"))
+        upstream.add(stack_reference_name(organization, layer, environment.value),
+                     exported["exports"], exported["secrets"])
+        results.append(result)
         if echo:
-            echo(summary_line(graph, seconds))
+            echo(summary_line(result.graph, result.seconds))
     return results
+
+
+def upstream_of(results: Sequence[LayerResult], organization: str = "organization") -> Upstream:
+    """The Upstream a layer rendered after ``results`` would see (for tests rendering variants)."""
+    upstream = Upstream()
+    for result in results:
+        g = result.graph
+        upstream.add(stack_reference_name(organization, g.layer, g.env), g.exports, g.secret_exports)
+    return upstream
 
 
 def summary_line(graph: LayerGraph, seconds: float) -> str:
     aws = [r for r in graph.resources if r.custom and r.type.startswith("aws:")]
     kinds = graph.summary()
-    top = ", ".join(f"{t.split(':')[-1]}x{n}" for t, n in sorted(kinds.items(), key=lambda kv: -kv[1])[:6])
-    return (f"{graph.layer:<14} {len(aws):>4} AWS resources  {len(graph.exports):>3} outputs  "
-            f"{len(graph.reads)} stack refs  {seconds:5.1f}s  {top}")
+    top = ", ".join(f"{t.split(':')[-1]} x{n}" for t, n in sorted(kinds.items(), key=lambda kv: -kv[1])[:5])
+    return (f"{graph.layer:<14} {len(aws):>4} AWS resources {len(graph.exports):>3} outputs "
+            f"{len(graph.reads)} stack refs {seconds:5.1f}s  {top}")

@@ -1,0 +1,8 @@
+"""invoke front door: `invoke --list`. Each namespace lives in its own module under tasks/."""
+
+from invoke import Collection
+
+from tasks import synth
+
+ns = Collection()
+ns.add_task(synth.synth)

@@ -1,0 +1,42 @@
+"""Every layer: effective tags on every taggable resource, the tagged provider, names on the pattern."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from shared.tags import REQUIRED_TAG_KEYS
+
+pytestmark = pytest.mark.policy
+
+NAME = re.compile(r"^(alias/|/aws/[a-z-]+/|/myapp/(dev|staging|prod)/)?serverless-infra-(dev|staging|prod)-[a-z0-9-]+")
+
+
+def test_every_taggable_resource_carries_the_required_tags(synth, env):
+    for layer, graph in synth(env).items():
+        for resource in graph.aws_resources():
+            if not resource.taggable:
+                continue
+            tags = resource.effective_tags or {}
+            missing = [k for k in REQUIRED_TAG_KEYS if not tags.get(k)]
+            assert not missing, f"{layer}: {resource.type} {resource.name} lacks {missing}"
+            assert tags["Environment"] == env
+
+
+def test_every_aws_resource_uses_the_layer_provider(synth, env):
+    for layer, graph in synth(env).items():
+        providers = {r.urn for r in graph.resources if r.type == "pulumi:providers:aws"}
+        for resource in graph.aws_resources():
+            assert resource.provider in providers, f"{layer}: {resource.name} uses the default provider"
+        for provider in graph.of_type("pulumi:providers:aws"):
+            assert provider.inputs["region"] == "us-east-1"
+
+
+def test_named_resources_follow_the_pattern(synth, env):
+    for layer, graph in synth(env).items():
+        for resource in graph.aws_resources():
+            if resource.physical_name is None:
+                continue
+            assert NAME.match(resource.physical_name), f"{layer}: {resource.type} {resource.physical_name!r}"
+            assert f"-{env}-" in resource.physical_name
