@@ -2,7 +2,7 @@
 
 from invoke import Collection
 
-from tasks import synth
+from ops import synth
 
 ns = Collection()
 ns.add_task(synth.synth)

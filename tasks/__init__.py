@@ -1,1 +1,0 @@
-"""invoke task modules; `tasks.py` at the repo root assembles them into one namespace."""
