@@ -1,8 +1,10 @@
-"""invoke front door: `invoke --list`. Each namespace lives in its own module under tasks/."""
+"""invoke front door: `invoke --list`. Each namespace lives in its own module under ops/."""
 
 from invoke import Collection
 
-from ops import synth
+from ops import deploy, synth
 
 ns = Collection()
 ns.add_task(synth.synth)
+for name in ("deploy", "preview", "destroy", "outputs"):
+    ns.add_task(getattr(deploy, name))

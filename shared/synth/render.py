@@ -160,7 +160,10 @@ def render_layer(
     previous_cwd = os.getcwd()
     os.chdir(directory)  # as `pulumi up` runs the program from the project folder
     try:
-        _sync_await(run_pulumi_func(lambda: runpy.run_path(str(directory / "__main__.py"), run_name="__main__")))
+        def program() -> None:
+            runpy.run_path(str(directory / "__main__.py"), run_name="__main__")
+
+        _sync_await(run_pulumi_func(program))
         root = get_root_resource()
         exports: dict[str, Any] = {}
         secret_exports: list[str] = []

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
 import pulumi
+import pytest
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 

@@ -8,8 +8,8 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from shared.config import Settings
 from shared.aws_limits import LOG_RETENTION_DAYS
+from shared.config import Settings
 
 # The interface endpoints every function needs when there is no internet route.
 DEFAULT_INTERFACE_ENDPOINTS = ("ssm", "kms", "logs", "monitoring", "xray", "sqs")

@@ -1,0 +1,58 @@
+"""The synth's checks of values AWS validates (which Pulumi mocks would otherwise accept)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from shared.synth.aws_rules import AwsValidationError, validate
+
+pytestmark = pytest.mark.unit
+
+
+def test_malformed_arn_is_rejected_even_when_nested():
+    validate("aws:ec2/flowLog:FlowLog", "f", {"iamRoleArn": "arn:aws:iam::123456789012:role/x"})
+    with pytest.raises(AwsValidationError, match="iamRoleArn = 'role/x' is not an ARN"):
+        validate("aws:ec2/flowLog:FlowLog", "f", {"iamRoleArn": "role/x"})
+    with pytest.raises(AwsValidationError, match="deadLetterConfig.targetArn"):
+        validate("aws:lambda/function:Function", "f", {"deadLetterConfig": {"targetArn": "sqs-queue"}})
+
+
+def test_arn_in_another_region_is_rejected():
+    with pytest.raises(AwsValidationError, match="not an ARN"):
+        validate("aws:ec2/flowLog:FlowLog", "f", {"logDestination": "x", "iamRoleArn":
+                                                  "arn:aws:iam:eu-west-1:123456789012:role/x"})
+
+
+def test_enum_values_aws_does_not_know():
+    with pytest.raises(AwsValidationError, match="tracingConfig.mode = 'On'; AWS accepts Active, PassThrough"):
+        validate("aws:lambda/function:Function", "f", {"tracingConfig": {"mode": "On"}})
+    with pytest.raises(AwsValidationError, match="architectures"):
+        validate("aws:lambda/function:Function", "f", {"architectures": ["aarch64"]})
+    validate("aws:lambda/function:Function", "f", {"architectures": ["arm64"], "runtime": "python3.12"})
+
+
+def test_log_retention_and_parameter_names():
+    with pytest.raises(AwsValidationError, match="retentionInDays = 10"):
+        validate("aws:cloudwatch/logGroup:LogGroup", "g", {"retentionInDays": 10})
+    with pytest.raises(AwsValidationError, match="must be a path starting with '/'"):
+        validate("aws:ssm/parameter:Parameter", "p", {"name": "myapp/dev/api/x", "type": "String"})
+
+
+def test_policy_documents_must_parse_and_use_real_actions():
+    good = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["sqs:SendMessage"],
+                                                    "Resource": ["arn:aws:sqs:us-east-1:123456789012:q"]}]}
+    validate("aws:iam/policy:Policy", "p", {"policy": json.dumps(good)})
+    bad_action = {**good, "Statement": [{**good["Statement"][0], "Action": ["SendMessage"]}]}
+    with pytest.raises(AwsValidationError, match="'SendMessage' is not service:Action"):
+        validate("aws:iam/policy:Policy", "p", {"policy": json.dumps(bad_action)})
+    with pytest.raises(AwsValidationError, match="Version"):
+        validate("aws:iam/policy:Policy", "p", {"policy": json.dumps({"Statement": good["Statement"]})})
+    with pytest.raises(AwsValidationError, match="not JSON"):
+        validate("aws:iam/rolePolicy:RolePolicy", "p", {"policy": "{not json"})
+
+
+def test_cidr_must_be_a_network_address():
+    with pytest.raises(AwsValidationError, match="cidrBlock = '10.0.0.1/16'"):
+        validate("aws:ec2/subnet:Subnet", "s", {"cidrBlock": "10.0.0.1/16"})
