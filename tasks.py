@@ -2,9 +2,10 @@
 
 from invoke import Collection
 
-from ops import deploy, synth
+from ops import deploy, quality, synth
 
 ns = Collection()
 ns.add_task(synth.synth)
 for name in ("deploy", "preview", "destroy", "outputs"):
     ns.add_task(getattr(deploy, name))
+ns.add_task(quality.test)

@@ -1,0 +1,25 @@
+"""`invoke test`: everything CI checks, in the order that fails fastest."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from invoke import task
+
+# The tools of the virtualenv invoke runs from, whether or not it is on PATH.
+BIN = Path(sys.executable).parent
+
+
+@task(help={"quick": "skip the type check and lint", "k": "pytest -k expression", "marker": "pytest -m expression"})
+def test(c, quick=False, k=None, marker=None):
+    """Type-check projects/ and shared/ (pyright), lint (ruff), then run the whole pytest suite."""
+    if not quick:
+        c.run(f"{BIN}/pyright shared projects", pty=False)
+        c.run(f"{BIN}/ruff check shared projects ops app tests tasks.py", pty=False)
+    args = []
+    if k:
+        args += ["-k", repr(k)]
+    if marker:
+        args += ["-m", repr(marker)]
+    c.run(f"{BIN}/pytest " + " ".join(args), pty=False)
