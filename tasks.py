@@ -2,10 +2,11 @@
 
 from invoke import Collection
 
-from ops import deploy, quality, synth
+from ops import deploy, policy, quality, synth
 
 ns = Collection()
 ns.add_task(synth.synth)
 for name in ("deploy", "preview", "destroy", "outputs"):
     ns.add_task(getattr(deploy, name))
+ns.add_task(policy.policy)
 ns.add_task(quality.test)
