@@ -2,7 +2,7 @@
 
 from invoke import Collection
 
-from ops import deploy, policy, quality, synth
+from ops import deploy, params, policy, quality, synth
 
 ns = Collection()
 ns.add_task(synth.synth)
@@ -10,3 +10,4 @@ for name in ("deploy", "preview", "destroy", "outputs"):
     ns.add_task(getattr(deploy, name))
 ns.add_task(policy.policy)
 ns.add_task(quality.test)
+ns.add_collection(params.ns, name="params")
