@@ -1,4 +1,4 @@
-"""The data layer, per env, on the synthesized graph: placement, encryption, HA, backups, TLS, proxy, secrets."""
+"""The data layer per env, on the synthesized graph: placement, encryption, HA, backups, TLS, proxy."""
 
 from __future__ import annotations
 
