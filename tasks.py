@@ -1,8 +1,9 @@
-"""invoke front door: `invoke --list`. Each namespace lives in its own module under tasks/."""
+"""invoke front door: `invoke --list`. Each namespace lives in its own module under ops/."""
 
 from invoke import Collection
 
-from ops import synth
+from ops import params, synth
 
 ns = Collection()
 ns.add_task(synth.synth)
+ns.add_collection(params.ns, name="params")
