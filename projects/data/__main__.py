@@ -19,6 +19,7 @@ provider = aws_provider(ctx)
 account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=provider)).account_id
 
 network, security = Upstream(ctx, "network"), Upstream(ctx, "security")
+key_arns = security.require("kms_key_arns")
 database_prefix = security.require("parameter_prefixes").apply(lambda prefixes: prefixes["database"])
 
 database = Database(
@@ -30,7 +31,8 @@ database = Database(
         subnet_ids=network.require("database_subnet_ids"),
         availability_zones=network.require("availability_zones"),
         security_group_id=network.require("database_security_group_id"),
-        kms_key_arn=security.require("kms_key_arns").apply(lambda arns: arns["database"]),
+        kms_key_arn=key_arns.apply(lambda arns: arns["database"]),
+        logs_kms_key_arn=key_arns.apply(lambda arns: arns["logs"]),
         parameter_prefix=database_prefix,
     ),
     opts=pulumi.ResourceOptions(providers=[provider]),

@@ -73,6 +73,8 @@ class DatabaseArgs:
     """The database security group (PostgreSQL from Lambda and from itself, for the proxy)."""
     kms_key_arn: pulumi.Input[str]
     """The security layer's database key: storage, Performance Insights, secret and parameters."""
+    logs_kms_key_arn: pulumi.Input[str]
+    """The security layer's logs key: encrypts the exported PostgreSQL log groups."""
     parameter_prefix: pulumi.Input[str]
     """The security layer's SSM prefix for database settings, e.g. ``/myapp/prod/database/``."""
 
@@ -100,7 +102,7 @@ class Database(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("serverless-infra:data:Database", name, None, opts)
-        self._env, self._s = args.env, args.settings
+        self._env, self._s, self._logs_key = args.env, args.settings, args.logs_kms_key_arn
         s, env = args.settings, args.env
         child = pulumi.ResourceOptions(parent=self)
         subnets = pulumi.Output.from_input(args.subnet_ids)
@@ -290,6 +292,7 @@ class Database(pulumi.ComponentResource):
                     f"{name}-{qualifier or 'primary'}-{export}-logs",
                     name=f"{base}/{export}",
                     retention_in_days=self._s.log_retention_days,
+                    kms_key_id=self._logs_key,
                     opts=pulumi.ResourceOptions(parent=self),
                 )
                 for export in LOG_EXPORTS

@@ -213,13 +213,14 @@ def test_roles_are_least_privilege(synth, env):
     assert proxy_trust["Principal"] == {"Service": "rds.amazonaws.com"}
 
 
-def test_exported_logs_have_retention(synth, env):
+def test_exported_logs_have_retention_and_the_logs_key(synth, env):
     graph = synth(env)["data"]
     groups = {g.inputs["name"]: g for g in graph.of_type("aws:cloudwatch/logGroup:LogGroup")}
     for db in graph.of_type(INSTANCE):
         for export in ("postgresql", "upgrade"):
             group = groups[f"/aws/rds/instance/{db.inputs['identifier']}/{export}"]
             assert group.inputs["retentionInDays"] == stack_settings(env)["logRetentionDays"]
+            assert group.inputs["kmsKeyId"] == synth(env)["security"].exports["kms_key_arns"]["logs"]
             assert group.urn in db.dependencies
 
 
