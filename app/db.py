@@ -113,12 +113,16 @@ class stop_at_deadline(stop_base):  # noqa: N801 - tenacity's naming
 
 
 def retrying(
-    *, deadline: float | None = None, max_attempts: int = MAX_ATTEMPTS, sleep: Callable[[float], None] = time.sleep
+    *,
+    deadline: float | None = None,
+    max_attempts: int = MAX_ATTEMPTS,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
 ) -> Retrying:
     return Retrying(
         retry=retry_if_exception(is_transient),
         wait=wait_random_exponential(multiplier=BACKOFF_MULTIPLIER_S, max=BACKOFF_MAX_S),
-        stop=stop_after_attempt(max_attempts) | stop_at_deadline(deadline or invocation.current()),
+        stop=stop_after_attempt(max_attempts) | stop_at_deadline(deadline or invocation.current(), clock),
         sleep=sleep,
         reraise=True,
         before_sleep=_log_retry,

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, RowMapping
 
 ORDER_COLUMNS = (
-    orders.c.id, orders.c.idempotency_key, orders.c.request_hash, orders.c.customer_id, orders.c.items,
+    orders.c.id, orders.c.idempotency_key, orders.c.request_hash, orders.c.customer_id, orders.c["items"],
     orders.c.total, orders.c.currency, orders.c.status, orders.c.job_id, orders.c.created_at, orders.c.updated_at,
 )
 

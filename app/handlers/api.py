@@ -52,7 +52,7 @@ def _body() -> Any:
 
 
 def _idempotency_key() -> str | None:
-    return validate_idempotency_key(app.current_event.get_header_value("Idempotency-Key"))
+    return validate_idempotency_key(app.current_event.headers.get("Idempotency-Key"))
 
 
 # --- routes -------------------------------------------------------------------------------------------
