@@ -155,12 +155,15 @@ def poll_once(sqs: Any, queue_url: str, handler: Callable[[dict, Any], dict], *,
         if not got and (not messages or time.monotonic() >= end):
             break
     if not messages:
-        return {"received": 0, "failed": [], "response": None}
+        return {"received": 0, "failed": [], "response": None, "messages": []}
     arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     try:
         response = handler(sqs_event(messages, arn), FakeContext(function_name=function_name, timeout_ms=60_000))
         failed = {f["itemIdentifier"] for f in (response or {}).get("batchItemFailures", [])}
-    except Exception:  # an invocation error fails the whole batch, as on Lambda
+    except Exception as exc:  # an invocation error fails the whole batch, as on Lambda
+        import logging
+
+        logging.getLogger(__name__).warning("%s invocation failed: %r", function_name, exc, exc_info=True)
         response, failed = None, {m["MessageId"] for m in messages}
     done = [m for m in messages if m["MessageId"] not in failed]
     for start in range(0, len(done), 10):
@@ -171,7 +174,7 @@ def poll_once(sqs: Any, queue_url: str, handler: Callable[[dict, Any], dict], *,
             if m["MessageId"] in failed:
                 sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"],
                                               VisibilityTimeout=retain_visibility)
-    return {"received": len(messages), "failed": sorted(failed), "response": response}
+    return {"received": len(messages), "failed": sorted(failed), "response": response, "messages": messages}
 
 
 class Poller(threading.Thread):

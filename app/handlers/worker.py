@@ -68,10 +68,10 @@ def record_handler(record: SQSRecord) -> Prepared:
         raise RecordRejected(json.dumps(exc.errors), job_id, index) from None
     from app.repository import order_row
 
-    attr = record.message_attributes.get("correlation_id")
+    attr: Any = (record.raw_event.get("messageAttributes") or {}).get("correlation_id") or {}
     return Prepared(
         row=order_row(order, body["idempotency_key"], job_id=job_id, job_index=index if job_id else None),
-        job_id=job_id, index=index, correlation_id=attr.string_value if attr else None,
+        job_id=job_id, index=index, correlation_id=attr.get("stringValue"),
     )
 
 
@@ -93,6 +93,8 @@ class BulkOrderProcessor(BatchProcessor):
 
     def failure_handler(self, record: Any, exception: Any) -> Any:
         value = exception[1]
+        logger.warning("record failed", extra={"message_id": getattr(record, "message_id", None),
+                                               "error": f"{type(value).__name__}: {value}"[:300]})
         if isinstance(value, RecordRejected) and value.job_id is not None and value.index is not None:
             self.failures.append({"job_id": value.job_id, "record_index": value.index,
                                   "error_class": "validation", "detail": str(value)})
@@ -175,6 +177,6 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
     metrics.add_metric(name="OrdersCreated", unit=MetricUnit.Count, value=processor.written["created"])
     metrics.add_metric(name="IdempotentReplays", unit=MetricUnit.Count, value=processor.written["replayed"])
     metrics.add_metric(name="RecordsRejected", unit=MetricUnit.Count, value=failed)
-    logger.info("batch processed", extra={"records": len(records), "failed": failed, **processor.written})
+    logger.info("batch processed", extra={"records": len(records), "failed": failed, "written": processor.written})
     return response
 

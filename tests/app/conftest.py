@@ -154,8 +154,15 @@ def clean_db(pg_url: str) -> Iterator[None]:
 
 @pytest.fixture
 def purge_queues(boto: Any, queues: dict[str, str]) -> None:
+    """Empty both queues (receive + delete: PurgeQueue is limited to once a minute)."""
+    sqs = boto["sqs"]
     for url in queues.values():
-        boto["sqs"].purge_queue(QueueUrl=url)
+        while True:
+            msgs = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=30).get("Messages", [])
+            if not msgs:
+                break
+            sqs.delete_message_batch(QueueUrl=url, Entries=[
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(msgs)])
 
 
 @pytest.fixture(scope="session")
