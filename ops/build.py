@@ -42,9 +42,17 @@ PLATFORMS = ("manylinux2014_aarch64", "manylinux_2_28_aarch64")
 # The app's runtime dependencies (names as in pyproject.toml; the pins are read from there).
 LAYER_PACKAGES = ("aws-lambda-powertools", "aws-xray-sdk", "sqlalchemy", "psycopg", "alembic", "tenacity")
 # Provided by the Lambda python runtime; pulled in transitively (aws-xray-sdk -> botocore) but not shipped.
-RUNTIME_PROVIDED = frozenset({
-    "boto3", "botocore", "s3transfer", "jmespath", "urllib3", "python-dateutil", "six",
-})
+RUNTIME_PROVIDED = frozenset(
+    {
+        "boto3",
+        "botocore",
+        "s3transfer",
+        "jmespath",
+        "urllib3",
+        "python-dateutil",
+        "six",
+    }
+)
 LAYER_EXCLUDES = (*DEFAULT_EXCLUDES, "*.pyi")
 APP_EXCLUDES = (*DEFAULT_EXCLUDES, "local.py")  # app/local.py is the laptop HTTP adapter, not Lambda code
 
@@ -70,8 +78,9 @@ def layer_requirements(pyproject: Path = REPO_ROOT / "pyproject.toml") -> list[s
         name = _canonical(requirement.split("==")[0].split("[")[0].strip())
         if name in wanted:
             if "==" not in requirement:
-                raise BuildError(f"pyproject.toml: {requirement!r} is not pinned (==); "
-                                 "the layer must be reproducible")
+                raise BuildError(
+                    f"pyproject.toml: {requirement!r} is not pinned (==); the layer must be reproducible"
+                )
             found[name] = requirement.strip()
     missing = wanted - set(found)
     if missing:
@@ -99,8 +108,9 @@ def _wheel_project(wheel: Path) -> str:
 
 def install_layer_tree(requirements: list[str], cache_dir: Path = CACHE_DIR) -> Path:
     """The installed ``python/`` tree for ``requirements``, from the cache or built from PyPI wheels."""
-    key = hashlib.sha256(json.dumps([requirements, PYTHON_VERSION, PLATFORMS, sorted(RUNTIME_PROVIDED)])
-                         .encode()).hexdigest()[:16]
+    key = hashlib.sha256(
+        json.dumps([requirements, PYTHON_VERSION, PLATFORMS, sorted(RUNTIME_PROVIDED)]).encode()
+    ).hexdigest()[:16]
     tree = cache_dir / f"layer-{key}"
     if (tree / ".complete").exists():
         return tree
@@ -111,8 +121,16 @@ def install_layer_tree(requirements: list[str], cache_dir: Path = CACHE_DIR) -> 
     resolved = _resolved_wheels(requirements, wheels)
     wanted = [w for w in wanted if w.name in resolved]
     shutil.rmtree(tree, ignore_errors=True)
-    _pip("install", "--no-deps", "--no-index", "--no-compile", "--target", str(tree), *_target_args(),
-         *map(str, wanted))
+    _pip(
+        "install",
+        "--no-deps",
+        "--no-index",
+        "--no-compile",
+        "--target",
+        str(tree),
+        *_target_args(),
+        *map(str, wanted),
+    )
     shutil.rmtree(tree / "bin", ignore_errors=True)  # console scripts with this host's shebang
     (tree / ".complete").write_text("\n".join(w.name for w in wanted) + "\n")
     return tree
@@ -121,8 +139,20 @@ def install_layer_tree(requirements: list[str], cache_dir: Path = CACHE_DIR) -> 
 def _resolved_wheels(requirements: list[str], wheels: Path) -> set[str]:
     """Wheel file names pip resolves for ``requirements`` from the local wheel cache alone."""
     report = wheels.parent / "resolve-report.json"
-    _pip("install", "--dry-run", "--ignore-installed", "--no-index", "--find-links", str(wheels),
-         "--report", str(report), "--target", str(wheels.parent / "dry-run"), *_target_args(), *requirements)
+    _pip(
+        "install",
+        "--dry-run",
+        "--ignore-installed",
+        "--no-index",
+        "--find-links",
+        str(wheels),
+        "--report",
+        str(report),
+        "--target",
+        str(wheels.parent / "dry-run"),
+        *_target_args(),
+        *requirements,
+    )
     items = json.loads(report.read_text())["install"]
     return {item["download_info"]["url"].rsplit("/", 1)[-1] for item in items}
 
@@ -147,11 +177,16 @@ def _entry(stats: ZipStats) -> dict[str, object]:
 
 def write_manifest(layer: ZipStats, app: ZipStats, requirements: list[str], out_dir: Path = OUT_DIR) -> Path:
     manifest = {
-        "runtime": RUNTIME, "architecture": ARCHITECTURE, "platforms": list(PLATFORMS),
-        "requirements": requirements, "runtime_provided": sorted(RUNTIME_PROVIDED),
+        "runtime": RUNTIME,
+        "architecture": ARCHITECTURE,
+        "platforms": list(PLATFORMS),
+        "requirements": requirements,
+        "runtime_provided": sorted(RUNTIME_PROVIDED),
         "artifacts": {"layer": _entry(layer), "app": _entry(app)},
-        "limits": {"unzipped_bytes": UNZIPPED_LIMIT_BYTES,
-                   "zipped_direct_upload_bytes": ZIPPED_DIRECT_UPLOAD_LIMIT_BYTES},
+        "limits": {
+            "unzipped_bytes": UNZIPPED_LIMIT_BYTES,
+            "zipped_direct_upload_bytes": ZIPPED_DIRECT_UPLOAD_LIMIT_BYTES,
+        },
         "unzipped_total_bytes": layer.unzipped_bytes + app.unzipped_bytes,
     }
     path = out_dir / MANIFEST
@@ -167,8 +202,10 @@ def check_limits(layer: ZipStats, app: ZipStats) -> list[str]:
         problems.append(f"function + layer unzipped is {total / 2**20:.1f} MB; Lambda allows 250 MB")
     for stats in (layer, app):
         if stats.zipped_bytes > ZIPPED_DIRECT_UPLOAD_LIMIT_BYTES:
-            problems.append(f"{stats.path.name} is {stats.zipped_bytes / 2**20:.1f} MB zipped; over 50 MB "
-                            "it can only be deployed from S3 (it is: the artifacts bucket)")
+            problems.append(
+                f"{stats.path.name} is {stats.zipped_bytes / 2**20:.1f} MB zipped; over 50 MB "
+                "it can only be deployed from S3 (it is: the artifacts bucket)"
+            )
     return problems
 
 
@@ -182,13 +219,17 @@ def run_build(out_dir: Path = OUT_DIR, echo=print) -> Path:
     app = build_app(out_dir=out_dir)
     manifest = write_manifest(layer, app, requirements, out_dir)
     for stats in (layer, app):
-        echo(f"{stats.path.name:<24} {stats.zipped_bytes / 2**20:7.2f} MB zipped  "
-             f"{stats.unzipped_bytes / 2**20:7.2f} MB unzipped  {stats.files:5} files  "
-             f"sha256 {stats.sha256[:16]}")
+        echo(
+            f"{stats.path.name:<24} {stats.zipped_bytes / 2**20:7.2f} MB zipped  "
+            f"{stats.unzipped_bytes / 2**20:7.2f} MB unzipped  {stats.files:5} files  "
+            f"sha256 {stats.sha256[:16]}"
+        )
     total = layer.unzipped_bytes + app.unzipped_bytes
     share = 100 * total / UNZIPPED_LIMIT_BYTES
-    echo(f"{'total unzipped':<24} {total / 2**20:7.2f} MB of Lambda's 250 MB ({share:.0f}%); "
-         f"{RUNTIME} {ARCHITECTURE}")
+    echo(
+        f"{'total unzipped':<24} {total / 2**20:7.2f} MB of Lambda's 250 MB ({share:.0f}%); "
+        f"{RUNTIME} {ARCHITECTURE}"
+    )
     problems = check_limits(layer, app)
     if any("250 MB" in p for p in problems):
         raise BuildError("; ".join(problems))

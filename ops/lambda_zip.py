@@ -22,8 +22,18 @@ COMPRESS_LEVEL = 9
 # Never shipped: bytecode (Lambda compiles on import; a .pyc for the wrong interpreter is dead weight),
 # test suites, docs and caches.
 DEFAULT_EXCLUDES: tuple[str, ...] = (
-    "__pycache__", "*.pyc", "*.pyo", "tests", "test", ".pytest_cache", ".mypy_cache", ".ruff_cache",
-    "*.dist-info/RECORD", "*.dist-info/INSTALLER", "*.dist-info/REQUESTED", "*.dist-info/direct_url.json",
+    "__pycache__",
+    "*.pyc",
+    "*.pyo",
+    "tests",
+    "test",
+    ".pytest_cache",
+    ".mypy_cache",
+    ".ruff_cache",
+    "*.dist-info/RECORD",
+    "*.dist-info/INSTALLER",
+    "*.dist-info/REQUESTED",
+    "*.dist-info/direct_url.json",
     ".DS_Store",
 )
 
@@ -80,8 +90,9 @@ def write_zip(entries: Iterable[tuple[str, Path]], destination: Path, prefix: st
     return ZipStats(destination, sha256_of(destination), destination.stat().st_size, unzipped, files)
 
 
-def zip_tree(root: Path, destination: Path, prefix: str = "",
-             excludes: Sequence[str] = DEFAULT_EXCLUDES) -> ZipStats:
+def zip_tree(
+    root: Path, destination: Path, prefix: str = "", excludes: Sequence[str] = DEFAULT_EXCLUDES
+) -> ZipStats:
     """Zip every kept file under ``root`` (paths relative to ``root``, under ``prefix``)."""
     return write_zip(collect(root, excludes), destination, prefix)
 

@@ -71,3 +71,12 @@ def logs_key_statement(account_id: Any, log_group_arn_pattern: Any) -> Statement
         "CloudWatchLogsUseKey", f"logs.{REGION}.amazonaws.com",
         {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": log_group_arn_pattern}},
     )
+
+
+def deny_insecure_transport(actions: str | Sequence[str], resources: Sequence[Any]) -> Statement:
+    """A resource-policy statement refusing every request not sent over TLS (aws:SecureTransport false)."""
+    return {
+        "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*",
+        "Action": actions if isinstance(actions, str) else list(actions), "Resource": list(resources),
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
