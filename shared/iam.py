@@ -80,3 +80,29 @@ def deny_insecure_transport(actions: str | Sequence[str], resources: Sequence[An
         "Action": actions if isinstance(actions, str) else list(actions), "Resource": list(resources),
         "Condition": {"Bool": {"aws:SecureTransport": "false"}},
     }
+
+
+def key_via_service_statement(
+    sid: str, account_id: Any, services: Sequence[str], actions: Sequence[str] = tuple(KMS_USE_ACTIONS),
+) -> Statement:
+    """Principals of this account may use the key only through the named AWS services.
+
+    ``services`` are short names (``ssm``, ``rds``, ...), turned into ``kms:ViaService`` values of
+    this region. The principal is the account, never ``"*"``: IAM policies still decide who.
+    """
+    return {
+        "Sid": sid, "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+        "Action": list(actions), "Resource": "*",
+        "Condition": {"StringEquals": {
+            "kms:CallerAccount": account_id,
+            "kms:ViaService": [f"{service}.{REGION}.amazonaws.com" for service in services],
+        }},
+    }
+
+
+def key_grant_statement(sid: str, account_id: Any, services: Sequence[str]) -> Statement:
+    """Services that encrypt resources with grants (RDS, Lambda) may create grants for AWS resources only."""
+    statement = key_via_service_statement(
+        sid, account_id, services, ("kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"))
+    statement["Condition"]["Bool"] = {"kms:GrantIsForAWSResource": "true"}
+    return statement

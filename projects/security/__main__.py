@@ -1,9 +1,29 @@
-"""Security layer: placeholder until its issue (3) builds it.
+"""Security layer: KMS keys per category, the SSM parameter hierarchy, the shared config-read policy.
 
-It checks its stack (environment, region, shared settings) and creates nothing, so that every
-project exists, synthesizes and can be deployed in order from day one.
+Reads nothing upstream; publishes the security contract (shared/contracts.py).
 """
 
+import pulumi
+import pulumi_aws as aws
+
+from shared.components.security import Security, SecurityArgs, SecuritySettings
 from shared.config import current_stack_context
+from shared.providers import aws_provider
+from shared.stacks import publish
 
 ctx = current_stack_context("security")
+settings = ctx.layer_settings(SecuritySettings)
+provider = aws_provider(ctx)
+account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=provider)).account_id
+
+security = Security(
+    "security",
+    SecurityArgs(env=ctx.env, settings=settings, account_id=account_id),
+    opts=pulumi.ResourceOptions(providers=[provider]),
+)
+
+publish(ctx, {
+    "kms_key_arns": security.key_arns,
+    "parameter_prefixes": security.parameter_prefixes,
+    "config_read_policy_arn": security.config_read_policy_arn,
+})

@@ -36,6 +36,7 @@ class Registration:
     inputs: dict[str, Any]
     id: str | None = None
     state: dict[str, Any] | None = None
+    secret_outputs: list[str] | None = None  # additionalSecretOutputs: the engine marks these secret
 
 
 class SynthMocks(pulumi.runtime.Mocks):
@@ -96,6 +97,7 @@ class RecordingMonitor(MockMonitor):
             dependencies=list(getattr(request, "dependencies", []) or []),
             provider=provider,
             inputs=rpc.deserialize_properties(request.object if hasattr(request, "object") else request.properties),
+            secret_outputs=list(getattr(request, "additionalSecretOutputs", None) or []),
         )
         self.registrations.append(registration)
         self.synth_mocks.current_urn = urn

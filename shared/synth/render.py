@@ -106,7 +106,9 @@ def _to_graph_resources(registrations: list[Registration]) -> list[GraphResource
             if is_secret:
                 secret_inputs.append(key)
         state = reg.state or {}
-        outputs = {k: _mask(v)[0] for k, v in state.items() if k not in reg.inputs}
+        # Outputs a resource declares secret (a generated password's `result`) are masked as the engine would.
+        outputs = {k: SECRET_MASK if k in (reg.secret_outputs or []) else _mask(v)[0]
+                   for k, v in state.items() if k not in reg.inputs}
         taggable = reg.custom and _is_taggable(reg.type)
         tags = None
         if taggable:

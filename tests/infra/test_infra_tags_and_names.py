@@ -10,6 +10,7 @@ from shared.tags import REQUIRED_TAG_KEYS
 
 pytestmark = pytest.mark.policy
 
+PARAMETER = re.compile(r"^/myapp/(dev|staging|prod)/(database|api|cache)/[A-Za-z0-9_.-]+$")
 NAME = re.compile(r"^(alias/|/aws/[a-z-]+/|/myapp/(dev|staging|prod)/)?serverless-infra-(dev|staging|prod)-[a-z0-9-]+")
 
 
@@ -37,6 +38,10 @@ def test_named_resources_follow_the_pattern(synth, env):
     for layer, graph in synth(env).items():
         for resource in graph.aws_resources():
             if resource.physical_name is None:
+                continue
+            if resource.type == "aws:ssm/parameter:Parameter":  # named by the hierarchy, not the pattern
+                assert PARAMETER.match(resource.physical_name), f"{layer}: {resource.physical_name!r}"
+                assert resource.physical_name.startswith(f"/myapp/{env}/")
                 continue
             assert NAME.match(resource.physical_name), f"{layer}: {resource.type} {resource.physical_name!r}"
             assert f"-{env}-" in resource.physical_name
