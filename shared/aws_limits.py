@@ -11,3 +11,21 @@ LAMBDA_MAX_TIMEOUT_SECONDS = 900
 
 # SQS SetQueueAttributes: VisibilityTimeout 0-43,200 s (12 h).
 SQS_MAX_VISIBILITY_TIMEOUT_SECONDS = 43_200
+
+# RDS (CreateDBInstance / ModifyDBInstance API reference): values the API validates.
+RDS_INSTANCE_CLASS_PATTERN = r"db\.[a-z0-9]+\.[a-z0-9]+"
+RDS_BACKUP_RETENTION_DAYS = range(0, 36)  # 0 disables automated backups (and read replicas)
+RDS_BACKUP_WINDOW_PATTERN = r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d"  # hh24:mi-hh24:mi, UTC
+RDS_MAINTENANCE_WINDOW_PATTERN = (  # ddd:hh24:mi-ddd:hh24:mi, UTC
+    r"(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d"
+)
+RDS_MIN_WINDOW_MINUTES = 30  # both windows must last at least 30 minutes
+RDS_GP3_MIN_GIB = 20  # gp3 storage for RDS PostgreSQL: 20 GiB to 64 TiB
+RDS_MAX_STORAGE_GIB = 65536
+RDS_MONITORING_INTERVALS = frozenset({0, 1, 5, 10, 15, 30, 60})  # seconds; 0 disables enhanced monitoring
+RDS_PI_RETENTION_DAYS = frozenset({7, 731, *range(31, 731, 31)})  # 7 (free tier), month multiples, 731
+# Instance classes Performance Insights does not support (too small); the free tier keeps 7 days.
+RDS_PI_UNSUPPORTED_SIZES = frozenset({"micro", "small"})
+RDS_MAX_READ_REPLICAS = 15  # per source instance, RDS for PostgreSQL
+RDS_PROXY_BORROW_TIMEOUT_SECONDS = range(0, 3601)
+RDS_PROXY_IDLE_CLIENT_TIMEOUT_SECONDS = range(1, 28801)

@@ -1,9 +1,51 @@
-"""Data layer: placeholder until its issue (5) builds it.
+"""Data layer: RDS PostgreSQL (Multi-AZ primary, read replicas, backups), RDS Proxy, DB parameters in SSM.
 
-It checks its stack (environment, region, shared settings) and creates nothing, so that every
-project exists, synthesizes and can be deployed in order from day one.
+Reads the network (subnets, security group, AZs) and security (database key, parameter prefix)
+layers; publishes the data contract (shared/contracts.py).
 """
 
+import pulumi
+import pulumi_aws as aws
+
+from shared.components.data import Database, DatabaseArgs, DataSettings, check_environment_policy
 from shared.config import current_stack_context
+from shared.providers import aws_provider
+from shared.stacks import Upstream, publish
 
 ctx = current_stack_context("data")
+settings = ctx.layer_settings(DataSettings)
+check_environment_policy(settings, ctx.env, ctx.stack_file)
+provider = aws_provider(ctx)
+account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=provider)).account_id
+
+network, security = Upstream(ctx, "network"), Upstream(ctx, "security")
+database_prefix = security.require("parameter_prefixes").apply(lambda prefixes: prefixes["database"])
+
+database = Database(
+    "database",
+    DatabaseArgs(
+        env=ctx.env,
+        settings=settings,
+        account_id=account_id,
+        subnet_ids=network.require("database_subnet_ids"),
+        availability_zones=network.require("availability_zones"),
+        security_group_id=network.require("database_security_group_id"),
+        kms_key_arn=security.require("kms_key_arns").apply(lambda arns: arns["database"]),
+        parameter_prefix=database_prefix,
+    ),
+    opts=pulumi.ResourceOptions(providers=[provider]),
+)
+
+publish(
+    ctx,
+    {
+        "db_endpoint": database.endpoint,
+        "db_reader_endpoint": database.reader_endpoint,
+        "db_proxy_endpoint": database.proxy.endpoint,
+        "db_proxy_arn": database.proxy.arn,
+        "db_port": database.port,
+        "db_name": settings.database_name,
+        "db_username": settings.master_username,
+        "db_parameter_prefix": database_prefix,
+    },
+)

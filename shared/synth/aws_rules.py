@@ -16,6 +16,7 @@ from typing import Any
 
 from pulumi.runtime.rpc import is_rpc_secret, unwrap_rpc_secret
 
+from shared import aws_limits
 from shared.aws_limits import LOG_RETENTION_DAYS
 
 
@@ -56,7 +57,16 @@ ENUMS: dict[str, dict[str, set[Any]]] = {
                                   "engine": {"postgres"},
                                   "performanceInsightsRetentionPeriod": {7, *range(31, 731, 31), 731},
                                   "monitoringInterval": {0, 1, 5, 10, 15, 30, 60}},
-    "aws:rds/proxy:Proxy": {"engineFamily": {"POSTGRESQL", "MYSQL", "SQLSERVER"}},
+    "aws:rds/proxy:Proxy": {"engineFamily": {"POSTGRESQL", "MYSQL", "SQLSERVER"},
+                            "defaultAuthScheme": {"NONE", "IAM_AUTH"},
+                            "auths[].authScheme": {"SECRETS"},
+                            "auths[].iamAuth": {"DISABLED", "REQUIRED", "ENABLED"},
+                            "auths[].clientPasswordAuthType": {"MYSQL_NATIVE_PASSWORD", "MYSQL_CACHING_SHA2_PASSWORD",
+                                                               "POSTGRES_SCRAM_SHA_256", "POSTGRES_MD5",
+                                                               "SQL_SERVER_AUTHENTICATION"}},
+    "aws:rds/proxyEndpoint:ProxyEndpoint": {"targetRole": {"READ_WRITE", "READ_ONLY"}},
+    "aws:rds/parameterGroup:ParameterGroup": {"parameters[].applyMethod": {"immediate", "pending-reboot"}},
+    "aws:secretsmanager/secret:Secret": {"recoveryWindowInDays": {0, *range(7, 31)}},
     "aws:sqs/queue:Queue": {},
     "aws:lambda/eventSourceMapping:EventSourceMapping": {"functionResponseTypes[]": {"ReportBatchItemFailures"}},
     "aws:appautoscaling/policy:Policy": {"policyType": {"TargetTrackingScaling", "StepScaling",
@@ -166,6 +176,19 @@ def _check_specifics(token: str, name: str, inputs: dict[str, Any]) -> None:
         if not pname.startswith("/") or len(pname) > 1011 or pname.count("/") > 15:
             raise AwsValidationError(f"{token} {name!r}: name {pname!r} must be a path starting with '/', "
                                      "at most 15 levels deep")
+    if token == "aws:rds/instance:Instance":
+        _check_rds_instance(name, inputs)
+    if token == "aws:rds/proxyDefaultTargetGroup:ProxyDefaultTargetGroup":
+        pool = inputs.get("connectionPoolConfig") or {}
+        for key, allowed in (("maxConnectionsPercent", range(1, 101)),
+                             ("maxIdleConnectionsPercent", range(0, 101)),
+                             ("connectionBorrowTimeout", aws_limits.RDS_PROXY_BORROW_TIMEOUT_SECONDS)):
+            if pool.get(key) is not None and pool[key] not in allowed:
+                raise AwsValidationError(f"{token} {name!r}: connectionPoolConfig.{key} = {pool[key]!r}; "
+                                         f"AWS accepts {allowed.start}-{allowed.stop - 1}")
+    family = inputs.get("family", "")
+    if token == "aws:rds/parameterGroup:ParameterGroup" and not re.fullmatch(r"postgres\d+", family):
+        raise AwsValidationError(f"{token} {name!r}: family = {family!r} is not a postgresNN family")
     for key in ("cidrBlock", "cidrIpv4"):
         cidr = inputs.get(key)
         if isinstance(cidr, str):
@@ -177,6 +200,44 @@ def _check_specifics(token: str, name: str, inputs: dict[str, Any]) -> None:
     for key, value in tags.items():
         if len(key) > 128 or len(str(value)) > 256 or key.lower().startswith("aws:"):
             raise AwsValidationError(f"{token} {name!r}: tag {key!r}={value!r} breaks AWS tag limits")
+
+
+def _check_rds_instance(name: str, inputs: dict[str, Any]) -> None:
+    """CreateDBInstance / CreateDBInstanceReadReplica parameter constraints."""
+    where = f"aws:rds/instance:Instance {name!r}"
+
+    def refuse(key: str, why: str) -> None:
+        raise AwsValidationError(f"{where}: {key} = {inputs.get(key)!r}: {why}")
+
+    instance_class = inputs.get("instanceClass", "")
+    if not re.fullmatch(aws_limits.RDS_INSTANCE_CLASS_PATTERN, instance_class):
+        refuse("instanceClass", f"not an RDS instance class ({aws_limits.RDS_INSTANCE_CLASS_PATTERN})")
+    retention = inputs.get("backupRetentionPeriod")
+    if retention is not None and retention not in aws_limits.RDS_BACKUP_RETENTION_DAYS:
+        refuse("backupRetentionPeriod", "RDS keeps automated backups 0 to 35 days")
+    for key, pattern in (("backupWindow", aws_limits.RDS_BACKUP_WINDOW_PATTERN),
+                         ("maintenanceWindow", aws_limits.RDS_MAINTENANCE_WINDOW_PATTERN)):
+        if inputs.get(key) is not None and not re.fullmatch(pattern, inputs[key]):
+            shape = "hh24:mi-hh24:mi" if key == "backupWindow" else "ddd:hh24:mi-ddd:hh24:mi"
+            refuse(key, f"expected {shape} in UTC, lowercase day names")
+    allocated, ceiling = inputs.get("allocatedStorage"), inputs.get("maxAllocatedStorage")
+    gp3 = inputs.get("storageType") == "gp3"
+    if gp3 and allocated is not None and allocated < aws_limits.RDS_GP3_MIN_GIB:
+        refuse("allocatedStorage", f"gp3 needs at least {aws_limits.RDS_GP3_MIN_GIB} GiB")
+    if ceiling and allocated and ceiling <= allocated:
+        refuse("maxAllocatedStorage", f"the autoscaling ceiling must exceed allocatedStorage ({allocated})")
+    if inputs.get("multiAz") and inputs.get("availabilityZone"):
+        refuse("availabilityZone", "RDS refuses a specific AZ for a Multi-AZ instance")
+    replica = bool(inputs.get("replicateSourceDb"))
+    if replica and inputs.get("finalSnapshotIdentifier"):
+        refuse("finalSnapshotIdentifier", "a read replica cannot take a final snapshot")
+    if not replica and inputs.get("skipFinalSnapshot") is False and not inputs.get("finalSnapshotIdentifier"):
+        refuse("finalSnapshotIdentifier", "required when skipFinalSnapshot is false")
+    size = instance_class.rsplit(".", 1)[-1]
+    if inputs.get("performanceInsightsEnabled") and size in aws_limits.RDS_PI_UNSUPPORTED_SIZES:
+        refuse("performanceInsightsEnabled", f"Performance Insights does not run on {instance_class}")
+    if inputs.get("monitoringInterval") and not inputs.get("monitoringRoleArn"):
+        refuse("monitoringRoleArn", "enhanced monitoring needs a monitoring role")
 
 
 RULES: tuple[Rule, ...] = (_check_arns, _check_enums, _check_policies, _check_specifics)

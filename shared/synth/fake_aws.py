@@ -146,6 +146,19 @@ def fake_resource(token: str, logical_name: str, urn: str, inputs: dict[str, Any
     if token == "aws:rds/proxyEndpoint:ProxyEndpoint":
         host = f"{name}.endpoint.proxy-c{seed[:12]}.{REGION}.rds.amazonaws.com"
         return name, {"arn": arn("rds", f"db-proxy-endpoint:prx-endpoint-{seed}"), "endpoint": host}
+    if token == "aws:rds/proxyDefaultTargetGroup:ProxyDefaultTargetGroup":
+        proxy = inputs.get("dbProxyName", name)
+        return proxy, {"name": "default", "arn": arn("rds", f"target-group:prx-tg-{seed}")}
+    if token == "aws:rds/proxyTarget:ProxyTarget":
+        target = inputs.get("dbInstanceIdentifier", name)
+        return (f"{inputs.get('dbProxyName')},{inputs.get('targetGroupName')},RDS_INSTANCE,{target}",
+                {"endpoint": f"{target}.c{seed[:12]}.{REGION}.rds.amazonaws.com", "port": 5432,
+                 "rdsResourceId": target, "type": "RDS_INSTANCE"})
+    if token == "aws:secretsmanager/secret:Secret":
+        secret_arn = arn("secretsmanager", f"secret:{name}-{digest(urn, 6)}")
+        return secret_arn, {"arn": secret_arn}
+    if token == "aws:secretsmanager/secretVersion:SecretVersion":
+        return f"{inputs.get('secretId', name)}|{seed[:32]}", {"versionId": seed[:32], "arn": inputs.get("secretId")}
     if token in ("aws:rds/subnetGroup:SubnetGroup", "aws:rds/parameterGroup:ParameterGroup"):
         kind = "subgrp" if "subnet" in token else "pg"
         return name, {"arn": arn("rds", f"{kind}:{name}")}

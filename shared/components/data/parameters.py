@@ -1,0 +1,47 @@
+"""The database settings the app reads: SecureString parameters under the security layer's prefix.
+
+Keys are fixed (``host``, ``port``, ``name``, ``username``, ``password``, ``reader_host``,
+``proxy_host``): the app's config loader reads them by path. Every value is encrypted with the
+database key, so reading them needs ``kms:Decrypt`` on that key through SSM.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pulumi
+import pulumi_aws as aws
+
+PARAMETER_KEYS = ("host", "port", "name", "username", "password", "reader_host", "proxy_host")
+
+
+def _checked_prefix(prefix: str) -> str:
+    if not (prefix.startswith("/") and prefix.endswith("/")):
+        raise ValueError(f"parameter prefix {prefix!r} from the security layer must start and end with '/'")
+    return prefix
+
+
+def write_parameters(
+    parent: pulumi.Resource,
+    name: str,
+    prefix: pulumi.Input[str],
+    kms_key_arn: pulumi.Input[str],
+    values: Mapping[str, pulumi.Input[str]],
+) -> dict[str, aws.ssm.Parameter]:
+    """One SecureString per key under ``prefix``; ``values`` must hold exactly `PARAMETER_KEYS`."""
+    if set(values) != set(PARAMETER_KEYS):
+        raise ValueError(f"database parameters must be exactly {PARAMETER_KEYS}, got {sorted(values)}")
+    checked = pulumi.Output.from_input(prefix).apply(_checked_prefix)
+    return {
+        key: aws.ssm.Parameter(
+            f"{name}-parameter-{key.replace('_', '-')}",
+            name=pulumi.Output.concat(checked, key),
+            type="SecureString",
+            tier="Standard",
+            key_id=kms_key_arn,
+            value=values[key],
+            description=f"Database {key} the app connects with (written by the data layer)",
+            opts=pulumi.ResourceOptions(parent=parent),
+        )
+        for key in PARAMETER_KEYS
+    }

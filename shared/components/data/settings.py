@@ -1,0 +1,239 @@
+"""Typed settings of the data layer (``serverless-infra-data:*`` in the stack files).
+
+Every rule AWS enforces on these values is checked here, so a bad value fails at `invoke synth`
+with the key, the value and the file, instead of minutes into `pulumi up`. Rules that depend on
+the environment (prod must be Multi-AZ, ...) live in `check_environment_policy`.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, ValidationInfo, field_validator
+
+from shared import aws_limits as limits
+from shared.config import ConfigError, Environment, Settings
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WEEK_MINUTES = 7 * 24 * 60
+RESERVED_USERNAMES = frozenset({"rdsadmin", "rdsrepladmin", "rdstopmgr", "rds_superuser", "postgres_fdw"})
+
+
+def _minutes(hhmm: str) -> int:
+    hours, minutes = hhmm.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def maintenance_interval(window: str) -> tuple[int, int]:
+    """``ddd:hh24:mi-ddd:hh24:mi`` -> (start, end) minutes of the week; end may pass the week's end."""
+    start_text, end_text = window.split("-")
+    start_day, start_time = start_text.split(":", 1)
+    end_day, end_time = end_text.split(":", 1)
+    start = DAYS.index(start_day) * 1440 + _minutes(start_time)
+    end = DAYS.index(end_day) * 1440 + _minutes(end_time)
+    return start, end if end > start else end + WEEK_MINUTES
+
+
+def backup_interval(window: str) -> tuple[int, int]:
+    """``hh24:mi-hh24:mi`` -> (start, end) minutes of the day; end may pass midnight."""
+    start_text, end_text = window.split("-")
+    start, end = _minutes(start_text), _minutes(end_text)
+    return start, end if end > start else end + 1440
+
+
+def windows_overlap(backup_window: str, maintenance_window: str) -> bool:
+    """Whether the daily backup window meets the weekly maintenance window on any day (UTC)."""
+    m_start, m_end = maintenance_interval(maintenance_window)
+    b_start, b_end = backup_interval(backup_window)
+    maintenance = {minute % WEEK_MINUTES for minute in range(m_start, m_end)}
+    return any(
+        (day * 1440 + minute) % WEEK_MINUTES in maintenance
+        for day in range(7)
+        for minute in range(b_start, b_end)
+    )
+
+
+class DataSettings(Settings):
+    """One PostgreSQL primary (Multi-AZ or not), its read replicas, RDS Proxy and the app's parameters."""
+
+    engine_major_version: Literal[16, 17] = Field(
+        17, description="PostgreSQL major; minors auto-upgrade in the maintenance window."
+    )
+    instance_class: str = Field(
+        pattern=f"^{limits.RDS_INSTANCE_CLASS_PATTERN}$", description="Primary's class, e.g. db.t4g.medium."
+    )
+    replica_instance_class: str | None = Field(
+        None,
+        pattern=f"^{limits.RDS_INSTANCE_CLASS_PATTERN}$",
+        description="Replicas' class; default: the primary's.",
+    )
+    allocated_storage_gib: int = Field(
+        ge=limits.RDS_GP3_MIN_GIB,
+        le=limits.RDS_MAX_STORAGE_GIB,
+        description="gp3 storage at creation (gp3 minimum 20 GiB).",
+    )
+    max_allocated_storage_gib: int = Field(
+        le=limits.RDS_MAX_STORAGE_GIB, description="Storage autoscaling ceiling."
+    )
+    multi_az: bool = Field(description="A synchronous standby in a second AZ (doubles the instance price).")
+    backup_retention_days: int = Field(ge=0, le=35, description="Automated backups (PITR) kept, 0-35 days.")
+    replica_count: int = Field(
+        0,
+        ge=0,
+        le=limits.RDS_MAX_READ_REPLICAS,
+        description="Read replicas, each in an AZ other than the primary's.",
+    )
+    backup_window: str = Field("03:00-03:30", pattern=f"^{limits.RDS_BACKUP_WINDOW_PATTERN}$")
+    maintenance_window: str = Field(
+        "sun:04:30-sun:05:00", pattern=f"^{limits.RDS_MAINTENANCE_WINDOW_PATTERN}$"
+    )
+    deletion_protection: bool = False
+    performance_insights: bool = Field(
+        False, description="Performance Insights (not on micro/small classes)."
+    )
+    performance_insights_retention_days: int = 7
+    monitoring_interval_seconds: int = Field(60, description="Enhanced monitoring granularity (1-60 s).")
+    log_min_duration_ms: int = Field(500, ge=-1, description="Log statements slower than this; -1 disables.")
+    database_name: str = Field("app", pattern=r"^[a-z][a-z0-9_]{0,62}$")
+    master_username: str = Field("app_admin", pattern=r"^[a-z][a-z0-9_]{0,62}$")
+    proxy_max_connections_percent: int = Field(
+        75, ge=1, le=100, description="Share of max_connections the proxy may open."
+    )
+    proxy_max_idle_connections_percent: int = Field(25, ge=0, le=100)
+    proxy_borrow_timeout_seconds: int = Field(
+        10, ge=0, le=3600, description="Wait for a pooled connection before failing."
+    )
+    proxy_idle_client_timeout_seconds: int = Field(1800, ge=1, le=28800)
+    proxy_iam_auth: Literal["REQUIRED", "DISABLED"] = Field(
+        "REQUIRED",
+        description="Clients authenticate to the proxy with IAM tokens (REQUIRED) or the password.",
+    )
+    reader_routing: Literal["proxy", "replica"] = Field(
+        "proxy", description="What the app's reader_host points at: the proxy (pooled) or the first replica."
+    )
+    log_retention_days: int = Field(30, description="Retention of the exported PostgreSQL logs.")
+
+    @field_validator("max_allocated_storage_gib")
+    @classmethod
+    def _autoscaling_ceiling(cls, value: int, info: ValidationInfo) -> int:
+        allocated = info.data.get("allocated_storage_gib")
+        # RDS storage autoscaling wants the ceiling at least 10% above the allocated storage.
+        if allocated is not None and value < allocated * 1.1:
+            raise ValueError(
+                f"must be at least 10% above allocatedStorageGib ({allocated}), "
+                f"i.e. >= {int(allocated * 1.1 + 0.999)}"
+            )
+        return value
+
+    @field_validator("replica_count")
+    @classmethod
+    def _replicas_need_backups(cls, value: int, info: ValidationInfo) -> int:
+        if value and not info.data.get("backup_retention_days"):
+            raise ValueError(
+                "read replicas need automated backups on the primary: set backupRetentionDays >= 1"
+            )
+        return value
+
+    @field_validator("backup_window", "maintenance_window")
+    @classmethod
+    def _window_length(cls, value: str, info: ValidationInfo) -> str:
+        start, end = (backup_interval if info.field_name == "backup_window" else maintenance_interval)(value)
+        if end - start < limits.RDS_MIN_WINDOW_MINUTES:
+            raise ValueError(f"a window must last at least {limits.RDS_MIN_WINDOW_MINUTES} minutes")
+        backup = info.data.get("backup_window")
+        if info.field_name == "maintenance_window" and backup and windows_overlap(backup, value):
+            raise ValueError(f"overlaps backupWindow {backup!r}; RDS refuses overlapping windows")
+        return value
+
+    @field_validator("performance_insights")
+    @classmethod
+    def _pi_supported(cls, value: bool, info: ValidationInfo) -> bool:
+        size = str(info.data.get("instance_class", "")).rsplit(".", 1)[-1]
+        if value and size in limits.RDS_PI_UNSUPPORTED_SIZES:
+            raise ValueError(
+                f"Performance Insights is not available on {info.data.get('instance_class')} "
+                f"({'/'.join(sorted(limits.RDS_PI_UNSUPPORTED_SIZES))} classes); use a medium or larger"
+            )
+        return value
+
+    @field_validator("performance_insights_retention_days")
+    @classmethod
+    def _pi_retention(cls, value: int) -> int:
+        if value not in limits.RDS_PI_RETENTION_DAYS:
+            raise ValueError("Performance Insights keeps 7 days (free), a multiple of 31 up to 713, or 731")
+        return value
+
+    @field_validator("monitoring_interval_seconds")
+    @classmethod
+    def _monitoring(cls, value: int) -> int:
+        allowed = sorted(limits.RDS_MONITORING_INTERVALS - {0})
+        if value not in allowed:
+            raise ValueError(f"enhanced monitoring is on in every env; RDS accepts {allowed}")
+        return value
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _log_retention(cls, value: int) -> int:
+        if value not in limits.LOG_RETENTION_DAYS:
+            raise ValueError(f"CloudWatch Logs accepts only {sorted(limits.LOG_RETENTION_DAYS)}")
+        return value
+
+    @field_validator("master_username")
+    @classmethod
+    def _username(cls, value: str) -> str:
+        if value in RESERVED_USERNAMES or value.startswith(("rds", "pg_")):
+            raise ValueError("RDS reserves this name (rds*, pg_*)")
+        return value
+
+    @field_validator("proxy_max_idle_connections_percent")
+    @classmethod
+    def _idle_below_max(cls, value: int, info: ValidationInfo) -> int:
+        ceiling = info.data.get("proxy_max_connections_percent")
+        if ceiling is not None and value > ceiling:
+            raise ValueError(f"cannot exceed proxyMaxConnectionsPercent ({ceiling})")
+        return value
+
+    @field_validator("reader_routing")
+    @classmethod
+    def _replica_to_route_to(cls, value: str, info: ValidationInfo) -> str:
+        if value == "replica" and not info.data.get("replica_count"):
+            raise ValueError("readerRouting 'replica' needs replicaCount >= 1")
+        return value
+
+    @property
+    def parameter_group_family(self) -> str:
+        return f"postgres{self.engine_major_version}"
+
+    @property
+    def replica_class(self) -> str:
+        return self.replica_instance_class or self.instance_class
+
+
+def check_environment_policy(settings: DataSettings, env: Environment, source: str) -> None:
+    """What prod must have, whatever its stack file says: HA, a replica, protection, a week of backups."""
+    if env is not Environment.PROD:
+        return
+    rules = [
+        ("multiAz", settings.multi_az, settings.multi_az, "prod runs Multi-AZ"),
+        (
+            "replicaCount",
+            settings.replica_count,
+            settings.replica_count >= 1,
+            "prod keeps at least one read replica",
+        ),
+        (
+            "deletionProtection",
+            settings.deletion_protection,
+            settings.deletion_protection,
+            "prod is deletion-protected",
+        ),
+        (
+            "backupRetentionDays",
+            settings.backup_retention_days,
+            settings.backup_retention_days >= 7,
+            "prod keeps at least 7 days of backups",
+        ),
+    ]
+    problems = [f"{source}: key {key!r} = {value!r}: {why}" for key, value, ok, why in rules if not ok]
+    if problems:
+        raise ConfigError("\n".join(problems))
