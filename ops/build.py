@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -75,7 +76,8 @@ def layer_requirements(pyproject: Path = REPO_ROOT / "pyproject.toml") -> list[s
     wanted = {_canonical(p) for p in LAYER_PACKAGES}
     found = {}
     for requirement in declared:
-        name = _canonical(requirement.split("==")[0].split("[")[0].strip())
+        match = re.match(r"\s*([A-Za-z0-9._-]+)", requirement)
+        name = _canonical(match.group(1) if match else requirement)
         if name in wanted:
             if "==" not in requirement:
                 raise BuildError(
