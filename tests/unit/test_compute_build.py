@@ -1,4 +1,4 @@
-"""`invoke build`: deterministic zips, what is excluded, the pins, the size limits, the missing-artifact error."""
+"""`invoke build`: deterministic zips, excludes, pins, size limits, the missing-artifact error."""
 
 from __future__ import annotations
 
@@ -18,10 +18,14 @@ pytestmark = pytest.mark.unit
 
 def make_tree(root: Path) -> Path:
     files = {
-        "pkg/__init__.py": "x = 1\n", "pkg/mod.py": "def f():\n    return 2\n",
-        "pkg/__pycache__/mod.cpython-312.pyc": "junk", "pkg/tests/test_mod.py": "assert True\n",
-        "pkg/stale.pyc": "junk", "pkg-1.0.dist-info/METADATA": "Name: pkg\n",
-        "pkg-1.0.dist-info/RECORD": "pkg/mod.py,sha256=...\n", "pkg/data/schema.json": "{}\n",
+        "pkg/__init__.py": "x = 1\n",
+        "pkg/mod.py": "def f():\n    return 2\n",
+        "pkg/__pycache__/mod.cpython-312.pyc": "junk",
+        "pkg/tests/test_mod.py": "assert True\n",
+        "pkg/stale.pyc": "junk",
+        "pkg-1.0.dist-info/METADATA": "Name: pkg\n",
+        "pkg-1.0.dist-info/RECORD": "pkg/mod.py,sha256=...\n",
+        "pkg/data/schema.json": "{}\n",
     }
     for name, text in files.items():
         path = root / name
@@ -47,8 +51,12 @@ def test_entries_sorted_fixed_time_mode_and_noise_stripped(tmp_path):
         infos = archive.infolist()
     names = [i.filename for i in infos]
     assert names == sorted(names)
-    assert names == ["python/pkg-1.0.dist-info/METADATA", "python/pkg/__init__.py", "python/pkg/data/schema.json",
-                     "python/pkg/mod.py"]
+    assert names == [
+        "python/pkg-1.0.dist-info/METADATA",
+        "python/pkg/__init__.py",
+        "python/pkg/data/schema.json",
+        "python/pkg/mod.py",
+    ]
     assert {i.date_time for i in infos} == {FIXED_DATE_TIME}
     assert {i.external_attr >> 16 for i in infos} == {0o100644}
     assert all(i.extra == b"" for i in infos)
@@ -74,8 +82,10 @@ def test_layer_requirements_are_the_pinned_runtime_dependencies_without_boto3():
 
 def test_unpinned_layer_dependency_is_refused(tmp_path):
     pyproject = tmp_path / "pyproject.toml"
-    pyproject.write_text('[project]\ndependencies = ["aws-lambda-powertools>=3", "aws-xray-sdk==2.15.0",'
-                         ' "sqlalchemy==2.1.9", "psycopg[binary]==3.3.9", "alembic==1.20.1", "tenacity==9.2.1"]\n')
+    pyproject.write_text(
+        '[project]\ndependencies = ["aws-lambda-powertools>=3", "aws-xray-sdk==2.15.0",'
+        ' "sqlalchemy==2.1.9", "psycopg[binary]==3.3.9", "alembic==1.20.1", "tenacity==9.2.1"]\n'
+    )
     with pytest.raises(build.BuildError, match="not pinned"):
         build.layer_requirements(pyproject)
 
@@ -109,17 +119,28 @@ def test_built_manifest_fits_lambda_limits():
 def test_missing_artifact_names_the_file_and_the_command(tmp_path):
     with pytest.raises(MissingArtifactError, match=r"manifest.json is missing: run `invoke build`"):
         load_artifacts(tmp_path)
-    (tmp_path / "manifest.json").write_text(json.dumps({
-        "runtime": "python3.12", "architecture": "arm64",
-        "artifacts": {"layer": {"path": "dependencies-layer.zip", "sha256": "00" * 32}}}))
+    (tmp_path / "manifest.json").write_text(
+        json.dumps(
+            {
+                "runtime": "python3.12",
+                "architecture": "arm64",
+                "artifacts": {"layer": {"path": "dependencies-layer.zip", "sha256": "00" * 32}},
+            }
+        )
+    )
     with pytest.raises(MissingArtifactError, match=r"dependencies-layer.zip is missing: run `invoke build`"):
         load_artifacts(tmp_path)
 
 
-@pytest.mark.skipif(not os.environ.get("BUILD_TWICE"), reason="set BUILD_TWICE=1: rebuilds the layer (cached)")
+@pytest.mark.skipif(
+    not os.environ.get("BUILD_TWICE"), reason="set BUILD_TWICE=1: rebuilds the layer (cached)"
+)
 def test_whole_build_is_reproducible(tmp_path):
     first = build.run_build(tmp_path / "one", echo=lambda _: None)
     second = build.run_build(tmp_path / "two", echo=lambda _: None)
     assert json.loads(first.read_text())["artifacts"] == {
-        k: {**v} for k, v in json.loads(second.read_text())["artifacts"].items()}
-    assert (tmp_path / "one" / build.LAYER_ZIP).read_bytes() == (tmp_path / "two" / build.LAYER_ZIP).read_bytes()
+        k: {**v} for k, v in json.loads(second.read_text())["artifacts"].items()
+    }
+    assert (tmp_path / "one" / build.LAYER_ZIP).read_bytes() == (
+        tmp_path / "two" / build.LAYER_ZIP
+    ).read_bytes()
