@@ -2,8 +2,9 @@
 
 from invoke import Collection
 
-from ops import build, synth
+from ops import build, params, synth
 
 ns = Collection()
 ns.add_task(build.build)
 ns.add_task(synth.synth)
+ns.add_collection(params.ns, name="params")

@@ -89,7 +89,10 @@ def parse_parameter_name(name: str, env: Environment | str) -> ParameterName:
     if category not in CATEGORIES or not key:
         allowed = ", ".join(parameter_prefixes(environment).values())
         raise ParameterNameError(f"{name!r} is not <prefix><key> under one of {allowed}")
-    return parameter_name(environment, category, key)
+    try:
+        return parameter_name(environment, category, key)
+    except ParameterNameError as error:
+        raise ParameterNameError(f"{name!r}: {error}") from None
 
 
 def check_label(label: str) -> str:

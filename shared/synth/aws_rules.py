@@ -52,7 +52,8 @@ ENUMS: dict[str, dict[str, set[Any]]] = {
                                     "tier": {"Standard", "Advanced", "Intelligent-Tiering"}},
     "aws:kms/key:Key": {"keyUsage": {"ENCRYPT_DECRYPT", "SIGN_VERIFY", "GENERATE_VERIFY_MAC"},
                         "customerMasterKeySpec": {"SYMMETRIC_DEFAULT"},
-                        "rotationPeriodInDays": set(range(90, 2561))},
+                        "rotationPeriodInDays": set(range(90, 2561)),
+                        "deletionWindowInDays": set(range(7, 31))},
     "aws:rds/instance:Instance": {"storageType": {"gp2", "gp3", "io1", "io2", "standard"},
                                   "engine": {"postgres"},
                                   "performanceInsightsRetentionPeriod": {7, *range(31, 731, 31), 731},
@@ -176,6 +177,16 @@ def _check_specifics(token: str, name: str, inputs: dict[str, Any]) -> None:
         if not pname.startswith("/") or len(pname) > 1011 or pname.count("/") > 15:
             raise AwsValidationError(f"{token} {name!r}: name {pname!r} must be a path starting with '/', "
                                      "at most 15 levels deep")
+        if inputs.get("keyId") and inputs.get("type") != "SecureString":
+            raise AwsValidationError(f"{token} {name!r}: keyId is only valid for a SecureString, "
+                                     f"not a {inputs.get('type')}")
+        if len(inputs.get("description") or "") > 1024:
+            raise AwsValidationError(f"{token} {name!r}: description is over 1024 characters")
+    if token == "aws:kms/alias:Alias":
+        alias = inputs.get("name", "")
+        if not re.fullmatch(r"alias/[a-zA-Z0-9/_-]{1,250}", alias) or alias.startswith("alias/aws/"):
+            raise AwsValidationError(f"{token} {name!r}: name {alias!r} must be alias/<name>, "
+                                     "not alias/aws/...")
     if token == "aws:rds/instance:Instance":
         _check_rds_instance(name, inputs)
     if token == "aws:rds/proxyDefaultTargetGroup:ProxyDefaultTargetGroup":

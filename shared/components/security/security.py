@@ -34,7 +34,16 @@ def config_read_policy(env: Environment, account_id: str, key_arns: Mapping[str,
                 "DecryptThroughSsm",
                 ["kms:Decrypt"],
                 [key_arns[c] for c in CATEGORIES],
-                {"StringEquals": {"kms:ViaService": f"ssm.{REGION}.amazonaws.com"}},
+                {
+                    "StringEquals": {"kms:ViaService": f"ssm.{REGION}.amazonaws.com"},
+                    # SSM encrypts each value with its parameter's ARN as encryption context.
+                    "StringLike": {
+                        "kms:EncryptionContext:PARAMETER_ARN": [
+                            f"arn:aws:ssm:{REGION}:{account_id}:parameter{prefix}*"
+                            for prefix in parameter_prefixes(env).values()
+                        ]
+                    },
+                },
             ),
         ]
     )

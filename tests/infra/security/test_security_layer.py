@@ -180,9 +180,10 @@ def test_config_read_policy_has_no_wildcards_and_reaches_only_this_env(synth, en
         for resource in statement["Resource"]:
             if resource.startswith("arn:aws:kms:"):
                 assert resource in allowed_keys
-                assert statement["Condition"] == {
-                    "StringEquals": {"kms:ViaService": "ssm.us-east-1.amazonaws.com"}
-                }
+                condition = statement["Condition"]
+                assert condition["StringEquals"] == {"kms:ViaService": "ssm.us-east-1.amazonaws.com"}
+                contexts = condition["StringLike"]["kms:EncryptionContext:PARAMETER_ARN"]
+                assert sorted(contexts) == sorted(f"{ssm_base}{c}/*" for c in ("database", "api", "cache"))
             else:
                 assert resource.startswith(ssm_base), resource
                 assert resource.removeprefix(ssm_base).split("/")[0] in ("database", "api", "cache")
