@@ -62,9 +62,9 @@ ENUMS: dict[str, dict[str, set[Any]]] = {
                             "defaultAuthScheme": {"NONE", "IAM_AUTH"},
                             "auths[].authScheme": {"SECRETS"},
                             "auths[].iamAuth": {"DISABLED", "REQUIRED", "ENABLED"},
-                            "auths[].clientPasswordAuthType": {"MYSQL_NATIVE_PASSWORD", "MYSQL_CACHING_SHA2_PASSWORD",
-                                                               "POSTGRES_SCRAM_SHA_256", "POSTGRES_MD5",
-                                                               "SQL_SERVER_AUTHENTICATION"}},
+                            "auths[].clientPasswordAuthType": {
+                                "MYSQL_NATIVE_PASSWORD", "MYSQL_CACHING_SHA2_PASSWORD", "POSTGRES_SCRAM_SHA_256",
+                                "POSTGRES_MD5", "SQL_SERVER_AUTHENTICATION"}},
     "aws:rds/proxyEndpoint:ProxyEndpoint": {"targetRole": {"READ_WRITE", "READ_ONLY"}},
     "aws:rds/parameterGroup:ParameterGroup": {"parameters[].applyMethod": {"immediate", "pending-reboot"}},
     "aws:secretsmanager/secret:Secret": {"recoveryWindowInDays": {0, *range(7, 31)}},

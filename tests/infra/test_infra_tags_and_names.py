@@ -10,8 +10,10 @@ from shared.tags import REQUIRED_TAG_KEYS
 
 pytestmark = pytest.mark.policy
 
+# Resources whose name AWS fixes: a proxy's default target group is always called "default".
+AWS_NAMED = {"aws:rds/proxyDefaultTargetGroup:ProxyDefaultTargetGroup"}
 PARAMETER = re.compile(r"^/myapp/(dev|staging|prod)/(database|api|cache)/[A-Za-z0-9_.-]+$")
-NAME = re.compile(r"^(alias/|/aws/[a-z-]+/|/myapp/(dev|staging|prod)/)?serverless-infra-(dev|staging|prod)-[a-z0-9-]+")
+NAME = re.compile(r"^(alias/|/aws/[a-z-]+/([a-z-]+/)?|/myapp/(dev|staging|prod)/)?serverless-infra-(dev|staging|prod)-[a-z0-9-]+")
 
 
 def test_every_taggable_resource_carries_the_required_tags(synth, env):
@@ -37,7 +39,7 @@ def test_every_aws_resource_uses_the_layer_provider(synth, env):
 def test_named_resources_follow_the_pattern(synth, env):
     for layer, graph in synth(env).items():
         for resource in graph.aws_resources():
-            if resource.physical_name is None:
+            if resource.physical_name is None or resource.type in AWS_NAMED:
                 continue
             if resource.type == "aws:lambda/alias:Alias" or resource.physical_name.startswith("arn:"):
                 continue  # aliases are named by the contract ("live"); an event source mapping by its target ARN

@@ -252,6 +252,7 @@ class Database(pulumi.ComponentResource):
         )
         self.parameters = write_parameters(
             self,
+            env,
             name,
             args.parameter_prefix,
             args.kms_key_arn,

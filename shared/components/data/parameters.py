@@ -12,17 +12,26 @@ from collections.abc import Mapping
 import pulumi
 import pulumi_aws as aws
 
+from shared.config import Environment
+from shared.parameters import parameter_name, parameter_prefix
+
 PARAMETER_KEYS = ("host", "port", "name", "username", "password", "reader_host", "proxy_host")
 
 
-def _checked_prefix(prefix: str) -> str:
-    if not (prefix.startswith("/") and prefix.endswith("/")):
-        raise ValueError(f"parameter prefix {prefix!r} from the security layer must start and end with '/'")
+def checked_prefix(prefix: str, env: Environment) -> str:
+    """The security layer's database prefix, refused unless it is this env's ``/myapp/{env}/database/``."""
+    expected = parameter_prefix(env, "database")
+    if prefix != expected:
+        raise ValueError(
+            f"security publishes parameter_prefixes['database'] = {prefix!r}; the data layer "
+            f"writes only under {expected!r} (shared/parameters.py)"
+        )
     return prefix
 
 
 def write_parameters(
     parent: pulumi.Resource,
+    env: Environment,
     name: str,
     prefix: pulumi.Input[str],
     kms_key_arn: pulumi.Input[str],
@@ -31,7 +40,8 @@ def write_parameters(
     """One SecureString per key under ``prefix``; ``values`` must hold exactly `PARAMETER_KEYS`."""
     if set(values) != set(PARAMETER_KEYS):
         raise ValueError(f"database parameters must be exactly {PARAMETER_KEYS}, got {sorted(values)}")
-    checked = pulumi.Output.from_input(prefix).apply(_checked_prefix)
+    keys = [parameter_name(env, "database", key).key for key in PARAMETER_KEYS]  # checks the key charset
+    checked = pulumi.Output.from_input(prefix).apply(lambda p: checked_prefix(p, env))
     return {
         key: aws.ssm.Parameter(
             f"{name}-parameter-{key.replace('_', '-')}",
@@ -43,5 +53,5 @@ def write_parameters(
             description=f"Database {key} the app connects with (written by the data layer)",
             opts=pulumi.ResourceOptions(parent=parent),
         )
-        for key in PARAMETER_KEYS
+        for key in keys
     }

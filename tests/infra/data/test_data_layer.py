@@ -1,0 +1,253 @@
+"""The data layer per env, on the synthesized graph: placement, encryption, HA, backups, TLS, proxy."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+from shared.config import REPO_ROOT
+from shared.synth import fake_aws
+from shared.synth.graph import SECRET_MASK
+from shared.synth.policy import wildcard_findings
+
+pytestmark = pytest.mark.synth
+
+INSTANCE = "aws:rds/instance:Instance"
+SUBNET_GROUP = "aws:rds/subnetGroup:SubnetGroup"
+PARAMETER_GROUP = "aws:rds/parameterGroup:ParameterGroup"
+PROXY = "aws:rds/proxy:Proxy"
+PARAMETER = "aws:ssm/parameter:Parameter"
+PASSWORD = "random:index/randomPassword:RandomPassword"
+ROLE = "aws:iam/role:Role"
+APP_KEYS = {"host", "port", "name", "username", "password", "reader_host", "proxy_host"}
+
+
+def stack_settings(env: str) -> dict:
+    raw = yaml.safe_load((REPO_ROOT / f"projects/data/Pulumi.{env}.yaml").read_text())["config"]
+    return {k.split(":", 1)[1]: v for k, v in raw.items() if k.startswith("serverless-infra-data:")}
+
+
+def instances(graph) -> tuple[object, list]:
+    primary = [i for i in graph.of_type(INSTANCE) if not i.inputs.get("replicateSourceDb")]
+    assert len(primary) == 1
+    return primary[0], [i for i in graph.of_type(INSTANCE) if i.inputs.get("replicateSourceDb")]
+
+
+def database_key(system) -> str:
+    return system["security"].exports["kms_key_arns"]["database"]
+
+
+def subnet_zones(network) -> dict[str, str]:
+    return {s.id: s.inputs["availabilityZone"] for s in network.of_type("aws:ec2/subnet:Subnet")}
+
+
+def parameters(graph) -> dict[str, object]:
+    prefix = graph.exports["db_parameter_prefix"]
+    return {p.inputs["name"].removeprefix(prefix): p for p in graph.of_type(PARAMETER)}
+
+
+def test_instances_are_private_encrypted_with_the_database_key_and_monitored(synth, env):
+    system = synth(env)
+    graph, key = system["data"], database_key(system)
+    monitoring_role = graph.one(ROLE, "database-monitoring-role")
+    for db in graph.of_type(INSTANCE):
+        assert db.inputs["publiclyAccessible"] is False
+        assert db.inputs["storageEncrypted"] is True and db.inputs["kmsKeyId"] == key
+        assert db.inputs["storageType"] == "gp3"
+        assert db.inputs["maxAllocatedStorage"] == stack_settings(env)["maxAllocatedStorageGib"]
+        assert db.inputs["vpcSecurityGroupIds"] == [system["network"].exports["database_security_group_id"]]
+        assert db.inputs["iamDatabaseAuthenticationEnabled"] is True
+        assert db.inputs["autoMinorVersionUpgrade"] is True and db.inputs["copyTagsToSnapshot"] is True
+        assert db.inputs["enabledCloudwatchLogsExports"] == ["postgresql", "upgrade"]
+        assert db.inputs["monitoringInterval"] > 0
+        assert db.inputs["monitoringRoleArn"] == monitoring_role.outputs["arn"]
+        if stack_settings(env)["performanceInsights"]:
+            assert db.inputs["performanceInsightsEnabled"] is True
+            assert db.inputs["performanceInsightsKmsKeyId"] == key
+            assert db.inputs["performanceInsightsRetentionPeriod"] == 7
+    trust = monitoring_role.json_input("assumeRolePolicy")["Statement"][0]
+    assert trust["Principal"] == {"Service": "monitoring.rds.amazonaws.com"}
+    attachment = graph.one("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+    assert attachment.inputs["policyArn"].endswith("service-role/AmazonRDSEnhancedMonitoringRole")
+
+
+def test_multi_az_and_replica_count_follow_the_stack_file(synth, env):
+    graph, settings = synth(env)["data"], stack_settings(env)
+    primary, replicas = instances(graph)
+    assert primary.inputs["multiAz"] is settings["multiAz"]
+    assert len(replicas) == settings["replicaCount"]
+    assert primary.inputs["engineVersion"] == str(settings["engineMajorVersion"])
+    assert primary.inputs["instanceClass"] == settings["instanceClass"]
+    if env == "prod":
+        assert settings["multiAz"] and len(replicas) >= 1
+    else:
+        assert not settings["multiAz"] and replicas == []
+        assert primary.inputs["availabilityZone"] == synth(env)["network"].exports["availability_zones"][0]
+
+
+def test_replicas_sit_outside_the_primary_and_standby_zones(synth):
+    system = synth("prod")
+    graph, zones_of = system["data"], subnet_zones(system["network"])
+    primary, replicas = instances(graph)
+    assert (
+        "availabilityZone" not in primary.inputs
+    )  # AWS refuses an AZ for Multi-AZ: the subnet group pins it
+    group = next(
+        g for g in graph.of_type(SUBNET_GROUP) if g.inputs["name"] == primary.inputs["dbSubnetGroupName"]
+    )
+    primary_zones = {zones_of[s] for s in group.inputs["subnetIds"]}
+    assert len(primary_zones) == 2
+    for replica in replicas:
+        assert replica.inputs["replicateSourceDb"] == primary.inputs["identifier"]
+        assert replica.inputs["availabilityZone"] not in primary_zones
+        assert replica.inputs["availabilityZone"] in system["network"].exports["availability_zones"]
+        assert replica.inputs["backupRetentionPeriod"] == 0 and replica.inputs["skipFinalSnapshot"] is True
+        assert "finalSnapshotIdentifier" not in replica.inputs
+
+
+def test_backups_final_snapshot_and_deletion_protection(synth, env):
+    graph, settings = synth(env)["data"], stack_settings(env)
+    primary, _ = instances(graph)
+    assert primary.inputs["backupRetentionPeriod"] == settings["backupRetentionDays"]
+    assert primary.inputs["backupWindow"] == settings["backupWindow"]
+    assert primary.inputs["maintenanceWindow"] == settings["maintenanceWindow"]
+    assert primary.inputs["skipFinalSnapshot"] is False
+    assert primary.inputs["finalSnapshotIdentifier"] == f"{primary.inputs['identifier']}-final"
+    assert primary.inputs["deletionProtection"] is (env == "prod")
+    if env == "prod":
+        assert primary.inputs["backupRetentionPeriod"] >= 7
+        assert primary.inputs["deleteAutomatedBackups"] is False
+
+
+def test_tls_is_forced_by_the_parameter_group_and_the_proxy(synth, env):
+    graph = synth(env)["data"]
+    group = graph.one(PARAMETER_GROUP)
+    values = {p["name"]: p["value"] for p in group.inputs["parameters"]}
+    assert values["rds.force_ssl"] == "1"
+    assert int(values["log_min_duration_statement"]) == stack_settings(env)["logMinDurationMs"]
+    primary, _ = instances(graph)
+    assert group.inputs["family"] == f"postgres{primary.inputs['engineVersion']}"
+    assert all(db.inputs["parameterGroupName"] == group.inputs["name"] for db in graph.of_type(INSTANCE))
+    assert graph.one(PROXY).inputs["requireTls"] is True
+
+
+def test_proxy_sits_in_the_database_subnets_and_pools_the_primary(synth, env):
+    system = synth(env)
+    graph, network = system["data"], system["network"]
+    proxy = graph.one(PROXY)
+    assert proxy.inputs["engineFamily"] == "POSTGRESQL"
+    assert proxy.inputs["vpcSubnetIds"] == network.exports["database_subnet_ids"]
+    assert proxy.inputs["vpcSecurityGroupIds"] == [network.exports["database_security_group_id"]]
+    auth = proxy.inputs["auths"][0]
+    assert auth["iamAuth"] == stack_settings(env)["proxyIamAuth"] == "REQUIRED"
+    secret = graph.one("aws:secretsmanager/secret:Secret")
+    assert auth["secretArn"] == secret.outputs["arn"] and secret.inputs["kmsKeyId"] == database_key(system)
+    pool = graph.one("aws:rds/proxyDefaultTargetGroup:ProxyDefaultTargetGroup").inputs["connectionPoolConfig"]
+    assert pool["maxConnectionsPercent"] == stack_settings(env)["proxyMaxConnectionsPercent"]
+    assert pool["maxIdleConnectionsPercent"] <= pool["maxConnectionsPercent"]
+    assert 0 < pool["connectionBorrowTimeout"] <= 30
+    target = graph.one("aws:rds/proxyTarget:ProxyTarget")
+    primary, _ = instances(graph)
+    assert target.inputs["dbInstanceIdentifier"] == primary.inputs["identifier"]
+    assert graph.exports["db_proxy_endpoint"] == proxy.outputs["endpoint"]
+    assert graph.exports["db_proxy_arn"] == proxy.outputs["arn"]
+
+
+def test_password_is_a_secret_everywhere_and_appears_nowhere(synth, env):
+    graph = synth(env)["data"]
+    password = graph.one(PASSWORD)
+    assert password.inputs["length"] >= 16
+    assert not set('/"@ ') & set(password.inputs["overrideSpecial"])
+    _, fake = fake_aws.fake_resource(password.type, password.name, password.urn, password.inputs)
+    assert fake["result"] not in graph.to_json() and fake["result"] not in json.dumps(graph.exports)
+    assert password.outputs["result"] == SECRET_MASK
+    primary, _ = instances(graph)
+    assert "password" in primary.secret_inputs and primary.inputs["password"] == SECRET_MASK
+    assert password.urn in primary.dependencies
+    parameter = parameters(graph)["password"]
+    assert "value" in parameter.secret_inputs and password.urn in parameter.dependencies
+    assert "secretString" in graph.one("aws:secretsmanager/secretVersion:SecretVersion").secret_inputs
+    assert graph.secret_exports == []  # nothing secret is published, so nothing can leak downstream
+
+
+def test_app_parameters_under_the_database_hierarchy_with_the_database_key(synth, env):
+    system = synth(env)
+    graph = system["data"]
+    prefix = system["security"].exports["parameter_prefixes"]["database"]
+    assert prefix == f"/myapp/{env}/database/" == graph.exports["db_parameter_prefix"]
+    found = parameters(graph)
+    assert set(found) == APP_KEYS
+    for parameter in found.values():
+        assert parameter.inputs["type"] == "SecureString"
+        assert parameter.inputs["keyId"] == database_key(system)
+    proxy = graph.one(PROXY)
+    for key in ("host", "proxy_host", "reader_host"):  # readerRouting 'proxy' in every stack file
+        assert proxy.urn in found[key].dependencies, key
+
+
+def test_exports_point_at_the_instances(synth, env):
+    graph = synth(env)["data"]
+    primary, replicas = instances(graph)
+    assert graph.exports["db_endpoint"] == primary.outputs["address"]
+    reader = replicas[0] if replicas else primary
+    assert graph.exports["db_reader_endpoint"] == reader.outputs["address"]
+    assert graph.exports["db_port"] == 5432
+    assert graph.exports["db_name"] == primary.inputs["dbName"]
+    assert graph.exports["db_username"] == primary.inputs["username"]
+
+
+def test_roles_are_least_privilege(synth, env):
+    graph = synth(env)["data"]
+    assert wildcard_findings(graph) == []
+    policy = graph.one("aws:iam/rolePolicy:RolePolicy").json_input("policy")
+    statements = {s["Sid"]: s for s in policy["Statement"]}
+    assert statements["ReadCredentials"]["Resource"] == [
+        graph.one("aws:secretsmanager/secret:Secret").outputs["arn"]
+    ]
+    decrypt = statements["DecryptCredentials"]
+    assert decrypt["Action"] == ["kms:Decrypt"]
+    assert decrypt["Condition"]["StringEquals"]["kms:ViaService"] == "secretsmanager.us-east-1.amazonaws.com"
+    proxy_trust = graph.one(ROLE, "database-proxy-role").json_input("assumeRolePolicy")["Statement"][0]
+    assert proxy_trust["Principal"] == {"Service": "rds.amazonaws.com"}
+
+
+def test_exported_logs_have_retention(synth, env):
+    graph = synth(env)["data"]
+    groups = {g.inputs["name"]: g for g in graph.of_type("aws:cloudwatch/logGroup:LogGroup")}
+    for db in graph.of_type(INSTANCE):
+        for export in ("postgresql", "upgrade"):
+            group = groups[f"/aws/rds/instance/{db.inputs['identifier']}/{export}"]
+            assert group.inputs["retentionInDays"] == stack_settings(env)["logRetentionDays"]
+            assert group.urn in db.dependencies
+
+
+def test_a_dev_replica_goes_to_another_zone_and_can_serve_the_app_reads(render_variant, synth):
+    graph = render_variant(
+        "data",
+        "dev",
+        {"serverless-infra-data:replicaCount": 1, "serverless-infra-data:readerRouting": "replica"},
+    )
+    primary, replicas = instances(graph)
+    assert len(replicas) == 1
+    assert replicas[0].inputs["availabilityZone"] != primary.inputs["availabilityZone"]
+    assert replicas[0].urn in parameters(graph)["reader_host"].dependencies
+    assert graph.exports["db_reader_endpoint"] == replicas[0].outputs["address"]
+
+
+@pytest.mark.parametrize(
+    ("env_name", "overrides", "expected"),
+    [
+        ("dev", {"backupRetentionDays": 36}, "'backupRetentionDays' = 36"),
+        ("dev", {"replicaCount": 1, "backupRetentionDays": 0}, "'replicaCount' = 1"),
+        ("prod", {"multiAz": False}, "'multiAz' = False: prod runs Multi-AZ"),
+    ],
+)
+def test_bad_data_config_names_key_value_and_file(render_variant, env_name, overrides, expected):
+    from shared.synth.runner import SynthError
+
+    config = {f"serverless-infra-data:{k}": v for k, v in overrides.items()}
+    with pytest.raises(SynthError) as caught:
+        render_variant("data", env_name, config)
+    assert f"projects/data/Pulumi.{env_name}.yaml" in str(caught.value) and expected in str(caught.value)
