@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import socket
@@ -35,6 +36,7 @@ os.environ.update({
     "DB_POOL_SIZE": "2",
 })
 os.environ.pop("AWS_PROFILE", None)
+logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
 
 def free_port() -> int:
