@@ -71,7 +71,6 @@ def test_analyzer_classifies_emits_metrics_and_retains(
         {"MessageId": "c", "ReceiptHandle": "r", "Body": json.dumps({"idempotency_key": "k2", "order": ORDER})},
     ]
     event = sqs_event(msgs, "arn:aws:sqs:us-east-1:123456789012:dlq")
-    monkeypatch.setattr(dlq_analyzer.logger, "log_level", "INFO", raising=False)
     dlq_analyzer.logger.setLevel("INFO")
     response = dlq_analyzer.lambda_handler(event, FakeContext(function_name="dlq-analyzer"))
     assert [f["itemIdentifier"] for f in response["batchItemFailures"]] == ["a", "b", "c"]
