@@ -71,14 +71,15 @@ def test_analyzer_classifies_emits_metrics_and_retains(
         {"MessageId": "c", "ReceiptHandle": "r", "Body": json.dumps({"idempotency_key": "k2", "order": ORDER})},
     ]
     event = sqs_event(msgs, "arn:aws:sqs:us-east-1:123456789012:dlq")
-    dlq_analyzer.logger.setLevel("INFO")
+    logged: list[tuple[str, dict]] = []
+    monkeypatch.setattr(dlq_analyzer.logger, "info", lambda msg, extra=None, **kw: logged.append((msg, extra)))
     response = dlq_analyzer.lambda_handler(event, FakeContext(function_name="dlq-analyzer"))
     assert [f["itemIdentifier"] for f in response["batchItemFailures"]] == ["a", "b", "c"]
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
     per_class = {line["class"]: line["DlqMessages"] for line in lines if "DlqMessages" in line}
     assert per_class == {"timeout": [1.0], "unknown": [1.0], "validation": [1.0]}
-    summary = [line for line in lines if line.get("message") == "dlq summary"]
+    summary = [extra for msg, extra in logged if msg == "dlq summary"]
     assert len(summary) == 1 and summary[0]["by_class"] == {"validation": 1, "timeout": 1, "unknown": 1}
-    dlq_analyzer.logger.setLevel("WARNING")
+    assert summary[0]["retained"] is True and len(summary[0]["samples"]) == 3
     monkeypatch.setenv("DLQ_ANALYZER_RETAIN", "false")
     assert dlq_analyzer.lambda_handler(event, FakeContext())["batchItemFailures"] == []
