@@ -55,7 +55,9 @@ def test_killed_connection_mid_batch_is_retried_and_written_exactly_once(
     assert orders_count(stack["pg_url"]) == 50
 
 
-def test_killed_connection_on_single_create_is_retried(stack: dict, kill_first_insert: dict, make_order: Any) -> None:
+def test_killed_connection_on_single_create_is_retried(
+    stack: dict, kill_first_insert: dict, make_order: Any
+) -> None:
     order, created = repository.create_order(validate_order(make_order()), "kill-one")
     assert created and kill_first_insert["kills"] == 1
     assert orders_count(stack["pg_url"]) == 1

@@ -20,18 +20,24 @@ ORDER = {"customer_id": "d", "items": [{"sku": "s", "quantity": 1, "unit_price":
 def pair(boto: Any, request: pytest.FixtureRequest) -> tuple[str, str]:
     sqs = boto["sqs"]
     name = request.node.name.replace("[", "-").replace("]", "")[:40]
-    return (sqs.create_queue(QueueName=f"{name}-dlq")["QueueUrl"], sqs.create_queue(QueueName=name)["QueueUrl"])
+    return (
+        sqs.create_queue(QueueName=f"{name}-dlq")["QueueUrl"],
+        sqs.create_queue(QueueName=name)["QueueUrl"],
+    )
 
 
 def bodies(sqs: Any, url: str) -> list[str]:
     out = []
     while True:
-        msgs = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"],
-                                   VisibilityTimeout=30).get("Messages", [])
+        msgs = sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"], VisibilityTimeout=30
+        ).get("Messages", [])
         if not msgs:
             return out
-        out += [m["Body"] + "|" + m.get("MessageAttributes", {}).get("correlation_id", {}).get("StringValue", "")
-                for m in msgs]
+        out += [
+            m["Body"] + "|" + m.get("MessageAttributes", {}).get("correlation_id", {}).get("StringValue", "")
+            for m in msgs
+        ]
 
 
 def test_redrive_moves_every_message_with_its_attributes(boto: Any, pair: tuple[str, str]) -> None:
@@ -40,8 +46,11 @@ def test_redrive_moves_every_message_with_its_attributes(boto: Any, pair: tuple[
     sent = []
     for i in range(23):
         body = json.dumps({"n": i})
-        sqs.send_message(QueueUrl=dlq, MessageBody=body,
-                         MessageAttributes={"correlation_id": {"DataType": "String", "StringValue": f"c{i}"}})
+        sqs.send_message(
+            QueueUrl=dlq,
+            MessageBody=body,
+            MessageAttributes={"correlation_id": {"DataType": "String", "StringValue": f"c{i}"}},
+        )
         sent.append(f"{body}|c{i}")
     result = redrive(dlq, target, sqs=sqs)
     assert result["mode"] == "receive_send_delete"  # the emulator has no StartMessageMoveTask
@@ -66,13 +75,25 @@ def test_analyzer_classifies_emits_metrics_and_retains(
 ) -> None:
     msgs = [
         {"MessageId": "a", "ReceiptHandle": "r", "Body": "garbage"},
-        {"MessageId": "b", "ReceiptHandle": "r", "Body": json.dumps({"idempotency_key": "k", "order": ORDER}),
-         "MessageAttributes": {"ErrorMessage": {"DataType": "String", "StringValue": "Task timed out after 30 s"}}},
-        {"MessageId": "c", "ReceiptHandle": "r", "Body": json.dumps({"idempotency_key": "k2", "order": ORDER})},
+        {
+            "MessageId": "b",
+            "ReceiptHandle": "r",
+            "Body": json.dumps({"idempotency_key": "k", "order": ORDER}),
+            "MessageAttributes": {
+                "ErrorMessage": {"DataType": "String", "StringValue": "Task timed out after 30 s"}
+            },
+        },
+        {
+            "MessageId": "c",
+            "ReceiptHandle": "r",
+            "Body": json.dumps({"idempotency_key": "k2", "order": ORDER}),
+        },
     ]
     event = sqs_event(msgs, "arn:aws:sqs:us-east-1:123456789012:dlq")
     logged: list[tuple[str, dict]] = []
-    monkeypatch.setattr(dlq_analyzer.logger, "info", lambda msg, extra=None, **kw: logged.append((msg, extra)))
+    monkeypatch.setattr(
+        dlq_analyzer.logger, "info", lambda msg, extra=None, **kw: logged.append((msg, extra))
+    )
     response = dlq_analyzer.lambda_handler(event, FakeContext(function_name="dlq-analyzer"))
     assert [f["itemIdentifier"] for f in response["batchItemFailures"]] == ["a", "b", "c"]
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]

@@ -17,20 +17,36 @@ PREFIX = f"/myapp/{ENV}"
 
 
 def pointers(**extra: str) -> Pointers:
-    return Pointers.from_env({"APP_ENV": ENV, "PARAMETER_PREFIX_DATABASE": f"{PREFIX}/database/",
-                              "PARAMETER_PREFIX_API": f"{PREFIX}/api/", "PARAMETER_PREFIX_CACHE": f"{PREFIX}/cache/",
-                              **extra})
+    return Pointers.from_env(
+        {
+            "APP_ENV": ENV,
+            "PARAMETER_PREFIX_DATABASE": f"{PREFIX}/database/",
+            "PARAMETER_PREFIX_API": f"{PREFIX}/api/",
+            "PARAMETER_PREFIX_CACHE": f"{PREFIX}/cache/",
+            **extra,
+        }
+    )
 
 
 @pytest.fixture(scope="module")
 def params(boto: Any) -> Any:
     ssm = boto["ssm"]
-    values = {"host": "writer.local", "reader_host": "reader.local", "proxy_host": "proxy.local", "port": "5432",
-              "name": "orders", "username": "app"}
+    values = {
+        "host": "writer.local",
+        "reader_host": "reader.local",
+        "proxy_host": "proxy.local",
+        "port": "5432",
+        "name": "orders",
+        "username": "app",
+    }
     for k, v in values.items():
         ssm.put_parameter(Name=f"{PREFIX}/database/{k}", Value=v, Type="String", Overwrite=True)
-    ssm.put_parameter(Name=f"{PREFIX}/database/password", Value="secret-v1", Type="SecureString", Overwrite=True)
-    ssm.put_parameter(Name=f"{PREFIX}/database/password", Value="secret-v2", Type="SecureString", Overwrite=True)
+    ssm.put_parameter(
+        Name=f"{PREFIX}/database/password", Value="secret-v1", Type="SecureString", Overwrite=True
+    )
+    ssm.put_parameter(
+        Name=f"{PREFIX}/database/password", Value="secret-v2", Type="SecureString", Overwrite=True
+    )
     ssm.label_parameter_version(Name=f"{PREFIX}/database/password", ParameterVersion=1, Labels=["known-good"])
     for i in range(12):  # more than one page of GetParametersByPath (10 per page)
         ssm.put_parameter(Name=f"{PREFIX}/api/extra/p{i:02d}", Value=str(i), Type="String", Overwrite=True)
@@ -51,7 +67,9 @@ def test_hierarchies_are_read_decrypted_and_paginated(params: Any, moto_endpoint
     assert fetcher.calls == 4  # database: 1 page, api: 2 pages (13 params), cache: 1 (empty) page
 
 
-@pytest.mark.parametrize(("selector", "expected"), [("1", "secret-v1"), ("known-good", "secret-v1"), ("2", "secret-v2")])
+@pytest.mark.parametrize(
+    ("selector", "expected"), [("1", "secret-v1"), ("known-good", "secret-v1"), ("2", "secret-v2")]
+)
 def test_pin_by_version_or_label(params: Any, moto_endpoint: str, selector: str, expected: str) -> None:
     fetcher = SsmFetcher(client_factory(moto_endpoint))
     config = ConfigCache(pointers(CONFIG_PINS=f"database/password:{selector}"), fetcher).get()
@@ -63,14 +81,16 @@ def test_unknown_pin_is_an_error(params: Any, moto_endpoint: str) -> None:
     from app.errors import ConfigError
 
     with pytest.raises(ConfigError, match="password:9"):
-        ConfigCache(pointers(CONFIG_PINS="database/password:9"), SsmFetcher(client_factory(moto_endpoint))).get()
+        ConfigCache(
+            pointers(CONFIG_PINS="database/password:9"), SsmFetcher(client_factory(moto_endpoint))
+        ).get()
 
 
 def test_ssm_outage_is_served_from_cache(params: Any, caplog: pytest.LogCaptureFixture) -> None:
     """A second emulator that we stop: the client then talks to a dead port."""
-    from moto.server import ThreadedMotoServer
-
     import socket
+
+    from moto.server import ThreadedMotoServer
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -78,9 +98,16 @@ def test_ssm_outage_is_served_from_cache(params: Any, caplog: pytest.LogCaptureF
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     now = [0.0]
-    fetcher = SsmFetcher(lambda: boto3.client(
-        "ssm", region_name="us-east-1", endpoint_url=f"http://127.0.0.1:{port}",
-        config=__import__("botocore.config").config.Config(retries={"max_attempts": 1}, connect_timeout=1)))
+    fetcher = SsmFetcher(
+        lambda: boto3.client(
+            "ssm",
+            region_name="us-east-1",
+            endpoint_url=f"http://127.0.0.1:{port}",
+            config=__import__("botocore.config").config.Config(
+                retries={"max_attempts": 1}, connect_timeout=1
+            ),
+        )
+    )
     cache = ConfigCache(pointers(), fetcher, clock=lambda: now[0])
     fresh = cache.get()
     server.stop()

@@ -19,10 +19,15 @@ ORDER = {"customer_id": "w", "items": [{"sku": "s", "quantity": 1, "unit_price":
 
 def record(i: int, order: Any = ORDER, job_id: str | None = None, key: str | None = None) -> dict:
     body = {"job_id": job_id, "index": i, "idempotency_key": key or f"w-{job_id}-{i}", "order": order}
-    return {"messageId": f"m-{i}", "receiptHandle": f"r-{i}", "body": json.dumps(body),
-            "attributes": {"ApproximateReceiveCount": "1"},
-            "messageAttributes": {"correlation_id": {"stringValue": "cid-w", "dataType": "String"}},
-            "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:q"}
+    return {
+        "messageId": f"m-{i}",
+        "receiptHandle": f"r-{i}",
+        "body": json.dumps(body),
+        "attributes": {"ApproximateReceiveCount": "1"},
+        "messageAttributes": {"correlation_id": {"stringValue": "cid-w", "dataType": "String"}},
+        "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:q",
+    }
 
 
 def count(pg_url: str, sql: str = "SELECT count(*) FROM orders") -> int:
@@ -36,8 +41,13 @@ def count(pg_url: str, sql: str = "SELECT count(*) FROM orders") -> int:
 def test_500_record_batch_with_partial_failures_reports_only_the_failed_ids(stack: dict) -> None:
     job_id = str(uuid.uuid4())
     records = [record(i, job_id=job_id) for i in range(500)]
-    bad = {7: "not json", 123: json.dumps({"order": ORDER}),
-           250: json.dumps({"idempotency_key": "x", "job_id": job_id, "index": 250, "order": {"customer_id": "w"}})}
+    bad = {
+        7: "not json",
+        123: json.dumps({"order": ORDER}),
+        250: json.dumps(
+            {"idempotency_key": "x", "job_id": job_id, "index": 250, "order": {"customer_id": "w"}}
+        ),
+    }
     for i, body in bad.items():
         records[i]["body"] = body
     response = worker.lambda_handler({"Records": records}, FakeContext(function_name="worker"))

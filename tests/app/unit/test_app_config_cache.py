@@ -11,10 +11,20 @@ from app.errors import ConfigError
 
 pytestmark = pytest.mark.unit
 
-DB = {"database/host": "proxy.example", "database/port": "5432", "database/name": "orders",
-      "database/username": "app", "database/password": "p@ss/word", "database/reader_host": "ro.example"}
-ENV = {"APP_ENV": "prod", "PARAMETER_PREFIX_DATABASE": "/myapp/prod/database/",
-       "PARAMETER_PREFIX_API": "/myapp/prod/api/", "PARAMETER_PREFIX_CACHE": "/myapp/prod/cache/"}
+DB = {
+    "database/host": "proxy.example",
+    "database/port": "5432",
+    "database/name": "orders",
+    "database/username": "app",
+    "database/password": "p@ss/word",
+    "database/reader_host": "ro.example",
+}
+ENV = {
+    "APP_ENV": "prod",
+    "PARAMETER_PREFIX_DATABASE": "/myapp/prod/database/",
+    "PARAMETER_PREFIX_API": "/myapp/prod/api/",
+    "PARAMETER_PREFIX_CACHE": "/myapp/prod/cache/",
+}
 
 
 class Clock:
@@ -44,8 +54,11 @@ def make(raw: dict[str, str], env: dict[str, str] | None = None) -> tuple[Config
 def test_pointers_from_the_environment_contract() -> None:
     p = Pointers.from_env({**ENV, "CONFIG_TTL_SECONDS": "60", "CONFIG_PINS": "database/password:3"})
     assert p.env == "prod" and p.ttl_seconds == 60 and p.pins == {"database/password": "3"}
-    assert p.prefixes == {"database": "/myapp/prod/database/", "api": "/myapp/prod/api/",
-                          "cache": "/myapp/prod/cache/"}
+    assert p.prefixes == {
+        "database": "/myapp/prod/database/",
+        "api": "/myapp/prod/api/",
+        "cache": "/myapp/prod/cache/",
+    }
     assert Pointers.from_env({}).prefixes == {}  # no APP_ENV: local defaults, no SSM
     with pytest.raises(ConfigError):
         Pointers.from_env({**ENV, "CONFIG_TTL_SECONDS": "soon"})
@@ -98,15 +111,25 @@ def test_missing_required_database_parameter_is_a_clear_error() -> None:
 
 def test_optional_parameters_default_and_database_url_is_built_with_tls() -> None:
     config = make(DB)[0].get()
-    assert (config.api.max_batch_size, config.api.page_size_default, config.api.page_size_max) == (500, 50, 200)
-    assert config.writer_url() == "postgresql+psycopg://app:p%40ss%2Fword@proxy.example:5432/orders?sslmode=require"
+    assert (config.api.max_batch_size, config.api.page_size_default, config.api.page_size_max) == (
+        500,
+        50,
+        200,
+    )
+    assert (
+        config.writer_url()
+        == "postgresql+psycopg://app:p%40ss%2Fword@proxy.example:5432/orders?sslmode=require"
+    )
     assert config.reader_url().startswith("postgresql+psycopg://app:p%40ss%2Fword@ro.example:5432/")
     assert "p@ss" not in repr(config.database)
 
 
 def test_database_url_override_is_local_only_and_skips_the_database_hierarchy() -> None:
     config = build_config({}, Pointers.from_env({**ENV, "DATABASE_URL": "postgresql+psycopg://x@h/db"}))
-    assert config.database is None and config.writer_url() == config.reader_url() == "postgresql+psycopg://x@h/db"
+    assert (
+        config.database is None
+        and config.writer_url() == config.reader_url() == "postgresql+psycopg://x@h/db"
+    )
 
 
 def test_invalid_optional_value_is_an_error_not_a_silent_default() -> None:
@@ -116,7 +139,9 @@ def test_invalid_optional_value_is_an_error_not_a_silent_default() -> None:
 
 def test_pin_syntax() -> None:
     assert parse_pins("database/password:3, api/max_batch_size:stable") == {
-        "database/password": "3", "api/max_batch_size": "stable"}
+        "database/password": "3",
+        "api/max_batch_size": "stable",
+    }
     for bad in ("password:3", "database/password", "other/x:1", ":3"):
         with pytest.raises(ConfigError):
             parse_pins(bad)

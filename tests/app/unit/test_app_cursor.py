@@ -24,10 +24,19 @@ def test_round_trip_keeps_microseconds() -> None:
 
 @pytest.mark.parametrize(
     "bad",
-    ["", "!!!", "a" * 300, base64.urlsafe_b64encode(b'[1,"2026-01-01T00:00:00+00:00","not-a-uuid"]').decode(),
-     base64.urlsafe_b64encode(b'[2,"2026-01-01T00:00:00+00:00","0b9e6f8e-1f7a-4b53-9a43-2f0d7d1f5a11"]').decode(),
-     base64.urlsafe_b64encode(b'[1,"2026-01-01T00:00:00","0b9e6f8e-1f7a-4b53-9a43-2f0d7d1f5a11"]').decode(),
-     base64.urlsafe_b64encode(b'{"a":1}').decode()],
+    [
+        "",
+        "!!!",
+        "a" * 300,
+        base64.urlsafe_b64encode(b'[1,"2026-01-01T00:00:00+00:00","not-a-uuid"]').decode(),
+        base64.urlsafe_b64encode(
+            b'[2,"2026-01-01T00:00:00+00:00","0b9e6f8e-1f7a-4b53-9a43-2f0d7d1f5a11"]'
+        ).decode(),
+        base64.urlsafe_b64encode(
+            b'[1,"2026-01-01T00:00:00","0b9e6f8e-1f7a-4b53-9a43-2f0d7d1f5a11"]'
+        ).decode(),
+        base64.urlsafe_b64encode(b'{"a":1}').decode(),
+    ],
 )
 def test_tampered_cursor_is_a_validation_error(bad: str) -> None:
     with pytest.raises(ValidationError) as exc:

@@ -11,8 +11,9 @@ from app.dlq import classify, flatten_attributes
 pytestmark = pytest.mark.unit
 
 ORDER = {"customer_id": "c", "items": [{"sku": "a", "quantity": 1, "unit_price": "1"}]}
-GOOD = json.dumps({"job_id": "00000000-0000-4000-8000-000000000001", "index": 0, "idempotency_key": "k",
-                   "order": ORDER})
+GOOD = json.dumps(
+    {"job_id": "00000000-0000-4000-8000-000000000001", "index": 0, "idempotency_key": "k", "order": ORDER}
+)
 
 
 @pytest.mark.parametrize(
@@ -34,5 +35,6 @@ def test_classify(body: str, attrs: dict, recorded: str | None, expected: str) -
 
 
 def test_flatten_both_attribute_shapes() -> None:
-    assert flatten_attributes({"a": {"stringValue": "1", "dataType": "String"},
-                               "b": {"StringValue": "2", "DataType": "String"}}) == {"a": "1", "b": "2"}
+    assert flatten_attributes(
+        {"a": {"stringValue": "1", "dataType": "String"}, "b": {"StringValue": "2", "DataType": "String"}}
+    ) == {"a": "1", "b": "2"}

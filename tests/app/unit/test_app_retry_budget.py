@@ -100,7 +100,7 @@ def test_full_jitter_spreads_sleeps() -> None:
             run(fake, fake.now + 1000, lambda n: (_ for _ in ()).throw(operational()))
         sleeps.append(fake.sleeps[-1])
     assert len(set(sleeps)) > 20  # random, not a fixed schedule
-    assert max(sleeps) <= 0.05 * 2 ** MAX_ATTEMPTS
+    assert max(sleeps) <= 0.05 * 2**MAX_ATTEMPTS
 
 
 def test_deadline_comes_from_the_lambda_context() -> None:

@@ -11,8 +11,13 @@ from app.schemas import parse_limit, validate_batch, validate_idempotency_key, v
 
 pytestmark = pytest.mark.unit
 
-GOOD = {"customer_id": "c-1", "items": [{"sku": "a", "quantity": 3, "unit_price": "1.10"},
-                                        {"sku": "b", "quantity": 1, "unit_price": 2}]}
+GOOD = {
+    "customer_id": "c-1",
+    "items": [
+        {"sku": "a", "quantity": 3, "unit_price": "1.10"},
+        {"sku": "b", "quantity": 1, "unit_price": 2},
+    ],
+}
 
 
 def fields(exc: pytest.ExceptionInfo[ValidationError]) -> set[str]:
@@ -33,16 +38,27 @@ def test_matching_total_is_accepted_and_mismatch_rejected() -> None:
 
 
 def test_every_field_error_is_reported_at_once() -> None:
-    body = {"customer_id": "", "currency": "usd", "items": [
-        {"sku": "a", "quantity": True, "unit_price": "1"},
-        {"sku": "b", "quantity": 1, "unit_price": "0.001"},
-        "x",
-        {"sku": "c", "quantity": 1, "unit_price": -1, "extra": 1},
-    ]}
+    body = {
+        "customer_id": "",
+        "currency": "usd",
+        "items": [
+            {"sku": "a", "quantity": True, "unit_price": "1"},
+            {"sku": "b", "quantity": 1, "unit_price": "0.001"},
+            "x",
+            {"sku": "c", "quantity": 1, "unit_price": -1, "extra": 1},
+        ],
+    }
     with pytest.raises(ValidationError) as exc:
         validate_order(body)
-    assert fields(exc) == {"customer_id", "currency", "items[0].quantity", "items[1].unit_price", "items[2]",
-                           "items[3].extra", "items[3].unit_price"}
+    assert fields(exc) == {
+        "customer_id",
+        "currency",
+        "items[0].quantity",
+        "items[1].unit_price",
+        "items[2]",
+        "items[3].extra",
+        "items[3].unit_price",
+    }
 
 
 @pytest.mark.parametrize("bad", [None, [], "x", 1])
