@@ -73,7 +73,9 @@ class AppConfig:
         if self.database_url:
             return self.database_url
         if self.database is None:
-            raise ConfigError("no database configured: set DATABASE_URL locally or the SSM database hierarchy")
+            raise ConfigError(
+                "no database configured: set DATABASE_URL locally or the SSM database hierarchy"
+            )
         return self.database.url()
 
     def reader_url(self) -> str:
@@ -99,7 +101,9 @@ class Pointers:
         app_env = env.get("APP_ENV") or None
         prefixes: dict[str, str] = {}
         for cat in CATEGORIES:
-            prefix = env.get(f"PARAMETER_PREFIX_{cat.upper()}") or (f"/myapp/{app_env}/{cat}/" if app_env else "")
+            prefix = env.get(f"PARAMETER_PREFIX_{cat.upper()}") or (
+                f"/myapp/{app_env}/{cat}/" if app_env else ""
+            )
             if prefix:
                 prefixes[cat] = prefix if prefix.endswith("/") else prefix + "/"
         return cls(
@@ -205,12 +209,15 @@ class SsmFetcher:
                 page = ssm.get_parameters_by_path(**kwargs)  # type: ignore[attr-defined]
                 self.calls += 1
                 for param in page.get("Parameters", []):
-                    raw[f"{category}/{param['Name'][len(prefix):]}"] = param["Value"]
+                    raw[f"{category}/{param['Name'][len(prefix) :]}"] = param["Value"]
                 token = page.get("NextToken")
                 if not token:
                     break
-        pinned = [(key, f"{prefixes[key.split('/', 1)[0]]}{key.split('/', 1)[1]}:{sel}") for key, sel in pins.items()
-                  if key.split("/", 1)[0] in prefixes]
+        pinned = [
+            (key, f"{prefixes[key.split('/', 1)[0]]}{key.split('/', 1)[1]}:{sel}")
+            for key, sel in pins.items()
+            if key.split("/", 1)[0] in prefixes
+        ]
         for start in range(0, len(pinned), 10):
             chunk = pinned[start : start + 10]
             resp = ssm.get_parameters(Names=[n for _, n in chunk], WithDecryption=True)  # type: ignore[attr-defined]
@@ -273,7 +280,9 @@ class ConfigCache:
             if now < self._expires and self._value is not None:
                 return self._value
             try:
-                raw = self._fetch(self.pointers.prefixes, self.pointers.pins) if self.pointers.prefixes else {}
+                raw = (
+                    self._fetch(self.pointers.prefixes, self.pointers.pins) if self.pointers.prefixes else {}
+                )
                 value = build_config(raw, self.pointers)
             except Exception as exc:
                 if self._value is None:

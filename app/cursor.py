@@ -23,7 +23,9 @@ def encode_cursor(created_at: datetime, order_id: str) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    bad = ValidationError([{"field": "cursor", "message": "invalid cursor; use next_cursor from a previous page"}])
+    bad = ValidationError(
+        [{"field": "cursor", "message": "invalid cursor; use next_cursor from a previous page"}]
+    )
     if not cursor or len(cursor) > 256:
         raise bad
     try:

@@ -53,7 +53,10 @@ def _build_engine(url: str) -> Engine:
         pool_pre_ping=True,
         pool_recycle=300,
         pool_timeout=5,
-        connect_args={"connect_timeout": 3, "application_name": os.environ.get("POWERTOOLS_SERVICE_NAME", "orders")},
+        connect_args={
+            "connect_timeout": 3,
+            "application_name": os.environ.get("POWERTOOLS_SERVICE_NAME", "orders"),
+        },
     )
 
 

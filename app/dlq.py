@@ -58,7 +58,11 @@ def classify(body: str, attributes: Mapping[str, str], recorded_class: str | Non
         payload = json.loads(body)
     except (TypeError, ValueError):
         return "validation", "body is not JSON"
-    if not isinstance(payload, dict) or not isinstance(payload.get("idempotency_key"), str) or "order" not in payload:
+    if (
+        not isinstance(payload, dict)
+        or not isinstance(payload.get("idempotency_key"), str)
+        or "order" not in payload
+    ):
         return "validation", "body is not an order envelope"
     try:
         validate_order(payload["order"])
@@ -106,15 +110,22 @@ def redrive(
             return {"mode": "move_task", "task_handle": resp.get("TaskHandle"), "moved": None, "failed": 0}
         except Exception as exc:  # emulators answer "not implemented" / unknown operation
             code = getattr(exc, "response", {}).get("Error", {}).get("Code", type(exc).__name__)
-            if code in ("AccessDenied", "AccessDeniedException", "QueueDoesNotExist",
-                        "AWS.SimpleQueueService.NonExistentQueue"):
+            if code in (
+                "AccessDenied",
+                "AccessDeniedException",
+                "QueueDoesNotExist",
+                "AWS.SimpleQueueService.NonExistentQueue",
+            ):
                 raise
     moved = failed = polls = 0
     while max_messages is None or moved < max_messages:
         want = 10 if max_messages is None else min(10, max_messages - moved)
         resp = sqs.receive_message(
-            QueueUrl=source_dlq_url, MaxNumberOfMessages=want, WaitTimeSeconds=1,
-            VisibilityTimeout=visibility_timeout, MessageAttributeNames=["All"],
+            QueueUrl=source_dlq_url,
+            MaxNumberOfMessages=want,
+            WaitTimeSeconds=1,
+            VisibilityTimeout=visibility_timeout,
+            MessageAttributeNames=["All"],
         )
         messages = resp.get("Messages", [])
         if not messages:
@@ -132,8 +143,11 @@ def redrive(
         sent = sqs.send_message_batch(QueueUrl=target_queue_url, Entries=entries)
         ok = {s["Id"] for s in sent.get("Successful", [])}
         failed += len(messages) - len(ok)
-        to_delete = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)
-                     if str(i) in ok]
+        to_delete = [
+            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+            for i, m in enumerate(messages)
+            if str(i) in ok
+        ]
         if to_delete:
             sqs.delete_message_batch(QueueUrl=source_dlq_url, Entries=to_delete)
         moved += len(to_delete)

@@ -50,7 +50,9 @@ class FakeContext:
         return max(0, int(self.timeout_ms - (time.monotonic() - self.started) * 1000))
 
 
-def api_event(method: str, raw_path: str, headers: dict[str, str] | None = None, body: str | None = None) -> dict:
+def api_event(
+    method: str, raw_path: str, headers: dict[str, str] | None = None, body: str | None = None
+) -> dict:
     """An API Gateway REST (v1) proxy event, as the proxy integration sends it."""
     parts = urlsplit(raw_path)
     query = parse_qsl(parts.query, keep_blank_values=True)
@@ -72,8 +74,13 @@ def api_event(method: str, raw_path: str, headers: dict[str, str] | None = None,
         "pathParameters": {"proxy": parts.path.lstrip("/")},
         "stageVariables": None,
         "requestContext": {
-            "resourcePath": "/{proxy+}", "httpMethod": method.upper(), "path": f"/local{parts.path}",
-            "stage": "local", "requestId": request_id, "accountId": ACCOUNT, "apiId": "local",
+            "resourcePath": "/{proxy+}",
+            "httpMethod": method.upper(),
+            "path": f"/local{parts.path}",
+            "stage": "local",
+            "requestId": request_id,
+            "accountId": ACCOUNT,
+            "apiId": "local",
             "identity": {"sourceIp": "127.0.0.1", "userAgent": headers.get("User-Agent", "")},
             "requestTimeEpoch": int(time.time() * 1000),
         },
@@ -82,7 +89,9 @@ def api_event(method: str, raw_path: str, headers: dict[str, str] | None = None,
     }
 
 
-def make_api_server(host: str, port: int, handler: Callable[[dict, Any], dict] | None = None) -> ThreadingHTTPServer:
+def make_api_server(
+    host: str, port: int, handler: Callable[[dict, Any], dict] | None = None
+) -> ThreadingHTTPServer:
     """A ThreadingHTTPServer that turns each request into a proxy event for ``handler``.
 
     Requests reach the handler one at a time (a lock): a Lambda execution environment serves one
@@ -126,20 +135,39 @@ def sqs_event(messages: list[dict], queue_arn: str) -> dict:
     for m in messages:
         attrs = {}
         for name, a in (m.get("MessageAttributes") or {}).items():
-            attrs[name] = {"stringValue": a.get("StringValue"), "dataType": a.get("DataType", "String"),
-                           "stringListValues": [], "binaryListValues": []}
-        records.append({
-            "messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
-            "attributes": m.get("Attributes", {}), "messageAttributes": attrs,
-            "md5OfBody": m.get("MD5OfBody", ""), "eventSource": "aws:sqs", "eventSourceARN": queue_arn,
-            "awsRegion": "us-east-1",
-        })
+            attrs[name] = {
+                "stringValue": a.get("StringValue"),
+                "dataType": a.get("DataType", "String"),
+                "stringListValues": [],
+                "binaryListValues": [],
+            }
+        records.append(
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": m.get("Attributes", {}),
+                "messageAttributes": attrs,
+                "md5OfBody": m.get("MD5OfBody", ""),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn,
+                "awsRegion": "us-east-1",
+            }
+        )
     return {"Records": records}
 
 
-def poll_once(sqs: Any, queue_url: str, handler: Callable[[dict, Any], dict], *, batch_size: int = 500,
-              wait_seconds: int = 0, window_seconds: float = 0.2, function_name: str = "worker",
-              retain_visibility: int | None = None) -> dict[str, Any]:
+def poll_once(
+    sqs: Any,
+    queue_url: str,
+    handler: Callable[[dict, Any], dict],
+    *,
+    batch_size: int = 500,
+    wait_seconds: int = 0,
+    window_seconds: float = 0.2,
+    function_name: str = "worker",
+    retain_visibility: int | None = None,
+) -> dict[str, Any]:
     """One event-source-mapping cycle: gather up to ``batch_size`` messages (10 per receive, within a
     batching window), invoke ``handler``, delete what it did not report as failed (as Lambda does with
     ``ReportBatchItemFailures``). Failed messages stay invisible until the queue's visibility timeout
@@ -147,9 +175,13 @@ def poll_once(sqs: Any, queue_url: str, handler: Callable[[dict, Any], dict], *,
     messages: list[dict] = []
     end = time.monotonic() + window_seconds
     while len(messages) < batch_size:
-        resp = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=min(10, batch_size - len(messages)),
-                                   WaitTimeSeconds=wait_seconds if not messages else 0,
-                                   AttributeNames=["All"], MessageAttributeNames=["All"])
+        resp = sqs.receive_message(
+            QueueUrl=queue_url,
+            MaxNumberOfMessages=min(10, batch_size - len(messages)),
+            WaitTimeSeconds=wait_seconds if not messages else 0,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        )
         got = resp.get("Messages", [])
         messages.extend(got)
         if not got and (not messages or time.monotonic() >= end):
@@ -158,7 +190,9 @@ def poll_once(sqs: Any, queue_url: str, handler: Callable[[dict, Any], dict], *,
         return {"received": 0, "failed": [], "response": None, "messages": []}
     arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     try:
-        response = handler(sqs_event(messages, arn), FakeContext(function_name=function_name, timeout_ms=60_000))
+        response = handler(
+            sqs_event(messages, arn), FakeContext(function_name=function_name, timeout_ms=60_000)
+        )
         failed = {f["itemIdentifier"] for f in (response or {}).get("batchItemFailures", [])}
     except Exception as exc:  # an invocation error fails the whole batch, as on Lambda
         import logging
@@ -167,13 +201,19 @@ def poll_once(sqs: Any, queue_url: str, handler: Callable[[dict, Any], dict], *,
         response, failed = None, {m["MessageId"] for m in messages}
     done = [m for m in messages if m["MessageId"] not in failed]
     for start in range(0, len(done), 10):
-        sqs.delete_message_batch(QueueUrl=queue_url, Entries=[
-            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done[start:start + 10])])
+        sqs.delete_message_batch(
+            QueueUrl=queue_url,
+            Entries=[
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                for i, m in enumerate(done[start : start + 10])
+            ],
+        )
     if retain_visibility is not None:
         for m in messages:
             if m["MessageId"] in failed:
-                sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"],
-                                              VisibilityTimeout=retain_visibility)
+                sqs.change_message_visibility(
+                    QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=retain_visibility
+                )
     return {"received": len(messages), "failed": sorted(failed), "response": response, "messages": messages}
 
 
@@ -193,8 +233,14 @@ class Poller(threading.Thread):
                 out = poll_once(self.sqs, self.queue_url, worker.lambda_handler, wait_seconds=1)
                 if out["received"]:
                     self.log(f"worker: {out['received']} messages, {len(out['failed'])} failed")
-                dead = poll_once(self.sqs, self.dlq_url, dlq_analyzer.lambda_handler, wait_seconds=0,
-                                 function_name="dlq-analyzer", retain_visibility=300)
+                dead = poll_once(
+                    self.sqs,
+                    self.dlq_url,
+                    dlq_analyzer.lambda_handler,
+                    wait_seconds=0,
+                    function_name="dlq-analyzer",
+                    retain_visibility=300,
+                )
                 if dead["received"]:
                     self.log(f"dlq-analyzer: {dead['received']} dead letters analyzed (kept for redrive)")
             except Exception as exc:  # keep polling: the emulator or DB may come back
@@ -202,8 +248,14 @@ class Poller(threading.Thread):
                 time.sleep(1)
 
 
-def json_request(base_url: str, method: str, path: str, body: Any = None,
-                 headers: dict[str, str] | None = None, timeout: float = 30) -> tuple[int, dict[str, str], Any]:
+def json_request(
+    base_url: str,
+    method: str,
+    path: str,
+    body: Any = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 30,
+) -> tuple[int, dict[str, str], Any]:
     """Tiny HTTP client for tests and the bench: returns (status, headers, parsed JSON body)."""
     import urllib.error
     import urllib.request
@@ -211,8 +263,12 @@ def json_request(base_url: str, method: str, path: str, body: Any = None,
     data = None if body is None else (body if isinstance(body, (bytes, str)) else json.dumps(body))
     if isinstance(data, str):
         data = data.encode()
-    req = urllib.request.Request(base_url + path, data=data, method=method,
-                                 headers={"Content-Type": "application/json", **(headers or {})})
+    req = urllib.request.Request(
+        base_url + path,
+        data=data,
+        method=method,
+        headers={"Content-Type": "application/json", **(headers or {})},
+    )
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
             status, hdrs, raw = resp.status, dict(resp.headers), resp.read()

@@ -3,7 +3,8 @@
 Line items live in a JSONB column of the order: an order is written and read as one aggregate, never
 item by item, so one row per order keeps a 500-record batch at 500 rows (not ~2,000) and a read at one
 index lookup. ``orders.job_id`` has no foreign key on purpose: a stray message naming an unknown job
-must not fail the whole chunk it arrives in. The schema itself is owned by the Alembic migrations in ``app/migrations``.
+must not fail the whole chunk it arrives in. The schema itself is owned by the Alembic migrations
+in ``app/migrations``.
 """
 
 from __future__ import annotations
@@ -40,8 +41,12 @@ class Job(Base):
     total: Mapped[int] = mapped_column(Integer, nullable=False)
     enqueued: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     correlation_id: Mapped[str | None] = mapped_column(String(128))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
 
 
 class Order(Base):
@@ -62,8 +67,12 @@ class Order(Base):
     status: Mapped[str] = mapped_column(String(32), nullable=False, server_default="accepted")
     job_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     job_index: Mapped[int | None] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
 
 
 class JobFailure(Base):
@@ -76,7 +85,9 @@ class JobFailure(Base):
     error_class: Mapped[str] = mapped_column(String(32), nullable=False)
     detail: Mapped[str] = mapped_column(Text, nullable=False)
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
 
 
 orders = Order.__table__

@@ -34,8 +34,11 @@ def reset_client() -> None:
 
 
 def message_body(job_id: str, index: int, key: str, order: Any) -> str:
-    return json.dumps({"job_id": job_id, "index": index, "idempotency_key": key, "order": order},
-                      separators=(",", ":"), default=str)
+    return json.dumps(
+        {"job_id": job_id, "index": index, "idempotency_key": key, "order": order},
+        separators=(",", ":"),
+        default=str,
+    )
 
 
 def enqueue_orders(job_id: str, records: Sequence[Any], keys: Sequence[str], correlation_id: str) -> int:
@@ -53,7 +56,11 @@ def enqueue_orders(job_id: str, records: Sequence[Any], keys: Sequence[str], cor
         client = sqs_client()
         for start in range(0, len(records), 10):
             entries = [
-                {"Id": str(i), "MessageBody": message_body(job_id, i, keys[i], records[i]), "MessageAttributes": attrs}
+                {
+                    "Id": str(i),
+                    "MessageBody": message_body(job_id, i, keys[i], records[i]),
+                    "MessageAttributes": attrs,
+                }
                 for i in range(start, min(start + 10, len(records)))
             ]
             for _ in range(3):  # resend only the entries SQS reported as failed

@@ -26,19 +26,32 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, RowMapping
 
 ORDER_COLUMNS = (
-    orders.c.id, orders.c.idempotency_key, orders.c.request_hash, orders.c.customer_id, orders.c["items"],
-    orders.c.total, orders.c.currency, orders.c.status, orders.c.job_id, orders.c.created_at, orders.c.updated_at,
+    orders.c.id,
+    orders.c.idempotency_key,
+    orders.c.request_hash,
+    orders.c.customer_id,
+    orders.c["items"],
+    orders.c.total,
+    orders.c.currency,
+    orders.c.status,
+    orders.c.job_id,
+    orders.c.created_at,
+    orders.c.updated_at,
 )
 
 
 def request_hash(order: OrderInput) -> str:
     canonical = json.dumps(
-        [order.customer_id, order.currency, str(order.total), order.items], separators=(",", ":"), sort_keys=True
+        [order.customer_id, order.currency, str(order.total), order.items],
+        separators=(",", ":"),
+        sort_keys=True,
     )
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def order_row(order: OrderInput, key: str, *, job_id: str | None = None, job_index: int | None = None) -> dict:
+def order_row(
+    order: OrderInput, key: str, *, job_id: str | None = None, job_index: int | None = None
+) -> dict:
     return {
         "id": uuid.uuid4(),
         "idempotency_key": key,
@@ -72,7 +85,9 @@ def _insert_orders(conn: Connection, rows: Sequence[dict]) -> dict[str, RowMappi
     """Bulk insert (one multi-row statement per 1,000 rows); returns the rows actually inserted, by key."""
     if not rows:
         return {}
-    stmt = pg_insert(orders).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(*ORDER_COLUMNS)
+    stmt = (
+        pg_insert(orders).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(*ORDER_COLUMNS)
+    )
     result = conn.execute(stmt, list(rows)) if len(rows) > 1 else conn.execute(stmt.values(rows[0]))
     return {r["idempotency_key"]: r for r in result.mappings()}
 
@@ -118,8 +133,11 @@ def create_batch(records: Sequence[Any], batch_key: str | None) -> list[dict[str
             continue
         key = order.idempotency_key or (f"{batch_key}:{i}" if batch_key else str(uuid.uuid4()))
         if key in index_of:
-            results[i] = {"index": i, "status": "rejected",
-                          "errors": [{"field": "idempotency_key", "message": f"duplicate of record {index_of[key]}"}]}
+            results[i] = {
+                "index": i,
+                "status": "rejected",
+                "errors": [{"field": "idempotency_key", "message": f"duplicate of record {index_of[key]}"}],
+            }
             continue
         index_of[key] = i
         rows.append(order_row(order, key))
@@ -133,12 +151,25 @@ def create_batch(records: Sequence[Any], batch_key: str | None) -> list[dict[str
         key = row["idempotency_key"]
         i = index_of[key]
         if key in inserted:
-            results[i] = {"index": i, "status": "created", "id": str(inserted[key]["id"]), "idempotency_key": key}
+            results[i] = {
+                "index": i,
+                "status": "created",
+                "id": str(inserted[key]["id"]),
+                "idempotency_key": key,
+            }
         elif existing[key]["request_hash"] == row["request_hash"]:
-            results[i] = {"index": i, "status": "replayed", "id": str(existing[key]["id"]), "idempotency_key": key}
+            results[i] = {
+                "index": i,
+                "status": "replayed",
+                "id": str(existing[key]["id"]),
+                "idempotency_key": key,
+            }
         else:
-            results[i] = {"index": i, "status": "rejected", "errors": [
-                {"field": "idempotency_key", "message": "already used with a different order"}]}
+            results[i] = {
+                "index": i,
+                "status": "rejected",
+                "errors": [{"field": "idempotency_key", "message": "already used with a different order"}],
+            }
     return results
 
 
@@ -167,8 +198,13 @@ def list_orders(limit: int, after: tuple[datetime, str] | None) -> tuple[list[di
 
 def create_job(total: int, key: str | None, correlation_id: str | None) -> tuple[dict[str, Any], bool]:
     """Record a job before enqueueing; with an Idempotency-Key a repeat returns the first job."""
-    row = {"id": uuid.uuid4(), "idempotency_key": key, "status": "enqueuing", "total": total,
-           "correlation_id": correlation_id}
+    row = {
+        "id": uuid.uuid4(),
+        "idempotency_key": key,
+        "status": "enqueuing",
+        "total": total,
+        "correlation_id": correlation_id,
+    }
 
     def work(conn: Connection) -> tuple[RowMapping, bool]:
         stmt = pg_insert(jobs).values(row).on_conflict_do_nothing(index_elements=["idempotency_key"])
@@ -184,8 +220,11 @@ def create_job(total: int, key: str | None, correlation_id: str | None) -> tuple
 
 
 def mark_job(job_id: str, status: str, enqueued: int) -> None:
-    stmt = (update(jobs).where(jobs.c.id == uuid.UUID(job_id))
-            .values(status=status, enqueued=enqueued, updated_at=func.now()))
+    stmt = (
+        update(jobs)
+        .where(jobs.c.id == uuid.UUID(job_id))
+        .values(status=status, enqueued=enqueued, updated_at=func.now())
+    )
     transaction(lambda conn: conn.execute(stmt))
 
 
@@ -201,7 +240,8 @@ def job_status(job_id: str) -> dict[str, Any] | None:
         ok = conn.execute(select(func.count()).select_from(orders).where(orders.c.job_id == jid)).scalar_one()
         done = select(orders.c.job_index).where(orders.c.job_id == jid)
         bad = conn.execute(
-            select(func.count()).select_from(job_failures)
+            select(func.count())
+            .select_from(job_failures)
             .where(job_failures.c.job_id == jid, job_failures.c.record_index.not_in(done))
         ).scalar_one()
         return job, ok, bad
@@ -221,9 +261,15 @@ def job_status(job_id: str) -> dict[str, Any] | None:
     else:
         status = "in_progress"
     return {
-        "job_id": str(job["id"]), "status": status, "total": total, "enqueued": job["enqueued"],
-        "succeeded": ok, "failed": bad, "pending": max(total - ok - bad, 0),
-        "created_at": job["created_at"].isoformat(), "updated_at": job["updated_at"].isoformat(),
+        "job_id": str(job["id"]),
+        "status": status,
+        "total": total,
+        "enqueued": job["enqueued"],
+        "succeeded": ok,
+        "failed": bad,
+        "pending": max(total - ok - bad, 0),
+        "created_at": job["created_at"].isoformat(),
+        "updated_at": job["updated_at"].isoformat(),
     }
 
 
@@ -231,9 +277,13 @@ def write_worker_chunk(rows: Sequence[dict]) -> dict[str, str]:
     """Worker: bulk insert one chunk in one transaction; ``{key: "created"|"replayed"}``.
 
     A redelivered message (same key) is a replay, not a second row."""
+
     def work(conn: Connection) -> dict[str, str]:
         inserted = _insert_orders(conn, rows)
-        return {r["idempotency_key"]: ("created" if r["idempotency_key"] in inserted else "replayed") for r in rows}
+        return {
+            r["idempotency_key"]: ("created" if r["idempotency_key"] in inserted else "replayed")
+            for r in rows
+        }
 
     return transaction(work)
 
@@ -245,8 +295,12 @@ def record_job_failures(failures: Sequence[dict]) -> None:
     stmt = pg_insert(job_failures)
     stmt = stmt.on_conflict_do_update(
         index_elements=["job_id", "record_index"],
-        set_={"attempts": job_failures.c.attempts + 1, "error_class": stmt.excluded.error_class,
-              "detail": stmt.excluded.detail, "updated_at": func.now()},
+        set_={
+            "attempts": job_failures.c.attempts + 1,
+            "error_class": stmt.excluded.error_class,
+            "detail": stmt.excluded.detail,
+            "updated_at": func.now(),
+        },
     )
     rows = [{**f, "job_id": uuid.UUID(f["job_id"]), "detail": f["detail"][:1000]} for f in failures]
     transaction(lambda conn: conn.execute(stmt, rows))

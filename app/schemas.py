@@ -44,7 +44,7 @@ def _money(value: Any) -> Decimal | None:
 
 
 def validate_order(body: Any, *, path: str = "") -> OrderInput:
-    """Validate one order; raise :class:`ValidationError` with every field error found (not just the first)."""
+    """Validate one order; raise :class:`ValidationError` listing every field error (not only the first)."""
     errors: list[dict[str, str]] = []
 
     def err(field: str, message: str) -> None:
@@ -118,7 +118,9 @@ def validate_batch(body: Any, *, max_records: int) -> list[Any]:
         raise ValidationError([{"field": "orders", "message": "required array of orders"}])
     records = body["orders"]
     if set(body) - {"orders"}:
-        raise ValidationError([{"field": f, "message": "unknown field"} for f in sorted(set(body) - {"orders"})])
+        raise ValidationError(
+            [{"field": f, "message": "unknown field"} for f in sorted(set(body) - {"orders"})]
+        )
     if not records:
         raise ValidationError([{"field": "orders", "message": "must contain at least one order"}])
     if len(records) > max_records:

@@ -41,7 +41,9 @@ CORRELATION_HEADER = "X-Correlation-Id"
 
 
 def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
-    return Response(status_code=status, content_type=JSON, body=json.dumps(body, default=str), headers=headers)
+    return Response(
+        status_code=status, content_type=JSON, body=json.dumps(body, default=str), headers=headers
+    )
 
 
 def _body() -> Any:
@@ -106,7 +108,8 @@ def create_async() -> Response:
     job_id = str(job["id"])
     if created or job["status"] != "queued":  # first time, or a retry of a job that failed to enqueue
         keys = [
-            r["idempotency_key"] if isinstance(r, dict) and isinstance(r.get("idempotency_key"), str)
+            r["idempotency_key"]
+            if isinstance(r, dict) and isinstance(r.get("idempotency_key"), str)
             else f"job:{job_id}:{i}"
             for i, r in enumerate(records)
         ]
@@ -119,8 +122,11 @@ def create_async() -> Response:
         metrics.add_metric(name="BatchSize", unit=MetricUnit.Count, value=len(records))
     else:
         metrics.add_metric(name="IdempotentReplays", unit=MetricUnit.Count, value=1)
-    return _json(202, {"job_id": job_id, "status": "queued", "total": len(records),
-                       "status_url": f"/jobs/{job_id}"}, {"Location": f"/jobs/{job_id}"})
+    return _json(
+        202,
+        {"job_id": job_id, "status": "queued", "total": len(records), "status_url": f"/jobs/{job_id}"},
+        {"Location": f"/jobs/{job_id}"},
+    )
 
 
 @app.get("/orders/<order_id>")
@@ -140,8 +146,11 @@ def get_order(order_id: str) -> Response:
 @tracer.capture_method
 def list_orders() -> Response:
     api = get_config().api
-    limit = parse_limit(app.current_event.get_query_string_value("limit"),
-                        default=api.page_size_default, maximum=api.page_size_max)
+    limit = parse_limit(
+        app.current_event.get_query_string_value("limit"),
+        default=api.page_size_default,
+        maximum=api.page_size_max,
+    )
     raw_cursor = app.current_event.get_query_string_value("cursor")
     after = decode_cursor(raw_cursor) if raw_cursor else None
     from app import repository
@@ -192,7 +201,9 @@ def _unavailable(exc: Exception) -> Response:
     retry_after = getattr(exc, "retry_after", 5)
     logger.error("dependency unavailable", extra={"error": f"{type(exc).__name__}: {exc}"})
     metrics.add_metric(name="DependencyUnavailable", unit=MetricUnit.Count, value=1)
-    return _json(503, {"message": "service temporarily unavailable; retry later"}, {"Retry-After": str(retry_after)})
+    return _json(
+        503, {"message": "service temporarily unavailable; retry later"}, {"Retry-After": str(retry_after)}
+    )
 
 
 @app.exception_handler(Exception)

@@ -27,7 +27,7 @@ metrics = Metrics()
 
 
 def _recorded_classes(records: list[dict]) -> dict[tuple[str, int], str]:
-    """Best effort: the class the worker stored for ``(job_id, index)``; empty when the DB is not reachable."""
+    """Best effort: the class the worker stored for ``(job_id, index)``; empty if the DB is unreachable."""
     import json
     import time
 
@@ -77,9 +77,15 @@ def analyze(records: list[dict]) -> tuple[Counter, list[dict]]:
         cls, reason = classify(r.get("body") or "", attributes, recorded.get(key) if key else None)
         counts[cls] += 1
         if len(samples) < 10:
-            samples.append({"message_id": r.get("messageId"), "class": cls, "reason": reason,
-                            "receive_count": (r.get("attributes") or {}).get("ApproximateReceiveCount"),
-                            "correlation_id": attributes.get("correlation_id")})
+            samples.append(
+                {
+                    "message_id": r.get("messageId"),
+                    "class": cls,
+                    "reason": reason,
+                    "receive_count": (r.get("attributes") or {}).get("ApproximateReceiveCount"),
+                    "correlation_id": attributes.get("correlation_id"),
+                }
+            )
     return counts, samples
 
 
@@ -99,7 +105,9 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict[str, Any]:
             metric.add_dimension(name="class", value=cls)
     metrics.add_metric(name="DlqMessagesAnalyzed", unit=MetricUnit.Count, value=len(records))
     retain = _retain()
-    logger.info("dlq summary", extra={"messages": len(records), "by_class": dict(counts), "retained": retain,
-                                      "samples": samples})
+    logger.info(
+        "dlq summary",
+        extra={"messages": len(records), "by_class": dict(counts), "retained": retain, "samples": samples},
+    )
     failures = [{"itemIdentifier": r["messageId"]} for r in records] if retain else []
     return {"batchItemFailures": failures}

@@ -71,7 +71,9 @@ def record_handler(record: SQSRecord) -> Prepared:
     attr: Any = (record.raw_event.get("messageAttributes") or {}).get("correlation_id") or {}
     return Prepared(
         row=order_row(order, body["idempotency_key"], job_id=job_id, job_index=index if job_id else None),
-        job_id=job_id, index=index, correlation_id=attr.get("stringValue"),
+        job_id=job_id,
+        index=index,
+        correlation_id=attr.get("stringValue"),
     )
 
 
@@ -93,11 +95,22 @@ class BulkOrderProcessor(BatchProcessor):
 
     def failure_handler(self, record: Any, exception: Any) -> Any:
         value = exception[1]
-        logger.warning("record failed", extra={"message_id": getattr(record, "message_id", None),
-                                               "error": f"{type(value).__name__}: {value}"[:300]})
+        logger.warning(
+            "record failed",
+            extra={
+                "message_id": getattr(record, "message_id", None),
+                "error": f"{type(value).__name__}: {value}"[:300],
+            },
+        )
         if isinstance(value, RecordRejected) and value.job_id is not None and value.index is not None:
-            self.failures.append({"job_id": value.job_id, "record_index": value.index,
-                                  "error_class": "validation", "detail": str(value)})
+            self.failures.append(
+                {
+                    "job_id": value.job_id,
+                    "record_index": value.index,
+                    "error_class": "validation",
+                    "detail": str(value),
+                }
+            )
         return super().failure_handler(record, exception)
 
     def process(self) -> list[tuple]:
@@ -134,10 +147,18 @@ class BulkOrderProcessor(BatchProcessor):
         for raw, prepared in chunk:
             self.failure_handler(record=SQSRecord(raw), exception=info)
             if prepared.job_id is not None and prepared.index is not None:
-                self.failures.append({"job_id": prepared.job_id, "record_index": prepared.index,
-                                      "error_class": error_class, "detail": f"{type(exc).__name__}: {exc}"[:500]})
-        logger.error("chunk not written; records reported for redelivery",
-                     extra={"records": len(chunk), "error_class": error_class, "error": type(exc).__name__})
+                self.failures.append(
+                    {
+                        "job_id": prepared.job_id,
+                        "record_index": prepared.index,
+                        "error_class": error_class,
+                        "detail": f"{type(exc).__name__}: {exc}"[:500],
+                    }
+                )
+        logger.error(
+            "chunk not written; records reported for redelivery",
+            extra={"records": len(chunk), "error_class": error_class, "error": type(exc).__name__},
+        )
 
 
 processor = BulkOrderProcessor()
@@ -162,14 +183,17 @@ def _record_failures(failures: list[dict]) -> None:
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     deadline.set_from_context(context)
     records = event.get("Records") or []
-    cids = {((r.get("messageAttributes") or {}).get("correlation_id") or {}).get("stringValue") for r in records}
+    cids = {
+        ((r.get("messageAttributes") or {}).get("correlation_id") or {}).get("stringValue") for r in records
+    }
     cids.discard(None)
     if len(cids) == 1:
         logger.set_correlation_id(next(iter(cids)))
     elif cids:
         logger.append_keys(correlation_ids=sorted(cids)[:20])
-    response = process_partial_response(event=event, record_handler=record_handler, processor=processor,
-                                        context=context)
+    response = process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )
     if not processor.database_down:
         _record_failures(processor.failures)
     failed = len(response.get("batchItemFailures", []))
@@ -177,6 +201,7 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
     metrics.add_metric(name="OrdersCreated", unit=MetricUnit.Count, value=processor.written["created"])
     metrics.add_metric(name="IdempotentReplays", unit=MetricUnit.Count, value=processor.written["replayed"])
     metrics.add_metric(name="RecordsRejected", unit=MetricUnit.Count, value=failed)
-    logger.info("batch processed", extra={"records": len(records), "failed": failed, "written": processor.written})
+    logger.info(
+        "batch processed", extra={"records": len(records), "failed": failed, "written": processor.written}
+    )
     return response
-

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import socket
@@ -19,22 +20,25 @@ from typing import Any
 import pytest
 
 # The environment-variable contract of the compute layer, as a deployed function would see it.
-os.environ.update({
-    "APP_ENV": "dev",
-    "PARAMETER_PREFIX_DATABASE": "/myapp/dev/database/",
-    "PARAMETER_PREFIX_API": "/myapp/dev/api/",
-    "PARAMETER_PREFIX_CACHE": "/myapp/dev/cache/",
-    "POWERTOOLS_SERVICE_NAME": "orders",
-    "POWERTOOLS_METRICS_NAMESPACE": "ServerlessInfra",
-    "POWERTOOLS_LOG_LEVEL": "WARNING",
-    "POWERTOOLS_TRACE_DISABLED": "true",
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_REGION": "us-east-1",
-    "DB_POOL_SIZE": "2",
-})
+os.environ.update(
+    {
+        "APP_ENV": "dev",
+        "PARAMETER_PREFIX_DATABASE": "/myapp/dev/database/",
+        "PARAMETER_PREFIX_API": "/myapp/dev/api/",
+        "PARAMETER_PREFIX_CACHE": "/myapp/dev/cache/",
+        "POWERTOOLS_SERVICE_NAME": "orders",
+        "POWERTOOLS_METRICS_NAMESPACE": "ServerlessInfra",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+        "DB_POOL_SIZE": "2",
+    }
+)
 os.environ.pop("AWS_PROFILE", None)
+logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
 
 def free_port() -> int:
@@ -103,11 +107,16 @@ def queues(boto: Any) -> dict[str, str]:
 
     sqs = boto["sqs"]
     dlq_url = sqs.create_queue(QueueName="serverless-infra-dev-orders-dlq")["QueueUrl"]
-    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    url = sqs.create_queue(QueueName="serverless-infra-dev-orders", Attributes={
-        "VisibilityTimeout": "1",
-        "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "2"}),
-    })["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    url = sqs.create_queue(
+        QueueName="serverless-infra-dev-orders",
+        Attributes={
+            "VisibilityTimeout": "1",
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "2"}),
+        },
+    )["QueueUrl"]
     os.environ["ORDERS_QUEUE_URL"] = url
     return {"queue": url, "dlq": dlq_url}
 
@@ -158,11 +167,15 @@ def purge_queues(boto: Any, queues: dict[str, str]) -> None:
     sqs = boto["sqs"]
     for url in queues.values():
         while True:
-            msgs = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=30).get("Messages", [])
+            msgs = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=30).get(
+                "Messages", []
+            )
             if not msgs:
                 break
-            sqs.delete_message_batch(QueueUrl=url, Entries=[
-                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(msgs)])
+            sqs.delete_message_batch(
+                QueueUrl=url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(msgs)],
+            )
 
 
 @pytest.fixture(scope="session")
@@ -179,7 +192,11 @@ def api_url(pg_url: str, queues: dict[str, str], ssm_params: dict[str, str]) -> 
 
 
 def order(customer: str = "c-1", qty: int = 2, price: str = "9.99", **extra: Any) -> dict[str, Any]:
-    return {"customer_id": customer, "items": [{"sku": "sku-1", "quantity": qty, "unit_price": price}], **extra}
+    return {
+        "customer_id": customer,
+        "items": [{"sku": "sku-1", "quantity": qty, "unit_price": price}],
+        **extra,
+    }
 
 
 @pytest.fixture

@@ -49,7 +49,11 @@ def upgrade() -> None:
     )
     op.create_index("ix_orders_created_at_id", "orders", ["created_at", "id"])
     op.create_index(
-        "ix_orders_job", "orders", ["job_id", "job_index"], unique=True, postgresql_where=sa.text("job_id IS NOT NULL")
+        "ix_orders_job",
+        "orders",
+        ["job_id", "job_index"],
+        unique=True,
+        postgresql_where=sa.text("job_id IS NOT NULL"),
     )
     op.create_table(
         "job_failures",

@@ -39,8 +39,9 @@ def test_unknown_route_is_404(api_url: str) -> None:
 
 
 def test_create_then_get_order(api_url: str, make_order: Any) -> None:
-    status, headers, created = json_request(api_url, "POST", "/orders", make_order(qty=3, price="2.50"),
-                                            headers={"Idempotency-Key": "k-create-1"})
+    status, headers, created = json_request(
+        api_url, "POST", "/orders", make_order(qty=3, price="2.50"), headers={"Idempotency-Key": "k-create-1"}
+    )
     assert status == 201, created
     assert created["total"] == "7.50" and created["status"] == "accepted"
     assert headers["Location"] == f"/orders/{created['id']}"
@@ -48,7 +49,9 @@ def test_create_then_get_order(api_url: str, make_order: Any) -> None:
     assert status == 200 and got == created
 
 
-def test_idempotent_repeat_returns_first_result_and_one_row(api_url: str, pg_url: str, make_order: Any) -> None:
+def test_idempotent_repeat_returns_first_result_and_one_row(
+    api_url: str, pg_url: str, make_order: Any
+) -> None:
     hdr = {"Idempotency-Key": "k-repeat"}
     s1, _, first = json_request(api_url, "POST", "/orders", make_order(), headers=hdr)
     s2, h2, second = json_request(api_url, "POST", "/orders", make_order(), headers=hdr)
@@ -69,10 +72,18 @@ def test_same_key_different_body_is_409(api_url: str, pg_url: str, make_order: A
     ("body", "fields"),
     [
         ({"customer_id": "c", "items": []}, {"items"}),
-        ({"items": [{"sku": "a", "quantity": 0, "unit_price": "1.001"}]},
-         {"customer_id", "items[0].quantity", "items[0].unit_price"}),
-        ({"customer_id": "c", "items": [{"sku": "a", "quantity": 1, "unit_price": 1}], "total": 2}, {"total"}),
-        ({"customer_id": "c", "items": [{"sku": "a", "quantity": 1, "unit_price": 1}], "colour": "red"}, {"colour"}),
+        (
+            {"items": [{"sku": "a", "quantity": 0, "unit_price": "1.001"}]},
+            {"customer_id", "items[0].quantity", "items[0].unit_price"},
+        ),
+        (
+            {"customer_id": "c", "items": [{"sku": "a", "quantity": 1, "unit_price": 1}], "total": 2},
+            {"total"},
+        ),
+        (
+            {"customer_id": "c", "items": [{"sku": "a", "quantity": 1, "unit_price": 1}], "colour": "red"},
+            {"colour"},
+        ),
         ([1, 2], {"body"}),
     ],
 )
@@ -122,26 +133,33 @@ def test_list_orders_rejects_bad_cursor_and_limit(api_url: str) -> None:
 
 
 def test_batch_good_records_land_bad_ones_reported(api_url: str, pg_url: str, make_order: Any) -> None:
-    records = [make_order(customer="a"), {"customer_id": "b", "items": "nope"}, make_order(customer="c"),
-               make_order(customer="d", qty=-1)]
-    status, _, body = json_request(api_url, "POST", "/orders/batch", {"orders": records},
-                                   headers={"Idempotency-Key": "batch-1"})
+    records = [
+        make_order(customer="a"),
+        {"customer_id": "b", "items": "nope"},
+        make_order(customer="c"),
+        make_order(customer="d", qty=-1),
+    ]
+    status, _, body = json_request(
+        api_url, "POST", "/orders/batch", {"orders": records}, headers={"Idempotency-Key": "batch-1"}
+    )
     assert status == 200
     assert [r["status"] for r in body["results"]] == ["created", "rejected", "created", "rejected"]
     assert body["results"][3]["errors"][0]["field"] == "items[0].quantity"
     assert body["summary"] == {"total": 4, "created": 2, "replayed": 0, "rejected": 2}
     assert count_orders(pg_url) == 2
     # the same batch again: replays, no new rows
-    status, _, again = json_request(api_url, "POST", "/orders/batch", {"orders": records},
-                                    headers={"Idempotency-Key": "batch-1"})
+    status, _, again = json_request(
+        api_url, "POST", "/orders/batch", {"orders": records}, headers={"Idempotency-Key": "batch-1"}
+    )
     assert again["summary"]["replayed"] == 2 and again["summary"]["created"] == 0
     assert [r.get("id") for r in again["results"]] == [r.get("id") for r in body["results"]]
     assert count_orders(pg_url) == 2
 
 
 def test_batch_of_500_is_accepted_and_501_is_413(api_url: str, pg_url: str, make_order: Any) -> None:
-    status, _, body = json_request(api_url, "POST", "/orders/batch",
-                                   {"orders": [make_order(customer=f"x{i}") for i in range(500)]})
+    status, _, body = json_request(
+        api_url, "POST", "/orders/batch", {"orders": [make_order(customer=f"x{i}") for i in range(500)]}
+    )
     assert status == 200 and body["summary"]["created"] == 500
     status, _, body = json_request(api_url, "POST", "/orders/batch", {"orders": [make_order()] * 501})
     assert status == 413 and "501 > 500" in body["message"]
@@ -158,9 +176,11 @@ def test_database_down_is_503_with_retry_after_and_nothing_written(
 ) -> None:
     # a real refused connection: a port nothing listens on (the retries run, then give up)
     monkeypatch.setenv("DATABASE_URL", dead_db_url)
-    for method, path, body in [("POST", "/orders", make_order()),
-                               ("POST", "/orders/batch", {"orders": [make_order(), make_order(customer="z")]}),
-                               ("GET", "/orders", None)]:
+    for method, path, body in [
+        ("POST", "/orders", make_order()),
+        ("POST", "/orders/batch", {"orders": [make_order(), make_order(customer="z")]}),
+        ("GET", "/orders", None),
+    ]:
         status, headers, resp = json_request(api_url, method, path, body)
         assert status == 503, (path, resp)
         assert int(headers["Retry-After"]) > 0

@@ -17,8 +17,13 @@ pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("clean_db", "purg
 def rows_for_job(pg_url: str, job_id: str) -> list[int]:
     engine = sa.create_engine(pg_url)
     with engine.connect() as conn:
-        rows = conn.execute(sa.text("SELECT job_index FROM orders WHERE job_id = :j ORDER BY job_index"),
-                            {"j": job_id}).scalars().all()
+        rows = (
+            conn.execute(
+                sa.text("SELECT job_index FROM orders WHERE job_id = :j ORDER BY job_index"), {"j": job_id}
+            )
+            .scalars()
+            .all()
+        )
     engine.dispose()
     return list(rows)
 
@@ -42,16 +47,22 @@ def test_async_job_end_to_end(api_url: str, stack: dict, make_order: Any) -> Non
     queue, dlq = stack["queues"]["queue"], stack["queues"]["dlq"]
     records = [make_order(customer=f"a{i}") for i in range(5)]
     records[3] = {"customer_id": "bad", "items": [{"sku": "x", "quantity": "many", "unit_price": "1"}]}
-    status, headers, body = json_request(api_url, "POST", "/orders/async", {"orders": records},
-                                         headers={"Idempotency-Key": "job-e2e", "X-Correlation-Id": "cid-async"})
+    status, headers, body = json_request(
+        api_url,
+        "POST",
+        "/orders/async",
+        {"orders": records},
+        headers={"Idempotency-Key": "job-e2e", "X-Correlation-Id": "cid-async"},
+    )
     assert status == 202, body
     job_id = body["job_id"]
     assert headers["Location"] == f"/jobs/{job_id}"
     assert json_request(api_url, "GET", f"/jobs/{job_id}")[2]["status"] == "queued"
 
     # a client retry of the same request: same job, nothing enqueued twice
-    status, _, again = json_request(api_url, "POST", "/orders/async", {"orders": records},
-                                    headers={"Idempotency-Key": "job-e2e"})
+    status, _, again = json_request(
+        api_url, "POST", "/orders/async", {"orders": records}, headers={"Idempotency-Key": "job-e2e"}
+    )
     assert status == 202 and again["job_id"] == job_id
 
     first = poll_once(sqs, queue, worker.lambda_handler)
@@ -62,13 +73,25 @@ def test_async_job_end_to_end(api_url: str, stack: dict, make_order: Any) -> Non
     assert rows_for_job(stack["pg_url"], job_id) == [0, 1, 2, 4]
 
     job = json_request(api_url, "GET", f"/jobs/{job_id}")[2]
-    assert job == {**job, "status": "completed_with_errors", "total": 5, "succeeded": 4, "failed": 1, "pending": 0}
+    assert job == {
+        **job,
+        "status": "completed_with_errors",
+        "total": 5,
+        "succeeded": 4,
+        "failed": 1,
+        "pending": 0,
+    }
 
     # redeliveries until maxReceiveCount (2): the poison message reaches the DLQ, no duplicate rows
     drain(sqs, queue, worker.lambda_handler)
     assert rows_for_job(stack["pg_url"], job_id) == [0, 1, 2, 4]
-    dead = sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10, WaitTimeSeconds=1,
-                               MessageAttributeNames=["All"], AttributeNames=["All"])["Messages"]
+    dead = sqs.receive_message(
+        QueueUrl=dlq,
+        MaxNumberOfMessages=10,
+        WaitTimeSeconds=1,
+        MessageAttributeNames=["All"],
+        AttributeNames=["All"],
+    )["Messages"]
     assert [json.loads(m["Body"])["index"] for m in dead] == [3]
     assert dead[0]["MessageAttributes"]["correlation_id"]["StringValue"] == "cid-async"
     from app.local import sqs_event
@@ -99,17 +122,22 @@ def test_async_queue_down_is_503_and_retry_is_safe(
 
     from app import queue as app_queue
 
-    dead = boto3.client("sqs", region_name="us-east-1", endpoint_url="http://127.0.0.1:9",
-                        config=__import__("botocore.config").config.Config(retries={"max_attempts": 1},
-                                                                            connect_timeout=1))
+    dead = boto3.client(
+        "sqs",
+        region_name="us-east-1",
+        endpoint_url="http://127.0.0.1:9",
+        config=__import__("botocore.config").config.Config(retries={"max_attempts": 1}, connect_timeout=1),
+    )
     records = [make_order(customer=f"q{i}") for i in range(3)]
     monkeypatch.setattr(app_queue, "_client", dead)
-    status, headers, body = json_request(api_url, "POST", "/orders/async", {"orders": records},
-                                         headers={"Idempotency-Key": "job-retry"})
+    status, headers, body = json_request(
+        api_url, "POST", "/orders/async", {"orders": records}, headers={"Idempotency-Key": "job-retry"}
+    )
     assert status == 503 and "Retry-After" in headers
     monkeypatch.setattr(app_queue, "_client", None)
-    status, _, body = json_request(api_url, "POST", "/orders/async", {"orders": records},
-                                   headers={"Idempotency-Key": "job-retry"})
+    status, _, body = json_request(
+        api_url, "POST", "/orders/async", {"orders": records}, headers={"Idempotency-Key": "job-retry"}
+    )
     assert status == 202
     from app.handlers import worker
 
