@@ -2,12 +2,16 @@
 
 from invoke import Collection
 
-from ops import deploy, params, policy, quality, synth
+from ops import app, build, deploy, dlq, params, policy, quality, synth
 
 ns = Collection()
+ns.add_task(build.build)
 ns.add_task(synth.synth)
 for name in ("deploy", "preview", "destroy", "outputs"):
     ns.add_task(getattr(deploy, name))
 ns.add_task(policy.policy)
 ns.add_task(quality.test)
+ns.add_task(app.serve)
+ns.add_task(app.bench)
 ns.add_collection(params.ns, name="params")
+ns.add_collection(Collection.from_module(dlq), name="dlq")

@@ -4,6 +4,14 @@
 LOG_RETENTION_DAYS = frozenset({1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827,
                                 2192, 2557, 2922, 3288, 3653})
 
+# Lambda CreateFunction: MemorySize 128-10,240 MB, Timeout 1-900 s.
+LAMBDA_MIN_MEMORY_MB = 128
+LAMBDA_MAX_MEMORY_MB = 10_240
+LAMBDA_MAX_TIMEOUT_SECONDS = 900
+
+# SQS SetQueueAttributes: VisibilityTimeout 0-43,200 s (12 h).
+SQS_MAX_VISIBILITY_TIMEOUT_SECONDS = 43_200
+
 # RDS (CreateDBInstance / ModifyDBInstance API reference): values the API validates.
 RDS_INSTANCE_CLASS_PATTERN = r"db\.[a-z0-9]+\.[a-z0-9]+"
 RDS_BACKUP_RETENTION_DAYS = range(0, 36)  # 0 disables automated backups (and read replicas)

@@ -73,6 +73,15 @@ def logs_key_statement(account_id: Any, log_group_arn_pattern: Any) -> Statement
     )
 
 
+def deny_insecure_transport(actions: str | Sequence[str], resources: Sequence[Any]) -> Statement:
+    """A resource-policy statement refusing every request not sent over TLS (aws:SecureTransport false)."""
+    return {
+        "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*",
+        "Action": actions if isinstance(actions, str) else list(actions), "Resource": list(resources),
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+
+
 def key_via_service_statement(
     sid: str, account_id: Any, services: Sequence[str], actions: Sequence[str] = tuple(KMS_USE_ACTIONS),
 ) -> Statement:

@@ -260,3 +260,100 @@ def validate(token: str, name: str, inputs: dict[str, Any]) -> None:
         return
     for rule in RULES:
         rule(token, name, inputs)
+
+
+# -- Lambda, SQS, S3 and Application Auto Scaling (compute layer) ---------------------------------
+for _token, _enums in {
+    "aws:lambda/function:Function": {"architectures[]": {"x86_64", "arm64"}},
+    "aws:appautoscaling/target:Target": {
+        "serviceNamespace": {"lambda", "ecs", "dynamodb", "rds", "sagemaker", "elasticmapreduce", "ec2",
+                             "appstream", "custom-resource", "comprehend", "kafka", "elasticache", "neptune",
+                             "cassandra", "workspaces"},
+        "scalableDimension": {"lambda:function:ProvisionedConcurrency", "ecs:service:DesiredCount",
+                              "dynamodb:table:ReadCapacityUnits", "dynamodb:table:WriteCapacityUnits",
+                              "rds:cluster:ReadReplicaCount"}},
+    "aws:appautoscaling/policy:Policy": {
+        "targetTrackingScalingPolicyConfiguration.predefinedMetricSpecification.predefinedMetricType": {
+            "LambdaProvisionedConcurrencyUtilization", "ECSServiceAverageCPUUtilization",
+            "ECSServiceAverageMemoryUtilization", "DynamoDBReadCapacityUtilization",
+            "DynamoDBWriteCapacityUtilization", "RDSReaderAverageCPUUtilization",
+            "ALBRequestCountPerTarget"}},
+    "aws:s3/bucketVersioning:BucketVersioning": {"versioningConfiguration.status": {"Enabled", "Suspended"}},
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": {
+        "rules[].applyServerSideEncryptionByDefault.sseAlgorithm": {"AES256", "aws:kms", "aws:kms:dsse"}},
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": {
+        "rules[].status": {"Enabled", "Disabled"}},
+}.items():
+    ENUMS.setdefault(_token, {}).update(_enums)
+
+# token -> {input path: (min, max)} inclusive, from the services' API references.
+RANGES: dict[str, dict[str, tuple[float, float]]] = {
+    "aws:lambda/function:Function": {"memorySize": (128, 10_240), "timeout": (1, 900),
+                                     "reservedConcurrentExecutions": (-1, 100_000),
+                                     "ephemeralStorage.size": (512, 10_240)},
+    "aws:lambda/eventSourceMapping:EventSourceMapping": {
+        "batchSize": (1, 10_000), "maximumBatchingWindowInSeconds": (0, 300),
+        "scalingConfig.maximumConcurrency": (2, 1000)},
+    "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig": {
+        "maximumRetryAttempts": (0, 2), "maximumEventAgeInSeconds": (60, 21_600)},
+    "aws:sqs/queue:Queue": {"visibilityTimeoutSeconds": (0, 43_200),
+                            "messageRetentionSeconds": (60, 1_209_600),
+                            "kmsDataKeyReusePeriodSeconds": (60, 86_400), "receiveWaitTimeSeconds": (0, 20),
+                            "delaySeconds": (0, 900), "maxMessageSize": (1024, 1_048_576)},
+    "aws:appautoscaling/target:Target": {"minCapacity": (0, 1_000_000), "maxCapacity": (0, 1_000_000)},
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": {
+        "rules[].noncurrentVersionExpiration.noncurrentDays": (1, 2_147_483_647),
+        "rules[].abortIncompleteMultipartUpload.daysAfterInitiation": (1, 2_147_483_647)},
+}
+_LAMBDA_PC_RESOURCE = re.compile(r"^function:[A-Za-z0-9_-]{1,64}:[A-Za-z0-9_$-]{1,128}$")
+_SCHEDULE = re.compile(r"^(cron\([^)]+\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\)|at\([0-9T:-]+\))$")
+
+
+def _check_ranges(token: str, name: str, inputs: dict[str, Any]) -> None:
+    for field, (low, high) in RANGES.get(token, {}).items():
+        for path, value in _walk(inputs, ""):
+            if path == field and isinstance(value, (int, float)) and not low <= value <= high:
+                raise AwsValidationError(f"{token} {name!r}: {field} = {value}; AWS accepts {low}..{high}")
+
+
+def _check_compute(token: str, name: str, inputs: dict[str, Any]) -> None:
+    if token == "aws:lambda/eventSourceMapping:EventSourceMapping":
+        source = str(inputs.get("eventSourceArn") or "")
+        batch, window = inputs.get("batchSize"), inputs.get("maximumBatchingWindowInSeconds") or 0
+        if source.startswith("arn:aws:sqs:") and batch is not None and batch > 10 and window < 1:
+            raise AwsValidationError(f"{token} {name!r}: batchSize {batch} > 10 from SQS needs "
+                                     "maximumBatchingWindowInSeconds >= 1")
+    if token == "aws:sqs/queue:Queue" and inputs.get("redrivePolicy"):
+        policy = json.loads(_plain(inputs["redrivePolicy"]))
+        count = policy.get("maxReceiveCount")
+        target = policy.get("deadLetterTargetArn", "")
+        if not isinstance(count, int) or not 1 <= count <= 1000 or not ARN.match(target):
+            raise AwsValidationError(f"{token} {name!r}: redrivePolicy {policy} needs a deadLetterTargetArn "
+                                     "and maxReceiveCount 1..1000")
+    if token == "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy":
+        policy = json.loads(_plain(inputs.get("redriveAllowPolicy") or "{}"))
+        if policy.get("redrivePermission") not in ("allowAll", "denyAll", "byQueue"):
+            raise AwsValidationError(
+                f"{token} {name!r}: redrivePermission {policy.get('redrivePermission')!r}")
+        if policy["redrivePermission"] == "byQueue" and not 1 <= len(policy.get("sourceQueueArns", [])) <= 10:
+            raise AwsValidationError(f"{token} {name!r}: byQueue needs 1..10 sourceQueueArns")
+    if token == "aws:appautoscaling/target:Target":
+        low, high = inputs.get("minCapacity", 0), inputs.get("maxCapacity", 0)
+        if low > high:
+            raise AwsValidationError(f"{token} {name!r}: minCapacity {low} > maxCapacity {high}")
+        resource_id = inputs.get("resourceId", "")
+        if inputs.get("serviceNamespace") == "lambda" and not _LAMBDA_PC_RESOURCE.match(resource_id):
+            raise AwsValidationError(f"{token} {name!r}: resourceId {inputs.get('resourceId')!r} is not "
+                                     "function:<name>:<alias or version>")
+    if token == "aws:appautoscaling/scheduledAction:ScheduledAction" and not _SCHEDULE.match(
+            inputs.get("schedule", "")):
+        raise AwsValidationError(f"{token} {name!r}: schedule {inputs.get('schedule')!r} is not cron(), "
+                                     "rate() or at()")
+    if token == "aws:lambda/alias:Alias":
+        alias = inputs.get("name", "")
+        if not re.fullmatch(r"(?!^[0-9]+$)[a-zA-Z0-9-_]{1,128}", alias):
+            raise AwsValidationError(
+                f"{token} {name!r}: alias name {alias!r} (letters, digits, - _, not all digits)")
+
+
+RULES = (*RULES, _check_ranges, _check_compute)

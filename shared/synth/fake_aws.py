@@ -107,6 +107,26 @@ def fake_resource(token: str, logical_name: str, urn: str, inputs: dict[str, Any
         return arn("sns", name), {"arn": arn("sns", name)}
     if token == "aws:cloudwatch/logGroup:LogGroup":
         return name, {"arn": arn("logs", f"log-group:{name}")}
+    if token == "aws:s3/bucketObjectv2:BucketObjectv2":
+        key = inputs.get("key", name)
+        return key, {"versionId": digest(urn + "v", 32), "etag": digest(urn + "e", 32),
+                     "arn": f"arn:{PARTITION}:s3:::{inputs.get('bucket', 'bucket')}/{key}"}
+    if token == "aws:lambda/eventSourceMapping:EventSourceMapping":
+        uuid = f"{seed[:8]}-{seed[8:12]}-4{seed[12:15]}-8{digest(urn + 'u', 3)}-{digest(urn + 'uu', 12)}"
+        return uuid, {"uuid": uuid, "arn": arn("lambda", f"event-source-mapping:{uuid}"), "state": "Enabled"}
+    if token == "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig":
+        return f"{inputs.get('functionName', name)}:{inputs.get('qualifier', '$LATEST')}", {}
+    if token == "aws:appautoscaling/target:Target":
+        rid = inputs.get("resourceId", name)
+        return f"{inputs.get('serviceNamespace', 'lambda')}/{rid}/{inputs.get('scalableDimension', '')}", {
+            "arn": arn("application-autoscaling", f"scalable-target/{digest(urn, 32)}")}
+    if token == "aws:appautoscaling/policy:Policy":
+        return name, {"arn": arn("autoscaling", f"scalingPolicy:{digest(urn, 36)}:resource/lambda/"
+                                 f"{inputs.get('resourceId', '')}:policyName/{name}"),
+                      "alarmArns": []}
+    if token == "aws:appautoscaling/scheduledAction:ScheduledAction":
+        return name, {"arn": arn("autoscaling", f"scheduledAction:{digest(urn, 36)}:resource/lambda/"
+                                 f"{inputs.get('resourceId', '')}:scheduledActionName/{name}")}
     if token.startswith("aws:s3/bucket"):
         if token == "aws:s3/bucket:Bucket":
             return name, {"arn": f"arn:{PARTITION}:s3:::{name}", "bucket": name,

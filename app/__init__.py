@@ -1,0 +1,1 @@
+"""Order ingestion: the Lambda application the serverless-infra stack runs."""

@@ -1,0 +1,323 @@
+"""Configuration: environment pointers -> SSM hierarchies -> one typed settings object, cached with a TTL.
+
+Environment variables carry only pointers (``APP_ENV``, ``PARAMETER_PREFIX_*``, ``CONFIG_TTL_SECONDS``);
+values live in SSM under ``/myapp/{env}/{database,api,cache}/``. A miss costs one GetParametersByPath call
+per hierarchy page (plus one GetParameters call per 10 pinned names); a hit is an attribute read and a
+clock comparison. When SSM fails and a previous value exists, the stale value is served and a warning
+logged; the next attempt waits ``STALE_RETRY_SECONDS`` so an outage is not turned into a retry storm.
+
+boto3 is imported lazily (only on a miss): the API module's cold start must not pay for it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+from app.errors import ConfigError
+
+logger = logging.getLogger(__name__)
+
+CATEGORIES = ("database", "api", "cache")
+DEFAULT_TTL_SECONDS = 300
+STALE_RETRY_SECONDS = 30
+REQUIRED_DATABASE_KEYS = ("host", "port", "name", "username", "password")
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseSettings:
+    host: str
+    port: int
+    name: str
+    username: str
+    password: str = field(repr=False)
+    reader_host: str | None = None
+    proxy_host: str | None = None
+    sslmode: str = "require"
+
+    def url(self, *, reader: bool = False) -> str:
+        """SQLAlchemy URL for the writer (``host``, the proxy when there is one) or the reader."""
+        host = (self.reader_host or self.host) if reader else self.host
+        user, pwd = quote(self.username, safe=""), quote(self.password, safe="")
+        return f"postgresql+psycopg://{user}:{pwd}@{host}:{self.port}/{self.name}?sslmode={self.sslmode}"
+
+
+@dataclass(frozen=True, slots=True)
+class ApiSettings:
+    max_batch_size: int = 500
+    page_size_default: int = 50
+    page_size_max: int = 200
+
+
+@dataclass(frozen=True, slots=True)
+class CacheSettings:
+    config_ttl_seconds: int = DEFAULT_TTL_SECONDS
+    idempotency_ttl_seconds: int = 86_400
+
+
+@dataclass(frozen=True, slots=True)
+class AppConfig:
+    env: str
+    api: ApiSettings
+    cache: CacheSettings
+    database: DatabaseSettings | None
+    database_url: str | None = None
+    reader_database_url: str | None = None
+
+    def writer_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        if self.database is None:
+            raise ConfigError(
+                "no database configured: set DATABASE_URL locally or the SSM database hierarchy"
+            )
+        return self.database.url()
+
+    def reader_url(self) -> str:
+        if self.reader_database_url or self.database_url:
+            return self.reader_database_url or self.database_url  # type: ignore[return-value]
+        return self.writer_url() if self.database is None else self.database.url(reader=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Pointers:
+    """What the compute layer puts in the environment: where to look, never the values."""
+
+    env: str | None
+    prefixes: dict[str, str]
+    ttl_seconds: int = DEFAULT_TTL_SECONDS
+    pins: dict[str, str] = field(default_factory=dict)
+    database_url: str | None = None
+    reader_database_url: str | None = None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Pointers:
+        env = os.environ if environ is None else environ
+        app_env = env.get("APP_ENV") or None
+        prefixes: dict[str, str] = {}
+        for cat in CATEGORIES:
+            prefix = env.get(f"PARAMETER_PREFIX_{cat.upper()}") or (
+                f"/myapp/{app_env}/{cat}/" if app_env else ""
+            )
+            if prefix:
+                prefixes[cat] = prefix if prefix.endswith("/") else prefix + "/"
+        return cls(
+            env=app_env,
+            prefixes=prefixes,
+            ttl_seconds=_int(env.get("CONFIG_TTL_SECONDS"), DEFAULT_TTL_SECONDS, "CONFIG_TTL_SECONDS"),
+            pins=parse_pins(env.get("CONFIG_PINS", "")),
+            database_url=env.get("DATABASE_URL") or None,
+            reader_database_url=env.get("READER_DATABASE_URL") or None,
+        )
+
+
+def parse_pins(spec: str) -> dict[str, str]:
+    """``"database/password:3,api/max_batch_size:stable"`` -> ``{"database/password": "3", ...}``.
+
+    A selector is a version number or a label, exactly what SSM accepts after ``name:``.
+    """
+    pins: dict[str, str] = {}
+    for item in filter(None, (s.strip() for s in spec.split(","))):
+        key, sep, selector = item.rpartition(":")
+        if not sep or not key or not selector or "/" not in key or key.split("/", 1)[0] not in CATEGORIES:
+            raise ConfigError(f"bad pin {item!r}: expected '<category>/<key>:<version|label>'")
+        pins[key] = selector
+    return pins
+
+
+def _int(raw: str | None, default: int, name: str, lo: int = 1, hi: int = 1_000_000) -> int:
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+    if not lo <= value <= hi:
+        raise ConfigError(f"{name} must be between {lo} and {hi}, got {value}")
+    return value
+
+
+def build_config(raw: Mapping[str, str], pointers: Pointers) -> AppConfig:
+    """Turn ``{"database/host": ..., "api/max_batch_size": ...}`` into typed settings, defaults filled in."""
+    api = ApiSettings(
+        max_batch_size=_int(raw.get("api/max_batch_size"), 500, "api/max_batch_size", hi=500),
+        page_size_default=_int(raw.get("api/page_size_default"), 50, "api/page_size_default", hi=1000),
+        page_size_max=_int(raw.get("api/page_size_max"), 200, "api/page_size_max", hi=1000),
+    )
+    cache = CacheSettings(
+        config_ttl_seconds=_int(
+            raw.get("cache/config_ttl_seconds"), pointers.ttl_seconds, "cache/config_ttl_seconds", hi=86_400
+        ),
+        idempotency_ttl_seconds=_int(
+            raw.get("cache/idempotency_ttl_seconds"), 86_400, "cache/idempotency_ttl_seconds", hi=31_536_000
+        ),
+    )
+    database: DatabaseSettings | None = None
+    if pointers.database_url is None and pointers.env is not None:
+        missing = [k for k in REQUIRED_DATABASE_KEYS if not raw.get(f"database/{k}")]
+        if missing:
+            prefix = pointers.prefixes.get("database", "database/")
+            raise ConfigError(f"missing required database parameters under {prefix}: {', '.join(missing)}")
+        database = DatabaseSettings(
+            host=raw["database/host"],
+            port=_int(raw["database/port"], 5432, "database/port", hi=65_535),
+            name=raw["database/name"],
+            username=raw["database/username"],
+            password=raw["database/password"],
+            reader_host=raw.get("database/reader_host") or None,
+            proxy_host=raw.get("database/proxy_host") or None,
+            sslmode=raw.get("database/sslmode") or "require",
+        )
+    return AppConfig(
+        env=pointers.env or "local",
+        api=api,
+        cache=cache,
+        database=database,
+        database_url=pointers.database_url,
+        reader_database_url=pointers.reader_database_url,
+    )
+
+
+class SsmFetcher:
+    """Reads the hierarchies with GetParametersByPath (recursive, decrypted, paginated) and pins with
+    GetParameters selectors. One client per execution environment, created on first use."""
+
+    def __init__(self, client_factory: Callable[[], object] | None = None) -> None:
+        self._client_factory = client_factory or _default_ssm_client
+        self._client: object | None = None
+        self.calls = 0  # SSM API calls made, for tests and the bench
+
+    def _ssm(self):  # noqa: ANN202 - a botocore client
+        if self._client is None:
+            self._client = self._client_factory()
+        return self._client
+
+    def __call__(self, prefixes: Mapping[str, str], pins: Mapping[str, str]) -> dict[str, str]:
+        ssm = self._ssm()
+        raw: dict[str, str] = {}
+        for category, prefix in prefixes.items():
+            token: str | None = None
+            while True:
+                kwargs = {"Path": prefix, "Recursive": True, "WithDecryption": True, "MaxResults": 10}
+                if token:
+                    kwargs["NextToken"] = token
+                page = ssm.get_parameters_by_path(**kwargs)  # type: ignore[attr-defined]
+                self.calls += 1
+                for param in page.get("Parameters", []):
+                    raw[f"{category}/{param['Name'][len(prefix) :]}"] = param["Value"]
+                token = page.get("NextToken")
+                if not token:
+                    break
+        pinned = [
+            (key, f"{prefixes[key.split('/', 1)[0]]}{key.split('/', 1)[1]}:{sel}")
+            for key, sel in pins.items()
+            if key.split("/", 1)[0] in prefixes
+        ]
+        for start in range(0, len(pinned), 10):
+            chunk = pinned[start : start + 10]
+            resp = ssm.get_parameters(Names=[n for _, n in chunk], WithDecryption=True)  # type: ignore[attr-defined]
+            self.calls += 1
+            if resp.get("InvalidParameters"):
+                raise ConfigError(f"pinned parameters not found: {', '.join(resp['InvalidParameters'])}")
+            by_name = {}
+            for param in resp.get("Parameters", []):
+                by_name[param["Name"] + param.get("Selector", "")] = param["Value"]
+                by_name.setdefault(param["Name"], param["Value"])
+            for key, name in chunk:
+                value = by_name.get(name, by_name.get(name.rpartition(":")[0]))
+                if value is None:
+                    raise ConfigError(f"pinned parameter {name} not returned by SSM")
+                raw[key] = value
+        return raw
+
+
+def _default_ssm_client() -> object:
+    import boto3  # lazy: ~0.2 s of import, paid only on a config miss
+    from botocore.config import Config
+
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    cfg = Config(connect_timeout=2, read_timeout=3, retries={"max_attempts": 2, "mode": "standard"})
+    return boto3.client("ssm", region_name=region, config=cfg)
+
+
+class ConfigCache:
+    """TTL cache of the resolved :class:`AppConfig`, stale-on-failure."""
+
+    def __init__(
+        self,
+        pointers: Pointers,
+        fetch: Callable[[Mapping[str, str], Mapping[str, str]], dict[str, str]] | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        log: logging.Logger | logging.LoggerAdapter | None = None,
+    ) -> None:
+        self.pointers = pointers
+        self._fetch = fetch or SsmFetcher()
+        self._clock = clock
+        self._log = log or logger
+        self._value: AppConfig | None = None
+        self._expires = float("-inf")
+        self._lock = threading.Lock()
+        self.stale_served = 0
+
+    def get(self) -> AppConfig:
+        """The settings; a hit is one clock read and one comparison."""
+        if self._clock() < self._expires:
+            return self._value  # type: ignore[return-value]
+        return self._refresh()
+
+    def invalidate(self) -> None:
+        self._expires = float("-inf")
+
+    def _refresh(self) -> AppConfig:
+        with self._lock:
+            now = self._clock()
+            if now < self._expires and self._value is not None:
+                return self._value
+            try:
+                raw = (
+                    self._fetch(self.pointers.prefixes, self.pointers.pins) if self.pointers.prefixes else {}
+                )
+                value = build_config(raw, self.pointers)
+            except Exception as exc:
+                if self._value is None:
+                    if isinstance(exc, ConfigError):
+                        raise
+                    raise ConfigError(f"configuration unavailable and nothing cached: {exc}") from exc
+                self.stale_served += 1
+                self._expires = now + min(STALE_RETRY_SECONDS, self._value.cache.config_ttl_seconds)
+                self._log.warning(
+                    "config refresh failed; serving stale config",
+                    extra={"error": f"{type(exc).__name__}: {exc}", "retry_in_s": self._expires - now},
+                )
+                return self._value
+            self._value = value
+            self._expires = now + value.cache.config_ttl_seconds
+            return value
+
+
+_cache: ConfigCache | None = None
+
+
+def get_config() -> AppConfig:
+    """The execution environment's settings (module-level cache, built from the environment once)."""
+    global _cache
+    if _cache is None:
+        _cache = ConfigCache(Pointers.from_env())
+    return _cache.get()
+
+
+def get_cache() -> ConfigCache:
+    get_config()
+    return _cache  # type: ignore[return-value]
+
+
+def reset_config(cache: ConfigCache | None = None) -> None:
+    """Drop (or replace) the module cache; tests and ``invoke serve`` use it after changing the env."""
+    global _cache
+    _cache = cache

@@ -1,0 +1,160 @@
+"""Database access: one writer and one reader engine per execution environment, bounded retries.
+
+* Engines are module-level lazy singletons, rebuilt only when the resolved URL changes (a rotated password
+  or a rolled-back host reaches a warm function at the next config refresh).
+* Pools are Lambda-sized: ``pool_size`` 1 (``DB_POOL_SIZE``), no overflow, pre-ping, recycle; at 1,000
+  concurrent environments that is at most 1,000 writer connections, which is what RDS Proxy is for.
+* :func:`transaction` runs a unit of work in ONE transaction and retries it as a whole on transient errors
+  (connection loss, serialization failure, deadlock, pool timeout) with exponential backoff and full
+  jitter, never past the invocation's remaining time minus a safety margin. A failed attempt is rolled
+  back, so a retry can never leave half of the work behind; when the budget is gone the caller gets
+  :class:`DatabaseUnavailableError` (HTTP 503 + Retry-After).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
+
+from sqlalchemy import create_engine
+from sqlalchemy import exc as sa_exc
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
+from tenacity.stop import stop_base
+
+from app import deadline as invocation
+from app.config import get_config
+from app.errors import DatabaseUnavailableError
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection, Engine
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+MAX_ATTEMPTS = 5
+BACKOFF_MULTIPLIER_S = 0.05
+BACKOFF_MAX_S = 2.0
+
+_lock = threading.Lock()
+_engines: dict[str, Engine] = {}  # "writer"/"reader" -> engine
+_urls: dict[str, str] = {}
+
+
+def _build_engine(url: str) -> Engine:
+    pool_size = int(os.environ.get("DB_POOL_SIZE", "1"))
+    return create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=0,
+        pool_pre_ping=True,
+        pool_recycle=300,
+        pool_timeout=5,
+        connect_args={
+            "connect_timeout": 3,
+            "application_name": os.environ.get("POWERTOOLS_SERVICE_NAME", "orders"),
+        },
+    )
+
+
+def _engine(role: str) -> Engine:
+    config = get_config()
+    url = config.writer_url() if role == "writer" else config.reader_url()
+    engine = _engines.get(role)
+    if engine is not None and _urls.get(role) == url:
+        return engine
+    with _lock:
+        engine = _engines.get(role)
+        if engine is None or _urls.get(role) != url:
+            if engine is not None:
+                logger.info("database URL changed; rebuilding engine", extra={"role": role})
+                engine.dispose()
+            engine = _build_engine(url)
+            _engines[role], _urls[role] = engine, url
+    return engine
+
+
+def writer() -> Engine:
+    """The primary (or RDS Proxy) engine."""
+    return _engine("writer")
+
+
+def reader() -> Engine:
+    """The replica engine (the writer's URL when no reader is configured)."""
+    return _engine("reader")
+
+
+def dispose_engines() -> None:
+    with _lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
+        _urls.clear()
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Errors worth another attempt: the connection, not the statement, was the problem."""
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    # OperationalError covers connection failures and psycopg's TransactionRollbackError
+    # (serialization failure, deadlock); pool TimeoutError means every connection is busy.
+    return isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError))
+
+
+class stop_at_deadline(stop_base):  # noqa: N801 - tenacity's naming
+    """Stop when the next sleep would end past the deadline (the invocation's remaining time)."""
+
+    def __init__(self, deadline: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.deadline = deadline
+        self.clock = clock
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        return self.clock() + retry_state.upcoming_sleep >= self.deadline
+
+
+def retrying(
+    *,
+    deadline: float | None = None,
+    max_attempts: int = MAX_ATTEMPTS,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> Retrying:
+    return Retrying(
+        retry=retry_if_exception(is_transient),
+        wait=wait_random_exponential(multiplier=BACKOFF_MULTIPLIER_S, max=BACKOFF_MAX_S),
+        stop=stop_after_attempt(max_attempts) | stop_at_deadline(deadline or invocation.current(), clock),
+        sleep=sleep,
+        reraise=True,
+        before_sleep=_log_retry,
+    )
+
+
+def _log_retry(retry_state: RetryCallState) -> None:
+    exc = retry_state.outcome.exception() if retry_state.outcome else None
+    logger.warning(
+        "transient database error; retrying",
+        extra={
+            "attempt": retry_state.attempt_number,
+            "sleep_s": round(retry_state.upcoming_sleep, 3),
+            "error": type(exc).__name__ if exc else None,
+        },
+    )
+
+
+def transaction(work: Callable[[Connection], T], *, role: str = "writer", deadline: float | None = None) -> T:
+    """Run ``work(conn)`` in one transaction, retried as a whole on transient errors within the deadline."""
+    try:
+        for attempt in retrying(deadline=deadline):
+            with attempt:
+                engine = writer() if role == "writer" else reader()
+                with engine.begin() as conn:
+                    return work(conn)
+    except Exception as exc:
+        if is_transient(exc):
+            logger.error("database unavailable after retries", extra={"error": f"{type(exc).__name__}"})
+            raise DatabaseUnavailableError() from exc
+        raise
+    raise AssertionError("unreachable")  # pragma: no cover

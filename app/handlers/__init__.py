@@ -1,0 +1,1 @@
+"""Lambda entry points: api, worker, dlq_analyzer, migrate."""

@@ -1,0 +1,242 @@
+"""API handler: API Gateway REST proxy events -> Powertools APIGatewayRestResolver.
+
+Cold start is a budget (<= 150 ms fresh-process import + init here): this module imports only the standard
+library, Powertools' logger/metrics/tracer/event handler and this package's pure modules. boto3,
+SQLAlchemy and tenacity are imported inside the routes that need them (``GET /health`` needs none).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from app import deadline
+from app.config import get_config
+from app.cursor import decode_cursor, encode_cursor
+from app.errors import (
+    ConfigError,
+    ConflictError,
+    DatabaseUnavailableError,
+    NotFoundError,
+    PayloadTooLargeError,
+    QueueUnavailableError,
+    ValidationError,
+)
+from app.observability import make_tracer
+from app.schemas import is_uuid, parse_limit, validate_batch, validate_idempotency_key, validate_order
+
+logger = Logger()
+tracer = make_tracer()
+metrics = Metrics()
+app = APIGatewayRestResolver()
+
+JSON = "application/json"
+CORRELATION_HEADER = "X-Correlation-Id"
+
+
+def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        status_code=status, content_type=JSON, body=json.dumps(body, default=str), headers=headers
+    )
+
+
+def _body() -> Any:
+    try:
+        return app.current_event.json_body
+    except (ValueError, TypeError):
+        raise ValidationError([{"field": "body", "message": "must be valid JSON"}]) from None
+
+
+def _idempotency_key() -> str | None:
+    return validate_idempotency_key(app.current_event.headers.get("Idempotency-Key"))
+
+
+# --- routes -------------------------------------------------------------------------------------------
+
+
+@app.get("/health")
+def health() -> Response:
+    return _json(200, {"status": "ok"})
+
+
+@app.post("/orders")
+@tracer.capture_method
+def create_order() -> Response:
+    order = validate_order(_body())
+    key = _idempotency_key() or order.idempotency_key or str(uuid.uuid4())
+    from app import repository
+
+    result, created = repository.create_order(order, key)
+    if created:
+        metrics.add_metric(name="OrdersCreated", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name="OrderValue", unit=MetricUnit.NoUnit, value=float(order.total))
+        return _json(201, result, {"Location": f"/orders/{result['id']}"})
+    metrics.add_metric(name="IdempotentReplays", unit=MetricUnit.Count, value=1)
+    return _json(200, result, {"Idempotent-Replayed": "true"})
+
+
+@app.post("/orders/batch")
+@tracer.capture_method
+def create_batch() -> Response:
+    records = validate_batch(_body(), max_records=get_config().api.max_batch_size)
+    from app import repository
+
+    results = repository.create_batch(records, _idempotency_key())
+    counts = {s: sum(1 for r in results if r["status"] == s) for s in ("created", "replayed", "rejected")}
+    metrics.add_metric(name="BatchSize", unit=MetricUnit.Count, value=len(records))
+    metrics.add_metric(name="OrdersCreated", unit=MetricUnit.Count, value=counts["created"])
+    metrics.add_metric(name="RecordsRejected", unit=MetricUnit.Count, value=counts["rejected"])
+    metrics.add_metric(name="IdempotentReplays", unit=MetricUnit.Count, value=counts["replayed"])
+    if counts["rejected"]:
+        logger.info("batch with rejected records", extra={"counts": counts})
+    return _json(200, {"summary": {"total": len(records), **counts}, "results": results})
+
+
+@app.post("/orders/async")
+@tracer.capture_method
+def create_async() -> Response:
+    records = validate_batch(_body(), max_records=get_config().api.max_batch_size)
+    from app import queue, repository
+
+    job, created = repository.create_job(len(records), _idempotency_key(), logger.get_correlation_id())
+    job_id = str(job["id"])
+    if created or job["status"] != "queued":  # first time, or a retry of a job that failed to enqueue
+        keys = [
+            r["idempotency_key"]
+            if isinstance(r, dict) and isinstance(r.get("idempotency_key"), str)
+            else f"job:{job_id}:{i}"
+            for i, r in enumerate(records)
+        ]
+        try:
+            sent = queue.enqueue_orders(job_id, records, keys, logger.get_correlation_id() or job_id)
+        except QueueUnavailableError:
+            repository.mark_job(job_id, "enqueue_failed", 0)
+            raise
+        repository.mark_job(job_id, "queued", sent)
+        metrics.add_metric(name="BatchSize", unit=MetricUnit.Count, value=len(records))
+    else:
+        metrics.add_metric(name="IdempotentReplays", unit=MetricUnit.Count, value=1)
+    return _json(
+        202,
+        {"job_id": job_id, "status": "queued", "total": len(records), "status_url": f"/jobs/{job_id}"},
+        {"Location": f"/jobs/{job_id}"},
+    )
+
+
+@app.get("/orders/<order_id>")
+@tracer.capture_method
+def get_order(order_id: str) -> Response:
+    if not is_uuid(order_id):
+        raise NotFoundError(f"order {order_id} not found")
+    from app import repository
+
+    order = repository.get_order(order_id)
+    if order is None:
+        raise NotFoundError(f"order {order_id} not found")
+    return _json(200, order)
+
+
+@app.get("/orders")
+@tracer.capture_method
+def list_orders() -> Response:
+    api = get_config().api
+    limit = parse_limit(
+        app.current_event.get_query_string_value("limit"),
+        default=api.page_size_default,
+        maximum=api.page_size_max,
+    )
+    raw_cursor = app.current_event.get_query_string_value("cursor")
+    after = decode_cursor(raw_cursor) if raw_cursor else None
+    from app import repository
+
+    page, last = repository.list_orders(limit, after)
+    return _json(200, {"orders": page, "next_cursor": encode_cursor(*last) if last else None})
+
+
+@app.get("/jobs/<job_id>")
+@tracer.capture_method
+def get_job(job_id: str) -> Response:
+    if not is_uuid(job_id):
+        raise NotFoundError(f"job {job_id} not found")
+    from app import repository
+
+    status = repository.job_status(job_id)
+    if status is None:
+        raise NotFoundError(f"job {job_id} not found")
+    return _json(200, status)
+
+
+# --- errors -------------------------------------------------------------------------------------------
+
+
+@app.exception_handler(ValidationError)
+def _validation(exc: ValidationError) -> Response:
+    metrics.add_metric(name="RequestsRejected", unit=MetricUnit.Count, value=1)
+    return _json(400, {"message": exc.message, "errors": exc.errors})
+
+
+@app.exception_handler(PayloadTooLargeError)
+def _too_large(exc: PayloadTooLargeError) -> Response:
+    return _json(413, {"message": str(exc)})
+
+
+@app.exception_handler(NotFoundError)
+def _not_found(exc: NotFoundError) -> Response:
+    return _json(404, {"message": str(exc)})
+
+
+@app.exception_handler(ConflictError)
+def _conflict(exc: ConflictError) -> Response:
+    return _json(409, {"message": str(exc)})
+
+
+@app.exception_handler([DatabaseUnavailableError, QueueUnavailableError, ConfigError])
+def _unavailable(exc: Exception) -> Response:
+    retry_after = getattr(exc, "retry_after", 5)
+    logger.error("dependency unavailable", extra={"error": f"{type(exc).__name__}: {exc}"})
+    metrics.add_metric(name="DependencyUnavailable", unit=MetricUnit.Count, value=1)
+    return _json(
+        503, {"message": "service temporarily unavailable; retry later"}, {"Retry-After": str(retry_after)}
+    )
+
+
+@app.exception_handler(Exception)
+def _unexpected(exc: Exception) -> Response:
+    logger.exception("unhandled error")
+    return _json(500, {"message": "internal error"})
+
+
+@app.not_found
+def _no_route(exc: Exception) -> Response:
+    event = app.current_event
+    return _json(404, {"message": f"no route for {event.http_method} {event.path}"})
+
+
+# --- entry point --------------------------------------------------------------------------------------
+
+
+def _correlation_id(event: dict) -> str:
+    headers = event.get("headers") or {}
+    for name, value in headers.items():
+        if name.lower() == "x-correlation-id" and value:
+            return str(value)[:128]
+    return (event.get("requestContext") or {}).get("requestId") or str(uuid.uuid4())
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    correlation_id = _correlation_id(event)
+    logger.set_correlation_id(correlation_id)
+    deadline.set_from_context(context)
+    response = app.resolve(event, context)
+    headers = response.setdefault("multiValueHeaders", {})
+    headers[CORRELATION_HEADER] = [correlation_id]
+    return response

@@ -1,0 +1,43 @@
+"""Tracer factory: the real Powertools Tracer when tracing is on, a no-op when it is off.
+
+``Tracer()`` imports the X-Ray SDK, which imports botocore (~0.15 s here) even with
+``POWERTOOLS_TRACE_DISABLED=true``. Where tracing is off (locally, tests, or an env that opts out) we skip
+that import entirely; where it is on (AWS) the import is paid in the INIT phase, which provisioned
+concurrency pre-pays. docs/performance.md gives both figures.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+_TRUTHY = {"1", "true", "yes", "on", "y", "t"}
+
+
+def tracing_disabled() -> bool:
+    return os.environ.get("POWERTOOLS_TRACE_DISABLED", "false").strip().lower() in _TRUTHY
+
+
+class NoopTracer:
+    """The subset of Powertools' Tracer the handlers use, doing nothing."""
+
+    def capture_lambda_handler(self, func: Callable | None = None, **_: Any) -> Callable:
+        return func if func is not None else (lambda f: f)
+
+    def capture_method(self, func: Callable | None = None, **_: Any) -> Callable:
+        return func if func is not None else (lambda f: f)
+
+    def put_annotation(self, key: str, value: Any) -> None:
+        return None
+
+    def put_metadata(self, key: str, value: Any, namespace: str | None = None) -> None:
+        return None
+
+
+def make_tracer() -> Any:
+    if tracing_disabled():
+        return NoopTracer()
+    from aws_lambda_powertools import Tracer
+
+    return Tracer()

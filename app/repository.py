@@ -1,0 +1,306 @@
+"""Order and job persistence. Every public function is one transaction (see :func:`app.db.transaction`).
+
+Idempotency is enforced by the ``uq_orders_idempotency_key`` constraint with ``INSERT .. ON CONFLICT DO
+NOTHING``: a repeat (or a race of two requests with the same key) can never create a second row; the
+loser reads the winner's row. A repeat with a different body is a conflict (409), not a silent replay.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from app.db import transaction
+from app.errors import ConflictError, ValidationError
+from app.models import job_failures, jobs, orders
+from app.schemas import OrderInput, validate_order
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection, RowMapping
+
+ORDER_COLUMNS = (
+    orders.c.id,
+    orders.c.idempotency_key,
+    orders.c.request_hash,
+    orders.c.customer_id,
+    orders.c["items"],
+    orders.c.total,
+    orders.c.currency,
+    orders.c.status,
+    orders.c.job_id,
+    orders.c.created_at,
+    orders.c.updated_at,
+)
+
+
+def request_hash(order: OrderInput) -> str:
+    canonical = json.dumps(
+        [order.customer_id, order.currency, str(order.total), order.items],
+        separators=(",", ":"),
+        sort_keys=True,
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def order_row(
+    order: OrderInput, key: str, *, job_id: str | None = None, job_index: int | None = None
+) -> dict:
+    return {
+        "id": uuid.uuid4(),
+        "idempotency_key": key,
+        "request_hash": request_hash(order),
+        "customer_id": order.customer_id,
+        "items": order.items,
+        "total": order.total,
+        "currency": order.currency,
+        "status": "accepted",
+        "job_id": uuid.UUID(job_id) if job_id else None,
+        "job_index": job_index,
+    }
+
+
+def serialize_order(row: RowMapping | dict) -> dict[str, Any]:
+    return {
+        "id": str(row["id"]),
+        "customer_id": row["customer_id"],
+        "items": row["items"],
+        "total": str(row["total"]),
+        "currency": row["currency"],
+        "status": row["status"],
+        "idempotency_key": row["idempotency_key"],
+        "job_id": str(row["job_id"]) if row["job_id"] else None,
+        "created_at": row["created_at"].isoformat(),
+        "updated_at": row["updated_at"].isoformat(),
+    }
+
+
+def _insert_orders(conn: Connection, rows: Sequence[dict]) -> dict[str, RowMapping]:
+    """Bulk insert (one multi-row statement per 1,000 rows); returns the rows actually inserted, by key."""
+    if not rows:
+        return {}
+    stmt = (
+        pg_insert(orders).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(*ORDER_COLUMNS)
+    )
+    result = conn.execute(stmt, list(rows)) if len(rows) > 1 else conn.execute(stmt.values(rows[0]))
+    return {r["idempotency_key"]: r for r in result.mappings()}
+
+
+def _existing(conn: Connection, keys: Iterable[str]) -> dict[str, RowMapping]:
+    keys = list(keys)
+    if not keys:
+        return {}
+    rows = conn.execute(select(*ORDER_COLUMNS).where(orders.c.idempotency_key.in_(keys))).mappings()
+    return {r["idempotency_key"]: r for r in rows}
+
+
+def create_order(order: OrderInput, key: str) -> tuple[dict[str, Any], bool]:
+    """Insert one order; returns ``(order, created)``. ``created`` is False for an idempotent replay."""
+    row = order_row(order, key)
+
+    def work(conn: Connection) -> tuple[RowMapping, bool]:
+        inserted = _insert_orders(conn, [row])
+        if key in inserted:
+            return inserted[key], True
+        return _existing(conn, [key])[key], False
+
+    result, created = transaction(work)
+    if not created and result["request_hash"] != row["request_hash"]:
+        raise ConflictError(f"Idempotency-Key {key!r} was already used with a different request body")
+    return serialize_order(result), created
+
+
+def create_batch(records: Sequence[Any], batch_key: str | None) -> list[dict[str, Any]]:
+    """Validate each record, write every valid one in ONE transaction; a per-record result list.
+
+    Record keys: the record's own ``idempotency_key``, else ``{Idempotency-Key header}:{index}`` (so a
+    retried batch replays instead of duplicating), else a fresh key (no deduplication possible).
+    """
+    results: list[dict[str, Any]] = [{} for _ in records]
+    rows: list[dict] = []
+    index_of: dict[str, int] = {}
+    for i, record in enumerate(records):
+        try:
+            order = validate_order(record)
+        except ValidationError as exc:
+            results[i] = {"index": i, "status": "rejected", "errors": exc.errors}
+            continue
+        key = order.idempotency_key or (f"{batch_key}:{i}" if batch_key else str(uuid.uuid4()))
+        if key in index_of:
+            results[i] = {
+                "index": i,
+                "status": "rejected",
+                "errors": [{"field": "idempotency_key", "message": f"duplicate of record {index_of[key]}"}],
+            }
+            continue
+        index_of[key] = i
+        rows.append(order_row(order, key))
+
+    def work(conn: Connection) -> tuple[dict[str, RowMapping], dict[str, RowMapping]]:
+        inserted = _insert_orders(conn, rows)
+        return inserted, _existing(conn, set(index_of) - set(inserted))
+
+    inserted, existing = transaction(work) if rows else ({}, {})
+    for row in rows:
+        key = row["idempotency_key"]
+        i = index_of[key]
+        if key in inserted:
+            results[i] = {
+                "index": i,
+                "status": "created",
+                "id": str(inserted[key]["id"]),
+                "idempotency_key": key,
+            }
+        elif existing[key]["request_hash"] == row["request_hash"]:
+            results[i] = {
+                "index": i,
+                "status": "replayed",
+                "id": str(existing[key]["id"]),
+                "idempotency_key": key,
+            }
+        else:
+            results[i] = {
+                "index": i,
+                "status": "rejected",
+                "errors": [{"field": "idempotency_key", "message": "already used with a different order"}],
+            }
+    return results
+
+
+def get_order(order_id: str) -> dict[str, Any] | None:
+    """Read from the replica; on a miss ask the primary (a just-created order may not have replicated)."""
+    query = select(*ORDER_COLUMNS).where(orders.c.id == uuid.UUID(order_id))
+    row = transaction(lambda conn: conn.execute(query).mappings().first(), role="reader")
+    if row is None:
+        row = transaction(lambda conn: conn.execute(query).mappings().first())
+    return serialize_order(row) if row else None
+
+
+def list_orders(limit: int, after: tuple[datetime, str] | None) -> tuple[list[dict[str, Any]], tuple | None]:
+    """Keyset page, newest first, from the replica; returns the page and the key of its last row."""
+    query = select(*ORDER_COLUMNS).order_by(orders.c.created_at.desc(), orders.c.id.desc()).limit(limit + 1)
+    if after is not None:
+        query = query.where(tuple_(orders.c.created_at, orders.c.id) < tuple_(after[0], uuid.UUID(after[1])))
+    rows = transaction(lambda conn: list(conn.execute(query).mappings()), role="reader")
+    page, more = rows[:limit], len(rows) > limit
+    last = (page[-1]["created_at"], str(page[-1]["id"])) if more and page else None
+    return [serialize_order(r) for r in page], last
+
+
+# --- async jobs ---------------------------------------------------------------------------------------
+
+
+def create_job(total: int, key: str | None, correlation_id: str | None) -> tuple[dict[str, Any], bool]:
+    """Record a job before enqueueing; with an Idempotency-Key a repeat returns the first job."""
+    row = {
+        "id": uuid.uuid4(),
+        "idempotency_key": key,
+        "status": "enqueuing",
+        "total": total,
+        "correlation_id": correlation_id,
+    }
+
+    def work(conn: Connection) -> tuple[RowMapping, bool]:
+        stmt = pg_insert(jobs).values(row).on_conflict_do_nothing(index_elements=["idempotency_key"])
+        got = conn.execute(stmt.returning(*jobs.c)).mappings().first()
+        if got is not None:
+            return got, True
+        return conn.execute(select(jobs).where(jobs.c.idempotency_key == key)).mappings().one(), False
+
+    job, created = transaction(work)
+    if not created and job["total"] != total:
+        raise ConflictError(f"Idempotency-Key {key!r} was already used for a job of {job['total']} records")
+    return dict(job), created
+
+
+def mark_job(job_id: str, status: str, enqueued: int) -> None:
+    stmt = (
+        update(jobs)
+        .where(jobs.c.id == uuid.UUID(job_id))
+        .values(status=status, enqueued=enqueued, updated_at=func.now())
+    )
+    transaction(lambda conn: conn.execute(stmt))
+
+
+def job_status(job_id: str) -> dict[str, Any] | None:
+    """Progress from the primary: succeeded = orders written for the job, failed = records whose last
+    attempt failed and that have not succeeded since (they are retried, then land in the DLQ)."""
+    jid = uuid.UUID(job_id)
+
+    def work(conn: Connection) -> tuple[RowMapping | None, int, int]:
+        job = conn.execute(select(jobs).where(jobs.c.id == jid)).mappings().first()
+        if job is None:
+            return None, 0, 0
+        ok = conn.execute(select(func.count()).select_from(orders).where(orders.c.job_id == jid)).scalar_one()
+        done = select(orders.c.job_index).where(orders.c.job_id == jid)
+        bad = conn.execute(
+            select(func.count())
+            .select_from(job_failures)
+            .where(job_failures.c.job_id == jid, job_failures.c.record_index.not_in(done))
+        ).scalar_one()
+        return job, ok, bad
+
+    job, ok, bad = transaction(work)
+    if job is None:
+        return None
+    total = job["total"]
+    if job["status"] in ("enqueuing", "enqueue_failed") and ok + bad == 0:
+        status = job["status"]
+    elif ok == total:
+        status = "completed"
+    elif ok + bad >= total:
+        status = "completed_with_errors"
+    elif ok + bad == 0:
+        status = "queued"
+    else:
+        status = "in_progress"
+    return {
+        "job_id": str(job["id"]),
+        "status": status,
+        "total": total,
+        "enqueued": job["enqueued"],
+        "succeeded": ok,
+        "failed": bad,
+        "pending": max(total - ok - bad, 0),
+        "created_at": job["created_at"].isoformat(),
+        "updated_at": job["updated_at"].isoformat(),
+    }
+
+
+def write_worker_chunk(rows: Sequence[dict]) -> dict[str, str]:
+    """Worker: bulk insert one chunk in one transaction; ``{key: "created"|"replayed"}``.
+
+    A redelivered message (same key) is a replay, not a second row."""
+
+    def work(conn: Connection) -> dict[str, str]:
+        inserted = _insert_orders(conn, rows)
+        return {
+            r["idempotency_key"]: ("created" if r["idempotency_key"] in inserted else "replayed")
+            for r in rows
+        }
+
+    return transaction(work)
+
+
+def record_job_failures(failures: Sequence[dict]) -> None:
+    """Upsert ``{job_id, record_index, error_class, detail}``; attempts counts redeliveries."""
+    if not failures:
+        return
+    stmt = pg_insert(job_failures)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["job_id", "record_index"],
+        set_={
+            "attempts": job_failures.c.attempts + 1,
+            "error_class": stmt.excluded.error_class,
+            "detail": stmt.excluded.detail,
+            "updated_at": func.now(),
+        },
+    )
+    rows = [{**f, "job_id": uuid.UUID(f["job_id"]), "detail": f["detail"][:1000]} for f in failures]
+    transaction(lambda conn: conn.execute(stmt, rows))

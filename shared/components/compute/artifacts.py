@@ -1,0 +1,204 @@
+"""The deployment artifacts bucket and the dependency layer published from it.
+
+The bucket is private, versioned, KMS-encrypted (the security layer's ``artifacts`` key with a
+bucket key, so S3 calls KMS once per bucket-key period, not per object), TLS-only and owner-enforced.
+The layer zip is uploaded under a content-addressed key and published as a layer version from S3;
+an unchanged zip keeps its sha256, so nothing is uploaded or published again.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pulumi
+import pulumi_aws as aws
+
+from shared import iam
+from shared.config import Environment
+from shared.naming import resource_name
+
+BUILD_HINT = "run `invoke build` (it writes build/lambda/), then synth or deploy again"
+
+
+class MissingArtifactError(FileNotFoundError):
+    """A build artifact the compute layer deploys is absent."""
+
+
+@dataclass(frozen=True)
+class BuiltArtifact:
+    """One zip from ``invoke build``, as the manifest describes it."""
+
+    path: Path
+    sha256: str
+    runtime: str
+    architecture: str
+
+    @property
+    def code_sha256_base64(self) -> str:
+        """What Lambda reports as CodeSha256: the base64 of the raw sha256 digest."""
+        return base64.b64encode(bytes.fromhex(self.sha256)).decode()
+
+
+def load_artifacts(build_dir: Path) -> dict[str, BuiltArtifact]:
+    """{"layer": ..., "app": ...} from ``build_dir/manifest.json``, each file checked to exist."""
+    manifest_path = build_dir / "manifest.json"
+    if not manifest_path.exists():
+        raise MissingArtifactError(f"{manifest_path} is missing: {BUILD_HINT}")
+    manifest = json.loads(manifest_path.read_text())
+    found = {}
+    for kind, entry in manifest["artifacts"].items():
+        path = build_dir / entry["path"]
+        if not path.exists():
+            raise MissingArtifactError(f"{path} is missing: {BUILD_HINT}")
+        found[kind] = BuiltArtifact(path, entry["sha256"], manifest["runtime"], manifest["architecture"])
+    return found
+
+
+@dataclass
+class ArtifactStoreArgs:
+    env: Environment
+    """The environment; names and the retention posture derive from it."""
+    account_id: pulumi.Input[str]
+    """The AWS account id: bucket names are global, so the name carries it."""
+    kms_key_arn: pulumi.Input[str]
+    """The security layer's ``artifacts`` key: default encryption of every object."""
+    noncurrent_days: int
+    """Days a replaced (noncurrent) object version is kept before S3 expires it."""
+    layer: BuiltArtifact
+    """The dependency layer zip to upload and publish."""
+    app: BuiltArtifact
+    """The function code zip to upload."""
+
+
+class ArtifactStore(pulumi.ComponentResource):
+    bucket_name: pulumi.Output[str]
+    layer_arn: pulumi.Output[str]
+    app_key: pulumi.Output[str]
+    app_object_version: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: ArtifactStoreArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("serverless-infra:compute:ArtifactStore", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        env = args.env
+        bucket_name = pulumi.Output.from_input(args.account_id).apply(
+            lambda account: resource_name(env, "artifacts", account, service="s3")
+        )
+        # Artifacts are rebuilt from git: no need to keep the bucket when the stack is destroyed,
+        # except in prod, where a destroy should not silently take the rollback history with it.
+        bucket = aws.s3.Bucket(
+            f"{name}-bucket", bucket=bucket_name, force_destroy=env is not Environment.PROD, opts=child
+        )
+        aws.s3.BucketOwnershipControls(
+            f"{name}-ownership",
+            bucket=bucket.id,
+            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
+            opts=child,
+        )
+        public_block = aws.s3.BucketPublicAccessBlock(
+            f"{name}-public-access-block",
+            bucket=bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=child,
+        )
+        versioning = aws.s3.BucketVersioning(
+            f"{name}-versioning",
+            bucket=bucket.id,
+            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
+            opts=child,
+        )
+        encryption = aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{name}-encryption",
+            bucket=bucket.id,
+            rules=[
+                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                        sse_algorithm="aws:kms", kms_master_key_id=args.kms_key_arn
+                    ),
+                    bucket_key_enabled=True,
+                )
+            ],
+            opts=child,
+        )
+        aws.s3.BucketLifecycleConfiguration(
+            f"{name}-lifecycle",
+            bucket=bucket.id,
+            rules=[
+                aws.s3.BucketLifecycleConfigurationRuleArgs(
+                    id="expire-noncurrent-versions",
+                    status="Enabled",
+                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+                    noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                        noncurrent_days=args.noncurrent_days
+                    ),
+                ),
+                aws.s3.BucketLifecycleConfigurationRuleArgs(
+                    id="abort-incomplete-multipart-uploads",
+                    status="Enabled",
+                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+                    abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                        days_after_initiation=7
+                    ),
+                ),
+            ],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
+        )
+        aws.s3.BucketPolicy(
+            f"{name}-tls-only",
+            bucket=bucket.id,
+            policy=bucket.arn.apply(
+                lambda arn: json.dumps(iam.document([iam.deny_insecure_transport("s3:*", [arn, f"{arn}/*"])]))
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[public_block]),
+        )
+
+        # Objects go in only once the bucket encrypts and versions by default.
+        upload = pulumi.ResourceOptions(parent=self, depends_on=[encryption, versioning])
+        layer_object = aws.s3.BucketObjectv2(
+            f"{name}-layer-object",
+            bucket=bucket.id,
+            key=f"layers/dependencies-{args.layer.sha256[:16]}.zip",
+            source=pulumi.FileAsset(str(args.layer.path)),
+            source_hash=args.layer.sha256,
+            content_type="application/zip",
+            opts=upload,
+        )
+        app_object = aws.s3.BucketObjectv2(
+            f"{name}-app-object",
+            bucket=bucket.id,
+            key=f"functions/app-{args.app.sha256[:16]}.zip",
+            source=pulumi.FileAsset(str(args.app.path)),
+            source_hash=args.app.sha256,
+            content_type="application/zip",
+            opts=upload,
+        )
+        # skip_destroy: a replaced layer version stays published, so older function versions (the
+        # rollback targets of the live alias) keep working.
+        layer = aws.lambda_.LayerVersion(
+            f"{name}-dependencies-layer",
+            layer_name=resource_name(env, "dependencies", service="lambda_layer"),
+            description=f"serverless-infra dependencies ({args.layer.runtime}, {args.layer.architecture}), "
+            f"sha256 {args.layer.sha256[:16]}",
+            s3_bucket=bucket.id,
+            s3_key=layer_object.key,
+            s3_object_version=layer_object.version_id,
+            source_code_hash=args.layer.code_sha256_base64,
+            compatible_runtimes=[args.layer.runtime],
+            compatible_architectures=[args.layer.architecture],
+            skip_destroy=True,
+            opts=child,
+        )
+
+        self.bucket_name = bucket.id
+        self.bucket_arn = bucket.arn
+        self.layer_arn = layer.arn
+        self.app_key = app_object.key
+        self.app_object_version = app_object.version_id
+        self.register_outputs({"bucket_name": self.bucket_name, "layer_arn": self.layer_arn})

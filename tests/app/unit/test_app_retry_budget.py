@@ -1,0 +1,114 @@
+"""Retries: transient errors only, exponential backoff with full jitter, bounded by the remaining time."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from sqlalchemy import exc as sa_exc
+
+from app import deadline
+from app.db import BACKOFF_MAX_S, MAX_ATTEMPTS, is_transient, retrying
+
+pytestmark = pytest.mark.unit
+
+
+def operational() -> sa_exc.OperationalError:
+    return sa_exc.OperationalError("SELECT 1", {}, Exception("server closed the connection unexpectedly"))
+
+
+class FakeTime:
+    def __init__(self) -> None:
+        self.now, self.sleeps = 0.0, []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, s: float) -> None:
+        self.sleeps.append(s)
+        self.now += s
+
+
+def run(fake: FakeTime, deadline_at: float, fn) -> int:
+    attempts = 0
+
+    def counted() -> None:
+        nonlocal attempts
+        attempts += 1
+        fake.now += 0.01  # each attempt costs 10 ms
+        fn(attempts)
+
+    for attempt in retrying(deadline=deadline_at, sleep=fake.sleep, clock=fake.clock):
+        with attempt:
+            counted()
+    return attempts
+
+
+def test_classification() -> None:
+    assert is_transient(operational())
+    assert is_transient(sa_exc.TimeoutError())
+    assert not is_transient(sa_exc.IntegrityError("INSERT", {}, Exception("duplicate key")))
+    assert not is_transient(ValueError())
+
+
+def test_transient_error_is_retried_until_success() -> None:
+    fake = FakeTime()
+
+    def fail_twice(n: int) -> None:
+        if n <= 2:
+            raise operational()
+
+    assert run(fake, 100.0, fail_twice) == 3
+    assert len(fake.sleeps) == 2 and all(0 <= s <= BACKOFF_MAX_S for s in fake.sleeps)
+
+
+def test_non_transient_error_is_not_retried() -> None:
+    fake = FakeTime()
+
+    def boom(n: int) -> None:
+        raise sa_exc.IntegrityError("INSERT", {}, Exception("duplicate"))
+
+    with pytest.raises(sa_exc.IntegrityError):
+        run(fake, 100.0, boom)
+    assert fake.sleeps == []
+
+
+def test_attempts_are_capped_when_time_is_plenty() -> None:
+    fake = FakeTime()
+    with pytest.raises(sa_exc.OperationalError):
+        run(fake, 1000.0, lambda n: (_ for _ in ()).throw(operational()))
+    assert len(fake.sleeps) == MAX_ATTEMPTS - 1
+
+
+def test_retries_never_sleep_past_the_deadline() -> None:
+    for seed in range(20):
+        import random
+
+        random.seed(seed)
+        fake = FakeTime()
+        with pytest.raises(sa_exc.OperationalError):
+            run(fake, 0.12, lambda n: (_ for _ in ()).throw(operational()))
+        assert fake.now <= 0.12 + 0.01  # the last attempt may start just before the deadline
+
+
+def test_full_jitter_spreads_sleeps() -> None:
+    fake = FakeTime()
+    sleeps = []
+    for _ in range(30):
+        fake.sleeps = []
+        with pytest.raises(sa_exc.OperationalError):
+            run(fake, fake.now + 1000, lambda n: (_ for _ in ()).throw(operational()))
+        sleeps.append(fake.sleeps[-1])
+    assert len(set(sleeps)) > 20  # random, not a fixed schedule
+    assert max(sleeps) <= 0.05 * 2**MAX_ATTEMPTS
+
+
+def test_deadline_comes_from_the_lambda_context() -> None:
+    class Ctx:
+        def get_remaining_time_in_millis(self) -> int:
+            return 3000
+
+    deadline.set_from_context(Ctx(), margin_s=0.5)
+    assert 2.4 < deadline.current() - time.monotonic() <= 2.5
+    deadline.set_from_context(object())
+    assert deadline.current() - time.monotonic() > 9
