@@ -13,7 +13,9 @@ pytestmark = pytest.mark.policy
 # Resources whose name AWS fixes: a proxy's default target group is always called "default".
 AWS_NAMED = {"aws:rds/proxyDefaultTargetGroup:ProxyDefaultTargetGroup"}
 PARAMETER = re.compile(r"^/myapp/(dev|staging|prod)/(database|api|cache)/[A-Za-z0-9_.-]+$")
-NAME = re.compile(r"^(alias/|/aws/[a-z-]+/([a-z-]+/)?|/myapp/(dev|staging|prod)/)?serverless-infra-(dev|staging|prod)-[a-z0-9-]+")
+NAME = re.compile(
+    r"^(alias/|/aws/[a-z-]+/([a-z-]+/)?|/myapp/(dev|staging|prod)/)?serverless-infra-(dev|staging|prod)-[a-z0-9-]+"
+)
 
 
 def test_every_taggable_resource_carries_the_required_tags(synth, env):
