@@ -240,6 +240,10 @@ How each figure is taken:
   `INSERT .. ON CONFLICT DO NOTHING RETURNING` in one transaction), median of 7; and the worker handler on
   a 500-record SQS event (BatchProcessor, validation, bulk insert), median of 5.
 
+The machine is shared (other test suites run on the same 2 cores): under a load average of ~4.5 the
+cold-init median was seen between 86 and 138 ms and single GET p99 outliers up to 12 ms; on a quiet machine
+cold init is ~57 ms (~87 ms for the whole process). Compare runs only at similar load.
+
 Reproduce: `invoke bench` (add `--write` to update this section). Set `DATABASE_URL` to measure against
 another PostgreSQL; over a network add its round-trip time to the database figures.
 """
