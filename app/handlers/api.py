@@ -102,7 +102,11 @@ def create_batch() -> Response:
 @tracer.capture_method
 def create_async() -> Response:
     records = validate_batch(_body(), max_records=get_config().api.max_batch_size)
-    own_keys = [r.get("idempotency_key") for r in records if isinstance(r, dict) and r.get("idempotency_key")]
+    own_keys = [
+        r["idempotency_key"]
+        for r in records
+        if isinstance(r, dict) and isinstance(r.get("idempotency_key"), str)
+    ]
     if len(own_keys) != len(set(own_keys)):
         raise ValidationError(
             [{"field": "orders", "message": "idempotency_key values must be unique in a job"}]
