@@ -166,8 +166,10 @@ def run(runs: int = 15, n: int = 2000) -> dict[str, Any]:
         dispose_engines()
         if pg is not None:
             pg.cleanup()
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     results["machine"] = (
-        f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} cpu"
+        f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} cpu, "
+        f"load average {load} after the run"
     )
     return results
 
