@@ -102,6 +102,15 @@ def create_batch() -> Response:
 @tracer.capture_method
 def create_async() -> Response:
     records = validate_batch(_body(), max_records=get_config().api.max_batch_size)
+    own_keys = [
+        r["idempotency_key"]
+        for r in records
+        if isinstance(r, dict) and isinstance(r.get("idempotency_key"), str)
+    ]
+    if len(own_keys) != len(set(own_keys)):
+        raise ValidationError(
+            [{"field": "orders", "message": "idempotency_key values must be unique in a job"}]
+        )
     from app import queue, repository
 
     job, created = repository.create_job(len(records), _idempotency_key(), logger.get_correlation_id())

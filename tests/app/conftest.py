@@ -19,25 +19,30 @@ from typing import Any
 
 import pytest
 
-# The environment-variable contract of the compute layer, as a deployed function would see it.
-os.environ.update(
-    {
-        "APP_ENV": "dev",
-        "PARAMETER_PREFIX_DATABASE": "/myapp/dev/database/",
-        "PARAMETER_PREFIX_API": "/myapp/dev/api/",
-        "PARAMETER_PREFIX_CACHE": "/myapp/dev/cache/",
-        "POWERTOOLS_SERVICE_NAME": "orders",
-        "POWERTOOLS_METRICS_NAMESPACE": "ServerlessInfra",
-        "POWERTOOLS_LOG_LEVEL": "WARNING",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_REGION": "us-east-1",
-        "DB_POOL_SIZE": "2",
-    }
-)
-os.environ.pop("AWS_PROFILE", None)
+# Read when the handler modules are imported (Powertools Logger/Metrics): set for the whole session,
+# only if unset. Harmless to the other test suites (fake credentials, no endpoint).
+for _key, _value in {
+    "POWERTOOLS_SERVICE_NAME": "orders",
+    "POWERTOOLS_METRICS_NAMESPACE": "ServerlessInfra",
+    "POWERTOOLS_LOG_LEVEL": "WARNING",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}.items():
+    os.environ.setdefault(_key, _value)
+
+# The environment-variable contract of the compute layer, as a deployed function sees it. Applied per
+# test (and undone after it) so nothing leaks into the infrastructure suites of the same pytest run.
+APP_ENV = {
+    "APP_ENV": "dev",
+    "PARAMETER_PREFIX_DATABASE": "/myapp/dev/database/",
+    "PARAMETER_PREFIX_API": "/myapp/dev/api/",
+    "PARAMETER_PREFIX_CACHE": "/myapp/dev/cache/",
+    "AWS_REGION": "us-east-1",
+    "DB_POOL_SIZE": "2",
+}
+SESSION_ENV: dict[str, str] = {}  # DATABASE_URL, AWS_ENDPOINT_URL, ORDERS_QUEUE_URL once their fixtures ran
 logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
 
@@ -66,7 +71,7 @@ def pg_url() -> Iterator[str]:
     from app.migrate import upgrade
 
     upgrade(url)
-    os.environ["DATABASE_URL"] = url
+    SESSION_ENV["DATABASE_URL"] = url
     yield url
     from app.db import dispose_engines
 
@@ -85,7 +90,7 @@ def moto_endpoint() -> Iterator[str]:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     endpoint = f"http://127.0.0.1:{port}"
-    os.environ["AWS_ENDPOINT_URL"] = endpoint
+    SESSION_ENV["AWS_ENDPOINT_URL"] = endpoint
     yield endpoint
     server.stop()
 
@@ -117,7 +122,7 @@ def queues(boto: Any) -> dict[str, str]:
             "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "2"}),
         },
     )["QueueUrl"]
-    os.environ["ORDERS_QUEUE_URL"] = url
+    SESSION_ENV["ORDERS_QUEUE_URL"] = url
     return {"queue": url, "dlq": dlq_url}
 
 
@@ -135,7 +140,14 @@ def ssm_params(boto: Any) -> dict[str, str]:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_config() -> Iterator[None]:
+def _app_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    for key, value in {**APP_ENV, **SESSION_ENV}.items():
+        monkeypatch.setenv(key, value)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_config(_app_env: None) -> Iterator[None]:
     """Each test starts from an empty config cache (the environment it changed is re-read)."""
     from app.config import reset_config
 

@@ -110,6 +110,12 @@ def test_unknown_job_is_404(api_url: str) -> None:
     assert json_request(api_url, "GET", "/jobs/zzz")[0] == 404
 
 
+def test_async_duplicate_record_keys_are_400(api_url: str, make_order: Any) -> None:
+    body = {"orders": [make_order(idempotency_key="same"), make_order(customer="b", idempotency_key="same")]}
+    status, _, resp = json_request(api_url, "POST", "/orders/async", body)
+    assert status == 400 and "unique" in resp["errors"][0]["message"]
+
+
 def test_async_over_500_is_413(api_url: str, make_order: Any) -> None:
     status, _, body = json_request(api_url, "POST", "/orders/async", {"orders": [make_order()] * 501})
     assert status == 413
