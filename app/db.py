@@ -26,6 +26,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 from tenacity.stop import stop_base
 
 from app import deadline as invocation
+from app import iam_auth
 from app.config import get_config
 from app.errors import DatabaseUnavailableError
 
@@ -46,7 +47,7 @@ _urls: dict[str, str] = {}
 
 def _build_engine(url: str) -> Engine:
     pool_size = int(os.environ.get("DB_POOL_SIZE", "1"))
-    return create_engine(
+    engine = create_engine(
         url,
         pool_size=pool_size,
         max_overflow=0,
@@ -56,8 +57,14 @@ def _build_engine(url: str) -> Engine:
         connect_args={
             "connect_timeout": 3,
             "application_name": os.environ.get("POWERTOOLS_SERVICE_NAME", "orders"),
+            # No server-side prepared statements: RDS Proxy pins a client session that prepares one,
+            # which would cost the multiplexing that lets 1,000 functions share a few connections.
+            "prepare_threshold": None,
         },
     )
+    if iam_auth.enabled():
+        iam_auth.attach(engine)
+    return engine
 
 
 def _engine(role: str) -> Engine:

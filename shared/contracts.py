@@ -70,6 +70,7 @@ CONTRACTS: dict[str, LayerContract] = {
             "db_port": "PostgreSQL port",
             "db_name": "database name",
             "db_username": "database user the app connects as",
+            "db_auth_mode": "'iam' (clients sign IAM tokens for RDS Proxy) or 'password' (the SSM password)",
             "db_parameter_prefix": "SSM prefix holding host, port, name, username, password, reader and proxy hosts",
         },
     ),

@@ -36,6 +36,7 @@ compute = Compute(
         config_read_policy_arn=security.require("config_read_policy_arn"),
         db_proxy_arn=data.require("db_proxy_arn"),
         db_username=data.require("db_username"),
+        db_auth_mode=data.require("db_auth_mode"),
     ),
     opts=pulumi.ResourceOptions(providers=[provider]),
 )

@@ -48,6 +48,7 @@ publish(
         "db_port": database.port,
         "db_name": settings.database_name,
         "db_username": settings.master_username,
+        "db_auth_mode": "iam" if settings.proxy_iam_auth == "REQUIRED" else "password",
         "db_parameter_prefix": database_prefix,
     },
 )

@@ -58,6 +58,14 @@ class ComputeArgs:
     """data: the RDS Proxy ARN (its prx- id scopes rds-db:connect)."""
     db_username: pulumi.Input[str]
     """data: the database user the app connects as."""
+    db_auth_mode: pulumi.Input[str]
+    """data: 'iam' (sign RDS Proxy IAM tokens; DATABASE_IAM_AUTH=true) or 'password' (the SSM password)."""
+
+
+def _iam_auth(mode: str) -> bool:
+    if mode not in ("iam", "password"):
+        raise ValueError(f"db_auth_mode {mode!r} from the data layer is neither 'iam' nor 'password'")
+    return mode == "iam"
 
 
 def rds_db_user_arn(proxy_arn: str, account_id: str, username: str) -> str:
@@ -152,6 +160,9 @@ class Compute(pulumi.ComponentResource):
                     lambda p: _require(p, "cache", "parameter_prefixes")
                 ),
                 "CONFIG_TTL_SECONDS": str(s.config_ttl_seconds),
+                "DATABASE_IAM_AUTH": pulumi.Output.from_input(args.db_auth_mode).apply(
+                    lambda mode: str(_iam_auth(mode)).lower()
+                ),
                 "POWERTOOLS_SERVICE_NAME": fn,
                 "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
                 "POWERTOOLS_LOG_LEVEL": s.log_level,

@@ -198,6 +198,10 @@ class DataSettings(Settings):
     def _replica_to_route_to(cls, value: str, info: ValidationInfo) -> str:
         if value == "replica" and not info.data.get("replica_count"):
             raise ValueError("readerRouting 'replica' needs replicaCount >= 1")
+        if value == "replica" and info.data.get("proxy_iam_auth") == "REQUIRED":
+            # The instances keep password auth (the proxy logs in with the secret), so an IAM token
+            # is only accepted by the proxy: with IAM auth the reads must go through it too.
+            raise ValueError("readerRouting 'replica' needs proxyIamAuth DISABLED (IAM tokens work only via the proxy)")
         return value
 
     @property

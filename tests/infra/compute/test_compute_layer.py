@@ -79,6 +79,17 @@ def test_environment_carries_pointers_from_security_only(synth, env):
     )
 
 
+def test_functions_sign_iam_tokens_exactly_when_the_proxy_requires_them(synth, env, render_variant):
+    layers = synth(env)
+    assert layers["data"].exports["db_auth_mode"] == "iam"
+    for fn in functions(layers["compute"]).values():
+        assert fn.inputs["environment"]["variables"]["DATABASE_IAM_AUTH"] == "true"
+    data_with_passwords = render_variant("data", env, {"serverless-infra-data:proxyIamAuth": "DISABLED"})
+    assert data_with_passwords.exports["db_auth_mode"] == "password"
+    proxy = data_with_passwords.one("aws:rds/proxy:Proxy")
+    assert proxy.inputs["auths"][0]["iamAuth"] == "DISABLED"
+
+
 def test_log_groups_created_first_with_retention_and_logs_key(synth, env):
     layers = synth(env)
     graph = layers["compute"]

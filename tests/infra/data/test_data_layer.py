@@ -228,7 +228,9 @@ def test_a_dev_replica_goes_to_another_zone_and_can_serve_the_app_reads(render_v
     graph = render_variant(
         "data",
         "dev",
-        {"serverless-infra-data:replicaCount": 1, "serverless-infra-data:readerRouting": "replica"},
+        {"serverless-infra-data:replicaCount": 1, "serverless-infra-data:readerRouting": "replica",
+         # direct replica reads use the password: IAM tokens are accepted by the proxy only
+         "serverless-infra-data:proxyIamAuth": "DISABLED"},
     )
     primary, replicas = instances(graph)
     assert len(replicas) == 1

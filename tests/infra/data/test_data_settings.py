@@ -45,6 +45,7 @@ def settings(**changes) -> DataSettings:
         ({"masterUsername": "rdsadmin"}, "RDS reserves"),
         ({"proxyMaxIdleConnectionsPercent": 90, "proxyMaxConnectionsPercent": 50}, "cannot exceed"),
         ({"readerRouting": "replica", "replicaCount": 0}, "needs replicaCount >= 1"),
+        ({"readerRouting": "replica", "replicaCount": 1, "proxyIamAuth": "REQUIRED"}, "needs proxyIamAuth DISABLED"),
         ({"replicaCuont": 1}, "unknown key"),
     ],
 )
