@@ -18,6 +18,7 @@ def test(c, quick=False, k=None, marker=None):
         c.run(f"{BIN}/pyright shared projects", pty=False)
         code = [p for p in ("shared", "projects", "ops", "app", "tests", "tasks.py") if Path(p).exists()]
         c.run(f"{BIN}/ruff check {' '.join(code)}", pty=False)
+    c.run(f"{BIN}/invoke build", pty=False)  # the compute layer synthesizes from build/lambda/
     args = []
     if k:
         args += ["-k", repr(k)]

@@ -20,7 +20,18 @@ ENVS = [e.value for e in Environment]
 
 
 @pytest.fixture(scope="session")
-def synth_results(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], list[LayerResult]]:
+def lambda_artifacts() -> None:
+    """The compute program deploys build/lambda/*.zip: build them once if a fresh clone has none."""
+    from ops.build import artifacts_present, run_build
+
+    if not artifacts_present():
+        run_build(echo=lambda _line: None)
+
+
+@pytest.fixture(scope="session")
+def synth_results(
+    tmp_path_factory: pytest.TempPathFactory, lambda_artifacts: None
+) -> Callable[[str], list[LayerResult]]:
     cache: dict[str, list[LayerResult]] = {}
 
     def get(env: str) -> list[LayerResult]:
