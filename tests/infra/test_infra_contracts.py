@@ -40,3 +40,20 @@ def test_downstream_closure_follows_reads():
     assert downstream_of("compute") == ("api", "observability")
     assert downstream_of("network") == ("security", "data", "compute", "api", "observability")
     assert downstream_of("observability") == ()
+
+
+def test_synth_stops_with_stack_and_key_when_an_upstream_output_is_missing(synth, tmp_path):
+    """The data layer against a network stack deployed before it published database_subnet_ids."""
+    from shared.config import Environment
+    from shared.synth.runner import SynthError, Upstream, render_in_subprocess
+
+    layers = synth("dev")
+    upstream = Upstream()
+    network = {k: v for k, v in layers["network"].exports.items() if k != "database_subnet_ids"}
+    upstream.add("organization/serverless-infra-network/dev", network, [])
+    upstream.add("organization/serverless-infra-security/dev", layers["security"].exports, [])
+    with pytest.raises(SynthError) as caught:
+        render_in_subprocess("data", Environment.DEV, upstream, tmp_path)
+    message = str(caught.value)
+    assert "synth stopped at layer 'data' (dev)" in message
+    assert "stack 'organization/serverless-infra-network/dev' has no output 'database_subnet_ids'" in message
