@@ -91,6 +91,6 @@ class LayerGraph:
     def summary(self) -> dict[str, int]:
         counts: dict[str, int] = {}
         for r in self.resources:
-            if r.custom:
+            if r.custom and not r.type.startswith("pulumi:"):
                 counts[r.type] = counts.get(r.type, 0) + 1
         return dict(sorted(counts.items()))
