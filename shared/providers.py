@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pulumi
 import pulumi_aws as aws
 
 from shared.config import REGION, StackContext
@@ -20,3 +21,8 @@ def aws_provider(ctx: StackContext) -> aws.Provider:
         default_tags=aws.ProviderDefaultTagsArgs(tags=standard_tags(ctx)),
         allowed_account_ids=ctx.shared.allowed_account_ids or None,
     )
+
+
+def caller_account_id(provider: aws.Provider) -> pulumi.Output[str]:
+    """The account ``provider`` deploys to: key policies, trust conditions and ARNs need it."""
+    return aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=provider)).account_id

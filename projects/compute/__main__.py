@@ -7,11 +7,10 @@ that names the file and the command.
 """
 
 import pulumi
-import pulumi_aws as aws
 
 from shared.components.compute import Compute, ComputeArgs, ComputeSettings, load_artifacts
 from shared.config import REPO_ROOT, current_stack_context
-from shared.providers import aws_provider
+from shared.providers import aws_provider, caller_account_id
 from shared.stacks import Upstream, publish
 
 ctx = current_stack_context("compute")
@@ -19,7 +18,7 @@ settings = ctx.layer_settings(ComputeSettings)
 artifacts = load_artifacts(REPO_ROOT / "build" / "lambda")
 network, security, data = Upstream(ctx, "network"), Upstream(ctx, "security"), Upstream(ctx, "data")
 provider = aws_provider(ctx)
-account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=provider)).account_id
+account_id = caller_account_id(provider)
 
 compute = Compute(
     "compute",

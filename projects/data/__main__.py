@@ -5,18 +5,17 @@ layers; publishes the data contract (shared/contracts.py).
 """
 
 import pulumi
-import pulumi_aws as aws
 
 from shared.components.data import Database, DatabaseArgs, DataSettings, check_environment_policy
 from shared.config import current_stack_context
-from shared.providers import aws_provider
+from shared.providers import aws_provider, caller_account_id
 from shared.stacks import Upstream, publish
 
 ctx = current_stack_context("data")
 settings = ctx.layer_settings(DataSettings)
 check_environment_policy(settings, ctx.env, ctx.stack_file)
 provider = aws_provider(ctx)
-account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=provider)).account_id
+account_id = caller_account_id(provider)
 
 network, security = Upstream(ctx, "network"), Upstream(ctx, "security")
 key_arns = security.require("kms_key_arns")

@@ -4,17 +4,16 @@ Reads nothing upstream; publishes the network contract (shared/contracts.py).
 """
 
 import pulumi
-import pulumi_aws as aws
 
 from shared.components.network import Network, NetworkArgs, NetworkSettings
 from shared.config import current_stack_context
-from shared.providers import aws_provider
+from shared.providers import aws_provider, caller_account_id
 from shared.stacks import publish
 
 ctx = current_stack_context("network")
 settings = ctx.layer_settings(NetworkSettings)
 provider = aws_provider(ctx)
-account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=provider)).account_id
+account_id = caller_account_id(provider)
 
 network = Network(
     "network",

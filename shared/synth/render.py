@@ -55,6 +55,19 @@ def stack_config(layer: str, env: Environment) -> tuple[str, dict[str, str], lis
     return project, config, secret_keys
 
 
+def layer_config(layer: str, env: Environment | str) -> dict[str, Any]:
+    """The layer's own keys (``serverless-infra-<layer>:*``) from its stack file, values decoded."""
+    project, config, _ = stack_config(layer, Environment.parse(str(env)))
+    values: dict[str, Any] = {}
+    for full_key, raw in config.items():
+        if full_key.startswith(f"{project}:"):
+            try:
+                values[full_key.split(":", 1)[1]] = json.loads(raw)
+            except json.JSONDecodeError:
+                values[full_key.split(":", 1)[1]] = raw
+    return values
+
+
 def _is_taggable(token: str) -> bool:
     """Whether the AWS provider applies default tags to this type (it has a ``tags_all`` output)."""
     if not token.startswith("aws:"):

@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-import yaml
 
-from shared.config import REPO_ROOT
 from shared.synth.policy import identity_documents, wildcard_findings
+from shared.synth.render import layer_config
 
 pytestmark = pytest.mark.synth
 
@@ -23,8 +22,7 @@ NAMES = ("api", "worker", "dlq-analyzer", "migrate")
 
 
 def settings(env: str) -> dict:
-    raw = yaml.safe_load((REPO_ROOT / f"projects/compute/Pulumi.{env}.yaml").read_text())["config"]
-    return {k.split(":", 1)[1]: v for k, v in raw.items() if k.startswith("serverless-infra-compute:")}
+    return layer_config("compute", env)
 
 
 def functions(graph) -> dict:

@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-import yaml
 
-from shared.config import REPO_ROOT
 from shared.synth import fake_aws
 from shared.synth.graph import SECRET_MASK
 from shared.synth.policy import wildcard_findings
+from shared.synth.render import layer_config
 
 pytestmark = pytest.mark.synth
 
@@ -25,8 +24,7 @@ APP_KEYS = {"host", "port", "name", "username", "password", "reader_host", "prox
 
 
 def stack_settings(env: str) -> dict:
-    raw = yaml.safe_load((REPO_ROOT / f"projects/data/Pulumi.{env}.yaml").read_text())["config"]
-    return {k.split(":", 1)[1]: v for k, v in raw.items() if k.startswith("serverless-infra-data:")}
+    return layer_config("data", env)
 
 
 def instances(graph) -> tuple[object, list]:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import ipaddress
 
 import pytest
-import yaml
 
-from shared.config import REPO_ROOT
+from shared.synth.render import layer_config
 
 pytestmark = pytest.mark.synth
 
@@ -20,8 +19,7 @@ EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
 
 
 def stack_settings(env: str) -> dict:
-    raw = yaml.safe_load((REPO_ROOT / f"projects/network/Pulumi.{env}.yaml").read_text())["config"]
-    return {k.split(":", 1)[1]: v for k, v in raw.items() if k.startswith("serverless-infra-network:")}
+    return layer_config("network", env)
 
 
 def tier_of(subnet) -> str:
