@@ -2,13 +2,14 @@
 
 from invoke import Collection
 
-from ops import app, build, deploy, dlq, params, policy, quality, synth
+from ops import app, build, deploy, dlq, migrate, params, policy, quality, synth
 
 ns = Collection()
 ns.add_task(build.build)
 ns.add_task(synth.synth)
 for name in ("deploy", "preview", "destroy", "outputs"):
     ns.add_task(getattr(deploy, name))
+ns.add_task(migrate.migrate)
 ns.add_task(policy.policy)
 ns.add_task(quality.test)
 ns.add_task(app.serve)

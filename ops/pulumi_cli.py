@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -25,9 +26,10 @@ class PulumiUnavailable(RuntimeError):
 
 
 class LayerFailed(RuntimeError):
-    def __init__(self, step: Step, code: int, remaining: list[str]) -> None:
+    def __init__(self, step: Step, code: int, remaining: list[str], command: list[str] | None = None) -> None:
         after = f"; not run: {', '.join(remaining)}" if remaining else ""
-        super().__init__(f"layer {step.layer} failed (`{' '.join(step.command)}` exit {code}){after}")
+        ran = " ".join(command or step.command)
+        super().__init__(f"{step.label} failed (`{ran}` in {step.cwd} exit {code}){after}")
         self.step, self.code, self.remaining = step, code, remaining
 
 
@@ -41,7 +43,9 @@ Runner = Callable[[list[str], str, bool], Completed]
 
 
 def subprocess_runner(command: list[str], cwd: str, capture: bool) -> Completed:
-    """Run in ``cwd``; stream to the terminal unless ``capture``."""
+    """Run in ``cwd``; stream to the terminal unless ``capture``. ``python`` is this interpreter."""
+    if command[0] == "python":
+        command = [sys.executable, *command[1:]]
     proc = subprocess.run(command, cwd=REPO_ROOT / cwd, text=True, check=False,
                           capture_output=capture)
     return Completed(proc.returncode, proc.stdout if capture else "")
@@ -69,20 +73,23 @@ class PulumiCli:
                     live.add(step.layer)
         return live
 
-    def ensure_stack(self, step: Step) -> None:
+    def ensure_stack(self, step: Step, remaining: list[str]) -> None:
         """Select the layer's stack, creating it if it does not exist yet."""
-        result = self._run(["pulumi", "stack", "select", "--stack", step.stack, "--create"], step.cwd, True)
+        command = ["pulumi", "stack", "select", "--stack", step.stack, "--create"]
+        result = self._run(command, step.cwd, True)
         if result.code != 0:
-            raise LayerFailed(step, result.code, [])
+            raise LayerFailed(step, result.code, remaining, command)
 
     def execute(self, plan: Plan, echo: Callable[[str], None] = print) -> None:
         """Run the plan in order; stop at the first failing layer and say which."""
         for i, step in enumerate(plan.steps):
-            echo(f"==> [{i + 1}/{len(plan.steps)}] {plan.action.value} {step.layer} ({step.stack})")
-            if plan.action in (Action.DEPLOY, Action.PREVIEW):
-                self.ensure_stack(step)
+            what = plan.action.value if step.is_pulumi else " ".join(step.command[:3])
+            echo(f"==> [{i + 1}/{len(plan.steps)}] {what} {step.layer} ({step.stack})")
+            remaining = [s.label for s in plan.steps[i + 1:]]
+            if step.is_pulumi and plan.action in (Action.DEPLOY, Action.PREVIEW):
+                self.ensure_stack(step, remaining)
             result = self._run(list(step.command), step.cwd, False)
             if result.code != 0:
-                raise LayerFailed(step, result.code, [s.layer for s in plan.steps[i + 1:]])
+                raise LayerFailed(step, result.code, remaining)
         for note in plan.notes:
             echo(f"note: {note}")

@@ -36,10 +36,20 @@ class Step:
     layer: str
     stack: str  # fully qualified: org/project/env
     command: tuple[str, ...]
+    workdir: str | None = None  # default: the layer's project folder
 
     @property
     def cwd(self) -> str:
-        return f"projects/{self.layer}"
+        return self.workdir or f"projects/{self.layer}"
+
+    @property
+    def is_pulumi(self) -> bool:
+        return self.command[0] == "pulumi"
+
+    @property
+    def label(self) -> str:
+        """What an operator calls this step: the layer, or the layer's migrations."""
+        return self.layer if self.is_pulumi else f"{self.layer} migrations"
 
     def shell(self) -> str:
         return f"(cd {self.cwd} && {' '.join(self.command)})"
@@ -99,9 +109,13 @@ def plan(
                     f"{layer} reads {', '.join(missing)}, not deployed in {environment.value}: "
                     f"deploy them first (invoke deploy --env {environment.value})"
                 )
-    steps = [Step(name, stack_reference_name(organization, name, environment.value),
-                  _command(act, stack_reference_name(organization, name, environment.value), yes))
-             for name in layers]
+    steps = []
+    for name in layers:
+        stack = stack_reference_name(organization, name, environment.value)
+        steps.append(Step(name, stack, _command(act, stack, yes)))
+        if act is Action.DEPLOY and name == "compute":
+            # The schema ships with the code: apply it before anything routes traffic to the new code.
+            steps.append(Step(name, stack, ("python", "-m", "ops.migrate", "--env", environment.value), "."))
     return Plan(act, environment, steps, notes)
 
 

@@ -51,7 +51,8 @@ def test_rollout_creates_stacks_and_stops_at_the_first_failing_layer():
     runner = FakeRunner(fail={"data": 1})
     with pytest.raises(LayerFailed) as caught:
         cli(runner).execute(plan("deploy", "staging", "organization", yes=True), echo=lambda _: None)
-    assert "layer data failed" in str(caught.value) and "not run: compute, api, observability" in str(caught.value)
+    message = str(caught.value)
+    assert message.startswith("data failed") and "not run: compute, compute migrations, api, observability" in message
     ups = [cwd for command, cwd in runner.calls if command[1] == "up"]
     assert ups == ["projects/network", "projects/security", "projects/data"]
     selects = [c for c, _ in runner.calls if c[1:3] == ("stack", "select")]
@@ -77,3 +78,19 @@ def test_destroy_task_refuses_foundation_layer_with_dependents(capsys):
         deploy._run(deploy.Action.DESTROY, "dev", "network", True, False, cli=cli(runner))
     assert "refusing to destroy network" in str(caught.value.message)
     assert not [c for c, _ in runner.calls if c[1] == "destroy"]
+
+
+def test_a_stack_that_cannot_be_selected_or_created_is_named():
+    class NoStacks(FakeRunner):
+        def __call__(self, command, cwd, capture):
+            if command[1:3] == ["stack", "select"]:
+                self.calls.append((tuple(command), cwd))
+                return Completed(255)
+            return super().__call__(command, cwd, capture)
+
+    runner = NoStacks()
+    with pytest.raises(LayerFailed) as caught:
+        cli(runner).execute(plan("deploy", "prod", "acme", yes=True), echo=lambda _: None)
+    message = str(caught.value)
+    assert "`pulumi stack select --stack acme/serverless-infra-network/prod --create` in projects/network" in message
+    assert not [c for c, _ in runner.calls if c[1] == "up"]

@@ -13,7 +13,7 @@ ALL = set(LAYER_ORDER)
 
 
 def layers(p) -> list[str]:
-    return [s.layer for s in p.steps]
+    return [s.layer for s in p.steps if s.is_pulumi]
 
 
 def test_deploy_runs_every_layer_in_dependency_order():
@@ -77,3 +77,19 @@ def test_bad_env_and_layer_are_clear_errors():
 def test_describe_prints_the_exact_commands():
     text = plan(Action.PREVIEW, "dev", "organization", layer="network").describe()
     assert "(cd projects/network && pulumi preview --stack organization/serverless-infra-network/dev --diff)" in text
+
+
+def test_deploy_applies_migrations_right_after_compute():
+    p = plan("deploy", "staging", "organization")
+    commands = [s.command for s in p.steps]
+    migrate = ("python", "-m", "ops.migrate", "--env", "staging")
+    assert commands.index(migrate) == layers(p).index("compute") + 1
+    assert p.steps[commands.index(migrate)].cwd == "."
+    alone = plan("deploy", "dev", "organization", layer="compute", deployed={"network", "security", "data"})
+    assert [s.command[:3] for s in alone.steps] == [("pulumi", "up", "--stack"), ("python", "-m", "ops.migrate")]
+
+
+def test_no_migration_step_outside_a_compute_deploy():
+    for p in (plan("preview", "dev", "organization"), plan("deploy", "dev", "organization", layer="network"),
+              plan("destroy", "dev", "organization", layer="compute", deployed=ALL)):
+        assert all(s.is_pulumi for s in p.steps)

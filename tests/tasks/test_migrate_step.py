@@ -1,0 +1,50 @@
+"""The migrate step of a rollout: which function it invokes and how a failure surfaces."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from ops.migrate import MigrationFailed, run_migrations
+
+pytestmark = pytest.mark.unit
+
+
+class LambdaClient:
+    """Answers like the Lambda Invoke API: a Payload stream, FunctionError when the handler raised."""
+
+    def __init__(self, payload: object, function_error: str | None = None, raises: Exception | None = None):
+        self.payload, self.function_error, self.raises = payload, function_error, raises
+        self.calls: list[dict] = []
+
+    def invoke(self, **kwargs):
+        self.calls.append(kwargs)
+        if self.raises:
+            raise self.raises
+        response = {"StatusCode": 200, "Payload": io.BytesIO(json.dumps(self.payload).encode())}
+        if self.function_error:
+            response["FunctionError"] = self.function_error
+        return response
+
+
+def test_invokes_the_live_alias_synchronously_and_returns_the_result():
+    client = LambdaClient({"status": "ok", "before": "0001", "after": "0002"})
+    assert run_migrations("prod", client)["after"] == "0002"
+    call = client.calls[0]
+    assert call["FunctionName"] == "serverless-infra-prod-migrate:live"
+    assert call["InvocationType"] == "RequestResponse"
+    assert json.loads(call["Payload"]) == {"revision": "head"}
+
+
+def test_a_failing_migration_stops_with_the_handlers_message():
+    client = LambdaClient({"errorMessage": "relation orders already exists", "errorType": "ProgrammingError"},
+                          function_error="Unhandled")
+    with pytest.raises(MigrationFailed, match="serverless-infra-dev-migrate:live failed: relation orders already"):
+        run_migrations("dev", client)
+
+
+def test_an_uninvokable_function_is_a_clear_error():
+    with pytest.raises(MigrationFailed, match="could not invoke serverless-infra-staging-migrate:live: no creds"):
+        run_migrations("staging", LambdaClient(None, raises=RuntimeError("no creds")))
