@@ -83,8 +83,7 @@ class PulumiCli:
     def execute(self, plan: Plan, echo: Callable[[str], None] = print) -> None:
         """Run the plan in order; stop at the first failing layer and say which."""
         for i, step in enumerate(plan.steps):
-            what = plan.action.value if step.is_pulumi else " ".join(step.command[:3])
-            echo(f"==> [{i + 1}/{len(plan.steps)}] {what} {step.layer} ({step.stack})")
+            echo(f"==> [{i + 1}/{len(plan.steps)}] {step.label} ({step.stack}): {' '.join(step.command)}")
             remaining = [s.label for s in plan.steps[i + 1:]]
             if step.is_pulumi and plan.action in (Action.DEPLOY, Action.PREVIEW):
                 self.ensure_stack(step, remaining)

@@ -37,6 +37,7 @@ class Step:
     stack: str  # fully qualified: org/project/env
     command: tuple[str, ...]
     workdir: str | None = None  # default: the layer's project folder
+    purpose: str = ""  # for steps that are not the layer's own pulumi command: "build", "migrations"
 
     @property
     def cwd(self) -> str:
@@ -49,7 +50,7 @@ class Step:
     @property
     def label(self) -> str:
         """What an operator calls this step: the layer, or the layer's migrations."""
-        return self.layer if self.is_pulumi else f"{self.layer} migrations"
+        return f"{self.layer} {self.purpose}" if self.purpose else self.layer
 
     def shell(self) -> str:
         return f"(cd {self.cwd} && {' '.join(self.command)})"
@@ -112,10 +113,14 @@ def plan(
     steps = []
     for name in layers:
         stack = stack_reference_name(organization, name, environment.value)
+        if act in (Action.DEPLOY, Action.PREVIEW) and name == "compute":
+            # Deploy what the tree holds: the build is deterministic, so unchanged code redeploys nothing.
+            steps.append(Step(name, stack, ("python", "-m", "invoke", "build"), ".", "build"))
         steps.append(Step(name, stack, _command(act, stack, yes)))
         if act is Action.DEPLOY and name == "compute":
             # The schema ships with the code: apply it before anything routes traffic to the new code.
-            steps.append(Step(name, stack, ("python", "-m", "ops.migrate", "--env", environment.value), "."))
+            steps.append(Step(name, stack, ("python", "-m", "ops.migrate", "--env", environment.value), ".",
+                              "migrations"))
     return Plan(act, environment, steps, notes)
 
 

@@ -83,13 +83,15 @@ def test_deploy_applies_migrations_right_after_compute():
     p = plan("deploy", "staging", "organization")
     commands = [s.command for s in p.steps]
     migrate = ("python", "-m", "ops.migrate", "--env", "staging")
-    assert commands.index(migrate) == layers(p).index("compute") + 1
+    compute_up = next(i for i, s in enumerate(p.steps) if s.is_pulumi and s.layer == "compute")
+    assert commands.index(migrate) == compute_up + 1
+    assert commands[compute_up - 1] == ("python", "-m", "invoke", "build")
     assert p.steps[commands.index(migrate)].cwd == "."
     alone = plan("deploy", "dev", "organization", layer="compute", deployed={"network", "security", "data"})
-    assert [s.command[:3] for s in alone.steps] == [("pulumi", "up", "--stack"), ("python", "-m", "ops.migrate")]
+    assert [s.label for s in alone.steps] == ["compute build", "compute", "compute migrations"]
 
 
 def test_no_migration_step_outside_a_compute_deploy():
     for p in (plan("preview", "dev", "organization"), plan("deploy", "dev", "organization", layer="network"),
               plan("destroy", "dev", "organization", layer="compute", deployed=ALL)):
-        assert all(s.is_pulumi for s in p.steps)
+        assert "compute migrations" not in [s.label for s in p.steps]
