@@ -9,9 +9,11 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import keyword
 import os
 import runpy
 import sys
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -74,8 +76,12 @@ def _is_taggable(token: str) -> bool:
         return False
     module, _, cls_name = token[len("aws:"):].partition(":")
     package = module.split("/")[0]
+    if keyword.iskeyword(package):
+        package += "_"  # the Python SDK's name for a module that is a keyword: lambda -> lambda_
     try:
-        cls = getattr(importlib.import_module(f"pulumi_aws.{package}"), cls_name)
+        with warnings.catch_warnings():  # importing a module warns about its deprecated resources
+            warnings.simplefilter("ignore", DeprecationWarning)
+            cls = getattr(importlib.import_module(f"pulumi_aws.{package}"), cls_name)
     except (ImportError, AttributeError):
         return False
     return hasattr(cls, "tags_all")

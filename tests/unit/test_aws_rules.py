@@ -56,3 +56,12 @@ def test_policy_documents_must_parse_and_use_real_actions():
 def test_cidr_must_be_a_network_address():
     with pytest.raises(AwsValidationError, match="cidrBlock = '10.0.0.1/16'"):
         validate("aws:ec2/subnet:Subnet", "s", {"cidrBlock": "10.0.0.1/16"})
+
+
+def test_taggability_is_read_from_the_sdk_including_keyword_modules():
+    from shared.synth.render import _is_taggable
+
+    assert _is_taggable("aws:lambda/function:Function")  # module `lambda_` in the Python SDK
+    assert _is_taggable("aws:ec2/vpc:Vpc")
+    assert not _is_taggable("aws:lambda/alias:Alias")
+    assert not _is_taggable("aws:iam/rolePolicy:RolePolicy")
