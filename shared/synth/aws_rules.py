@@ -76,6 +76,13 @@ ENUMS: dict[str, dict[str, set[Any]]] = {
         "rule.objectOwnership": {"BucketOwnerEnforced", "BucketOwnerPreferred", "ObjectWriter"}},
 }
 
+# RDS for PostgreSQL parameters RDS applies only at (re)boot: ModifyDBParameterGroup refuses
+# ApplyMethod=immediate for them ("cannot use immediate apply method for static parameter").
+RDS_STATIC_PARAMETERS = frozenset({
+    "rds.force_ssl", "rds.logical_replication", "shared_preload_libraries", "max_connections", "shared_buffers",
+    "max_worker_processes", "max_wal_senders", "wal_buffers",
+})
+
 # (token, input) pairs that hold an IAM policy document.
 POLICY_INPUTS = {
     ("aws:iam/role:Role", "assumeRolePolicy"),
@@ -197,6 +204,11 @@ def _check_specifics(token: str, name: str, inputs: dict[str, Any]) -> None:
             if pool.get(key) is not None and pool[key] not in allowed:
                 raise AwsValidationError(f"{token} {name!r}: connectionPoolConfig.{key} = {pool[key]!r}; "
                                          f"AWS accepts {allowed.start}-{allowed.stop - 1}")
+    if token == "aws:rds/parameterGroup:ParameterGroup":
+        for parameter in inputs.get("parameters") or []:
+            if parameter.get("name") in RDS_STATIC_PARAMETERS and parameter.get("applyMethod") == "immediate":
+                raise AwsValidationError(f"{token} {name!r}: {parameter['name']} is a static parameter; RDS "
+                                         "refuses applyMethod 'immediate' for it (use 'pending-reboot')")
     family = inputs.get("family", "")
     if token == "aws:rds/parameterGroup:ParameterGroup" and not re.fullmatch(r"postgres\d+", family):
         raise AwsValidationError(f"{token} {name!r}: family = {family!r} is not a postgresNN family")

@@ -65,3 +65,15 @@ def test_taggability_is_read_from_the_sdk_including_keyword_modules():
     assert _is_taggable("aws:ec2/vpc:Vpc")
     assert not _is_taggable("aws:lambda/alias:Alias")
     assert not _is_taggable("aws:iam/rolePolicy:RolePolicy")
+
+
+def test_static_rds_parameters_cannot_apply_immediately():
+    def group(method: str) -> dict:
+        return {"family": "postgres17", "parameters": [{"name": "rds.force_ssl", "value": "1", "applyMethod": method}]}
+
+    with pytest.raises(AwsValidationError, match="rds.force_ssl is a static parameter"):
+        validate("aws:rds/parameterGroup:ParameterGroup", "pg", group("immediate"))
+    validate("aws:rds/parameterGroup:ParameterGroup", "pg", group("pending-reboot"))
+    dynamic = {"family": "postgres17", "parameters": [{"name": "log_min_duration_statement", "value": "500",
+                                                        "applyMethod": "immediate"}]}
+    validate("aws:rds/parameterGroup:ParameterGroup", "pg", dynamic)

@@ -134,8 +134,10 @@ class Database(pulumi.ComponentResource):
             family=s.parameter_group_family,
             description="TLS only, slow statements logged",
             parameters=[
+                # rds.force_ssl is a static parameter in RDS for PostgreSQL: AWS refuses "immediate" for it
+                # ("cannot use immediate apply method for static parameter"). A new instance boots with it.
                 aws.rds.ParameterGroupParameterArgs(
-                    name="rds.force_ssl", value="1", apply_method="immediate"
+                    name="rds.force_ssl", value="1", apply_method="pending-reboot"
                 ),
                 aws.rds.ParameterGroupParameterArgs(
                     name="log_min_duration_statement",

@@ -124,6 +124,8 @@ def test_tls_is_forced_by_the_parameter_group_and_the_proxy(synth, env):
     group = graph.one(PARAMETER_GROUP)
     values = {p["name"]: p["value"] for p in group.inputs["parameters"]}
     assert values["rds.force_ssl"] == "1"
+    methods = {p["name"]: p["applyMethod"] for p in group.inputs["parameters"]}
+    assert methods == {"rds.force_ssl": "pending-reboot", "log_min_duration_statement": "immediate"}
     assert int(values["log_min_duration_statement"]) == stack_settings(env)["logMinDurationMs"]
     primary, _ = instances(graph)
     assert group.inputs["family"] == f"postgres{primary.inputs['engineVersion']}"
