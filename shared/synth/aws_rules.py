@@ -252,6 +252,9 @@ def _check_rds_instance(name: str, inputs: dict[str, Any]) -> None:
     if inputs.get("multiAz") and inputs.get("availabilityZone"):
         refuse("availabilityZone", "RDS refuses a specific AZ for a Multi-AZ instance")
     replica = bool(inputs.get("replicateSourceDb"))
+    if replica and not str(inputs["replicateSourceDb"]).startswith("arn:") and inputs.get("kmsKeyId"):
+        refuse("kmsKeyId", "a same-region read replica inherits its source's key; CreateDBInstanceReadReplica "
+                           "refuses KmsKeyId for it")
     if replica and inputs.get("finalSnapshotIdentifier"):
         refuse("finalSnapshotIdentifier", "a read replica cannot take a final snapshot")
     if not replica and inputs.get("skipFinalSnapshot") is False and not inputs.get("finalSnapshotIdentifier"):

@@ -77,3 +77,15 @@ def test_static_rds_parameters_cannot_apply_immediately():
     dynamic = {"family": "postgres17", "parameters": [{"name": "log_min_duration_statement", "value": "500",
                                                         "applyMethod": "immediate"}]}
     validate("aws:rds/parameterGroup:ParameterGroup", "pg", dynamic)
+
+
+def test_same_region_replica_takes_no_kms_key():
+    replica = {"instanceClass": "db.t4g.medium", "replicateSourceDb": "serverless-infra-prod-db",
+               "skipFinalSnapshot": True}
+    validate("aws:rds/instance:Instance", "r", replica)
+    with pytest.raises(AwsValidationError, match="kmsKeyId .* same-region read replica"):
+        validate("aws:rds/instance:Instance", "r",
+                 {**replica, "kmsKeyId": "arn:aws:kms:us-east-1:123456789012:key/abc"})
+    cross_region = {**replica, "replicateSourceDb": "arn:aws:rds:us-west-2:123456789012:db:src",
+                    "kmsKeyId": "arn:aws:kms:us-east-1:123456789012:key/abc"}
+    validate("aws:rds/instance:Instance", "r", cross_region)

@@ -38,7 +38,6 @@ class _InstanceCommon(TypedDict):
     storage_type: str
     max_allocated_storage: int
     storage_encrypted: bool
-    kms_key_id: pulumi.Input[str]
     vpc_security_group_ids: list[pulumi.Input[str]]
     publicly_accessible: bool
     parameter_group_name: pulumi.Input[str]
@@ -156,7 +155,6 @@ class Database(pulumi.ComponentResource):
             "storage_type": "gp3",
             "max_allocated_storage": s.max_allocated_storage_gib,
             "storage_encrypted": True,
-            "kms_key_id": args.kms_key_arn,
             "vpc_security_group_ids": [args.security_group_id],
             "publicly_accessible": False,
             "parameter_group_name": parameter_group.name,
@@ -184,6 +182,7 @@ class Database(pulumi.ComponentResource):
             engine_lifecycle_support="open-source-rds-extended-support-disabled",
             instance_class=s.instance_class,
             allocated_storage=s.allocated_storage_gib,
+            kms_key_id=args.kms_key_arn,
             db_name=s.database_name,
             username=s.master_username,
             password=password,
@@ -222,6 +221,9 @@ class Database(pulumi.ComponentResource):
                         multi_az=False,
                         availability_zone=placement.apply(lambda p, i=i: p[i]),
                         db_subnet_group_name=replica_subnets.name,
+                        # No kms_key_id: a same-region replica is always encrypted with its source's key, and
+                        # CreateDBInstanceReadReplica refuses the parameter ("Your request does not require
+                        # the KMS key parameter").
                         # A replica has no backups of its own (the primary's cover it) and no final snapshot:
                         # RDS refuses FinalDBSnapshotIdentifier when deleting a read replica.
                         backup_retention_period=0,
