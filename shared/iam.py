@@ -44,6 +44,17 @@ def assume_role_policy(service: str, account_id: Any, source_arn: Any | None = N
     }])
 
 
+def service_trust_policy(service: str) -> dict[str, Any]:
+    """Trust policy for an AWS service that documents no ``aws:SourceAccount``/``aws:SourceArn`` for the role.
+
+    Use it where the service's own docs show an unconditioned trust (Lambda execution roles, the
+    RDS Proxy role): a condition key the service does not send makes every AssumeRole fail.
+    """
+    return document([{
+        "Sid": "TrustService", "Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole",
+    }])
+
+
 def key_admin_statement(account_id: Any) -> Statement:
     """AWS's default key-policy statement: the account (through IAM) administers the key.
 

@@ -83,6 +83,12 @@ RDS_STATIC_PARAMETERS = frozenset({
     "max_worker_processes", "max_wal_senders", "wal_buffers",
 })
 
+# Service principals whose docs show execution/service-role trusts without aws:SourceAccount/SourceArn.
+# A condition on a key the service does not send when it assumes the role denies every AssumeRole.
+# (RDS Proxy's rds.amazonaws.com role is checked in the data layer's graph test: other RDS features
+# do document source keys for the same principal.)
+TRUST_WITHOUT_SOURCE_KEYS = frozenset({"lambda.amazonaws.com"})
+
 # (token, input) pairs that hold an IAM policy document.
 POLICY_INPUTS = {
     ("aws:iam/role:Role", "assumeRolePolicy"),
@@ -167,6 +173,15 @@ def _check_policies(token: str, name: str, inputs: dict[str, Any]) -> None:
     for policy_token, field in POLICY_INPUTS:
         if token == policy_token and inputs.get(field):
             check_policy_document(_plain(inputs[field]), f"{token} {name!r} {field}")
+    if token == "aws:iam/role:Role" and inputs.get("assumeRolePolicy"):
+        trust = _plain(inputs["assumeRolePolicy"])
+        for st in (json.loads(trust) if isinstance(trust, str) else trust).get("Statement", []):
+            services = (st.get("Principal") or {}).get("Service", []) if isinstance(st.get("Principal"), dict) else []
+            services = [services] if isinstance(services, str) else services
+            keys = {k.lower() for op in (st.get("Condition") or {}).values() for k in op}
+            if set(services) & TRUST_WITHOUT_SOURCE_KEYS and keys & {"aws:sourceaccount", "aws:sourcearn"}:
+                raise AwsValidationError(f"{token} {name!r}: trust of {sorted(services)} conditions on "
+                                         f"{sorted(keys)}, which that service does not document sending")
     if token == "aws:iam/role:Role":
         for i, inline in enumerate(inputs.get("inlinePolicies") or []):
             if inline.get("policy"):

@@ -89,3 +89,16 @@ def test_same_region_replica_takes_no_kms_key():
     cross_region = {**replica, "replicateSourceDb": "arn:aws:rds:us-west-2:123456789012:db:src",
                     "kmsKeyId": "arn:aws:kms:us-east-1:123456789012:key/abc"}
     validate("aws:rds/instance:Instance", "r", cross_region)
+
+
+def test_lambda_trust_may_not_condition_on_source_keys():
+    from shared import iam
+
+    validate("aws:iam/role:Role", "r", {"assumeRolePolicy": json.dumps(iam.service_trust_policy("lambda.amazonaws.com"))})
+    pinned = iam.assume_role_policy("lambda.amazonaws.com", "123456789012")
+    with pytest.raises(AwsValidationError, match="aws:sourceaccount"):
+        validate("aws:iam/role:Role", "r", {"assumeRolePolicy": json.dumps(pinned)})
+    # documented for VPC Flow Logs, so allowed there
+    flow = iam.assume_role_policy("vpc-flow-logs.amazonaws.com", "123456789012",
+                                  "arn:aws:ec2:us-east-1:123456789012:vpc-flow-log/*")
+    validate("aws:iam/role:Role", "r", {"assumeRolePolicy": json.dumps(flow)})

@@ -238,7 +238,6 @@ class Database(pulumi.ComponentResource):
             ConnectionProxyArgs(
                 env=env,
                 settings=s,
-                account_id=args.account_id,
                 subnet_ids=subnets,
                 security_group_id=args.security_group_id,
                 kms_key_arn=args.kms_key_arn,

@@ -35,8 +35,6 @@ class ConnectionProxyArgs:
     """The environment; every name derives from it."""
     settings: DataSettings
     """Pool sizes, timeouts and the client auth mode."""
-    account_id: pulumi.Input[str]
-    """The AWS account id, for the role's trust condition."""
     subnet_ids: pulumi.Input[Sequence[str]]
     """The isolated database subnets (the proxy needs two AZs or more)."""
     security_group_id: pulumi.Input[str]
@@ -78,13 +76,14 @@ class ConnectionProxy(pulumi.ComponentResource):
             opts=child,
         )
 
+        # The trust AWS documents for the proxy role (RDS Proxy setup, "RDS - Add Role to Database"):
+        # no aws:SourceAccount. RDS Proxy documents no source condition keys for this AssumeRole, and a
+        # key it does not send would leave the proxy unable to read its secret (targets UNAVAILABLE).
         self.role = aws.iam.Role(
             f"{name}-role",
             name=resource_name(env, "role", "db-proxy", service="iam"),
             description="RDS Proxy reads its database credentials",
-            assume_role_policy=pulumi.Output.from_input(args.account_id).apply(
-                lambda acct: json.dumps(iam.assume_role_policy("rds.amazonaws.com", acct))
-            ),
+            assume_role_policy=json.dumps(iam.service_trust_policy("rds.amazonaws.com")),
             opts=child,
         )
         aws.iam.RolePolicy(

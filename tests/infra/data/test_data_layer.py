@@ -211,8 +211,12 @@ def test_roles_are_least_privilege(synth, env):
     decrypt = statements["DecryptCredentials"]
     assert decrypt["Action"] == ["kms:Decrypt"]
     assert decrypt["Condition"]["StringEquals"]["kms:ViaService"] == "secretsmanager.us-east-1.amazonaws.com"
-    proxy_trust = graph.one(ROLE, "database-proxy-role").json_input("assumeRolePolicy")["Statement"][0]
-    assert proxy_trust["Principal"] == {"Service": "rds.amazonaws.com"}
+    proxy_trust = graph.one(ROLE, "database-proxy-role").json_input("assumeRolePolicy")["Statement"]
+    assert proxy_trust == [{"Sid": "TrustService", "Effect": "Allow", "Principal": {"Service": "rds.amazonaws.com"},
+                            "Action": "sts:AssumeRole"}]  # what AWS documents: RDS Proxy sends no source keys
+    # Enhanced monitoring documents aws:SourceArn/SourceAccount (USER_Monitoring.OS.confused-deputy): pinned.
+    monitoring = graph.one(ROLE, "database-monitoring-role").json_input("assumeRolePolicy")["Statement"][0]
+    assert monitoring["Condition"]["ArnLike"]["aws:SourceArn"].startswith("arn:aws:rds:us-east-1:")
 
 
 def test_exported_logs_have_retention_and_the_logs_key(synth, env):
