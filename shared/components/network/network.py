@@ -190,6 +190,11 @@ class Network(pulumi.ComponentResource):
         egress(name, "database-to-self", database_sg, POSTGRES_PORT, "RDS Proxy to the RDS instances",
                peer_sg=database_sg)
         ingress(name, "endpoints-from-lambda", endpoint_sg, HTTPS_PORT, "HTTPS from the Lambda functions", lambda_sg)
+        # RDS Proxy fetches its database credentials from Secrets Manager through the endpoint.
+        egress(name, "database-to-endpoints", database_sg, HTTPS_PORT, "RDS Proxy to the Secrets Manager endpoint",
+               peer_sg=endpoint_sg)
+        ingress(name, "endpoints-from-database", endpoint_sg, HTTPS_PORT, "HTTPS from RDS Proxy (Secrets Manager)",
+                database_sg)
         if nat:
             egress(name, "lambda-to-internet", lambda_sg, HTTPS_PORT,
                    "HTTPS to the internet through NAT (egressMode: nat)", cidr="0.0.0.0/0")

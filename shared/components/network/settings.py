@@ -11,8 +11,9 @@ from pydantic import Field, field_validator, model_validator
 from shared.aws_limits import LOG_RETENTION_DAYS
 from shared.config import Settings
 
-# The interface endpoints every function needs when there is no internet route.
-DEFAULT_INTERFACE_ENDPOINTS = ("ssm", "kms", "logs", "monitoring", "xray", "sqs")
+# The interface endpoints the stack needs when there is no internet route: the functions' AWS APIs,
+# and Secrets Manager, from which RDS Proxy (in the database subnets) fetches its credentials.
+DEFAULT_INTERFACE_ENDPOINTS = ("ssm", "kms", "logs", "monitoring", "xray", "sqs", "secretsmanager")
 
 
 class EgressMode(StrEnum):
@@ -50,7 +51,7 @@ class NetworkSettings(Settings):
     def _endpoints(cls, value: list[str]) -> list[str]:
         missing = set(DEFAULT_INTERFACE_ENDPOINTS) - set(value)
         if missing:
-            raise ValueError(f"the functions cannot work without endpoints for {sorted(missing)}")
+            raise ValueError(f"the functions and RDS Proxy cannot work without endpoints for {sorted(missing)}")
         return value
 
     @model_validator(mode="after")

@@ -66,7 +66,7 @@ def test_interface_endpoints_with_private_dns_and_their_own_group(synth, env):
     graph = synth(env)["network"]
     interface = {e.inputs["serviceName"].rsplit(".", 1)[1]: e for e in graph.of_type(ENDPOINT)
                  if e.inputs["vpcEndpointType"] == "Interface"}
-    assert set(interface) == {"ssm", "kms", "logs", "monitoring", "xray", "sqs"}
+    assert set(interface) == {"ssm", "kms", "logs", "monitoring", "xray", "sqs", "secretsmanager"}
     endpoint_sg = graph.exports["endpoint_security_group_id"]
     for endpoint in interface.values():
         assert endpoint.inputs["privateDnsEnabled"] is True
@@ -146,3 +146,15 @@ def test_bad_network_config_names_key_value_and_file(render_variant):
     assert "projects/network/Pulumi.dev.yaml" in message and "'flowLogRetentionDays' = 10" in message
     with pytest.raises(SynthError, match="unknown key"):
         render_variant("network", "dev", {"serverless-infra-network:azCuont": 3})
+
+
+def test_rds_proxy_reaches_secrets_manager_through_the_endpoint_only(synth, env):
+    """RDS Proxy (database group) fetches its credentials from Secrets Manager over HTTPS."""
+    graph = synth(env)["network"]
+    db_sg, endpoint_sg = graph.exports["database_security_group_id"], graph.exports["endpoint_security_group_id"]
+    db_egress = [r for r in graph.of_type(EGRESS) if r.inputs["securityGroupId"] == db_sg]
+    https_out = [r for r in db_egress if r.inputs["fromPort"] == 443]
+    assert [r.inputs.get("referencedSecurityGroupId") for r in https_out] == [endpoint_sg]
+    endpoint_in = {r.inputs["referencedSecurityGroupId"] for r in graph.of_type(INGRESS)
+                   if r.inputs["securityGroupId"] == endpoint_sg}
+    assert endpoint_in == {graph.exports["lambda_security_group_id"], db_sg}
