@@ -155,3 +155,11 @@ def test_configuration_outage_fails_the_chunk_without_bisecting(
     response = worker.lambda_handler({"Records": records}, FakeContext(function_name="worker"))
     assert len(response["batchItemFailures"]) == 64
     assert calls == [64]
+
+
+def test_correlation_ids_do_not_leak_into_the_next_batch(stack: dict) -> None:
+    worker.lambda_handler({"Records": [record(0)]}, FakeContext(function_name="worker"))
+    assert worker.logger.get_correlation_id() == "cid-w"
+    anonymous = {**record(1), "messageAttributes": {}}
+    worker.lambda_handler({"Records": [anonymous]}, FakeContext(function_name="worker"))
+    assert worker.logger.get_correlation_id() is None
