@@ -124,7 +124,7 @@ def _retain() -> bool:
 
 
 @tracer.capture_lambda_handler
-@metrics.log_metrics
+@metrics.log_metrics(capture_cold_start_metric=True)
 @logger.inject_lambda_context(log_event=False)
 def lambda_handler(event: dict, context: LambdaContext) -> dict[str, Any]:
     deadline.set_from_context(context)

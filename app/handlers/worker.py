@@ -212,7 +212,7 @@ def _record_failures(failures: list[dict]) -> None:
 
 
 @tracer.capture_lambda_handler
-@metrics.log_metrics
+@metrics.log_metrics(capture_cold_start_metric=True)
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     deadline.set_from_context(context)
