@@ -246,7 +246,7 @@ def _correlation_id(event: dict) -> str:
     return (event.get("requestContext") or {}).get("requestId") or str(uuid.uuid4())
 
 
-@logger.inject_lambda_context(log_event=False, clear_state=True)
+@logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
