@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -26,6 +27,13 @@ logger = logging.getLogger(__name__)
 CATEGORIES = ("database", "api", "cache")
 DEFAULT_TTL_SECONDS = 300
 STALE_RETRY_SECONDS = 30
+# A TTL is drawn uniformly from [ttl * (1 - TTL_JITTER), ttl]: never longer than configured (the documented
+# staleness bound), and environments started together (a deploy scales out 1,000 in 10 s) drift apart
+# instead of refreshing in lockstep against SSM's 40 TPS shared quota.
+TTL_JITTER = 0.2
+# With nothing cached, a failed load is remembered this long (jittered the same way): requests answer
+# 503 + Retry-After at once instead of each paying SSM's timeouts and hammering a throttled SSM.
+EMPTY_RETRY_SECONDS = 5
 REQUIRED_DATABASE_KEYS = ("host", "port", "name", "username", "password")
 
 
@@ -255,10 +263,13 @@ class ConfigCache:
         *,
         clock: Callable[[], float] = time.monotonic,
         log: logging.Logger | logging.LoggerAdapter | None = None,
+        rand: Callable[[], float] = random.random,
     ) -> None:
         self.pointers = pointers
         self._fetch = fetch or SsmFetcher()
         self._clock = clock
+        self._rand = rand
+        self._failure: ConfigError | None = None  # the last failed load while nothing is cached
         self._log = log or logger
         self._value: AppConfig | None = None
         self._expires = float("-inf")
@@ -266,19 +277,27 @@ class ConfigCache:
         self.stale_served = 0
 
     def get(self) -> AppConfig:
-        """The settings; a hit is one clock read and one comparison."""
-        if self._clock() < self._expires:
-            return self._value  # type: ignore[return-value]
+        """The settings; a hit is one clock read and two comparisons."""
+        value = self._value
+        if value is not None and self._clock() < self._expires:
+            return value
         return self._refresh()
 
     def invalidate(self) -> None:
         self._expires = float("-inf")
+        self._failure = None
+
+    def _jittered(self, seconds: float) -> float:
+        return seconds * (1.0 - TTL_JITTER * self._rand())
 
     def _refresh(self) -> AppConfig:
         with self._lock:
             now = self._clock()
-            if now < self._expires and self._value is not None:
-                return self._value
+            if now < self._expires:
+                if self._value is not None:
+                    return self._value
+                if self._failure is not None:  # a recent first load failed: fail fast, no SSM call
+                    raise self._failure
             try:
                 raw = (
                     self._fetch(self.pointers.prefixes, self.pointers.pins) if self.pointers.prefixes else {}
@@ -286,18 +305,27 @@ class ConfigCache:
                 value = build_config(raw, self.pointers)
             except Exception as exc:
                 if self._value is None:
-                    if isinstance(exc, ConfigError):
+                    failure = (
+                        exc
+                        if isinstance(exc, ConfigError)
+                        else ConfigError(f"configuration unavailable and nothing cached: {type(exc).__name__}: {exc}")
+                    )
+                    failure.retry_after = EMPTY_RETRY_SECONDS  # type: ignore[attr-defined]
+                    self._failure = failure
+                    self._expires = now + self._jittered(EMPTY_RETRY_SECONDS)
+                    self._log.error("config load failed; nothing cached", extra={"error": str(failure)[:300]})
+                    if failure is exc:
                         raise
-                    raise ConfigError(f"configuration unavailable and nothing cached: {exc}") from exc
+                    raise failure from exc
                 self.stale_served += 1
-                self._expires = now + min(STALE_RETRY_SECONDS, self._value.cache.config_ttl_seconds)
+                self._expires = now + self._jittered(min(STALE_RETRY_SECONDS, self._value.cache.config_ttl_seconds))
                 self._log.warning(
                     "config refresh failed; serving stale config",
                     extra={"error": f"{type(exc).__name__}: {exc}", "retry_in_s": self._expires - now},
                 )
                 return self._value
-            self._value = value
-            self._expires = now + value.cache.config_ttl_seconds
+            self._value, self._failure = value, None
+            self._expires = now + self._jittered(value.cache.config_ttl_seconds)
             return value
 
 

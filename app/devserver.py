@@ -161,6 +161,7 @@ def run(
     write_parameters(ssm, env, db_url)
     queues = create_queues(sqs, env)
     os.environ["ORDERS_QUEUE_URL"] = queues["queue"]
+    os.environ["DLQ_SOURCE_MAX_RECEIVE_COUNT"] = "3"  # create_queues' maxReceiveCount: counted once
     log(f"SSM /myapp/{env}/{{database,api,cache}}/ written; queues: {queues['queue']} (+ DLQ)")
 
     from app.config import reset_config

@@ -1,4 +1,4 @@
-"""SQLAlchemy 2.x models: orders (line items as JSONB), jobs, job_failures.
+"""SQLAlchemy 2.x models: orders (line items as JSONB), jobs, job_failures, job_replays.
 
 Line items live in a JSONB column of the order: an order is written and read as one aggregate, never
 item by item, so one row per order keeps a 500-record batch at 500 rows (not ~2,000) and a read at one
@@ -90,6 +90,21 @@ class JobFailure(Base):
     )
 
 
+class JobReplay(Base):
+    """A record of an async job whose key already belonged to another order with the same body (a replay
+    of an order this job does not own); counts as succeeded in the job's progress."""
+
+    __tablename__ = "job_replays"
+
+    job_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    record_index: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+
+
 orders = Order.__table__
 jobs = Job.__table__
 job_failures = JobFailure.__table__
+job_replays = JobReplay.__table__

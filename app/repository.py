@@ -19,7 +19,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from app.db import transaction
 from app.errors import ConflictError, ValidationError
-from app.models import job_failures, jobs, orders
+from app.models import job_failures, job_replays, jobs, orders
 from app.schemas import OrderInput, validate_order
 
 if TYPE_CHECKING:
@@ -35,6 +35,7 @@ ORDER_COLUMNS = (
     orders.c.currency,
     orders.c.status,
     orders.c.job_id,
+    orders.c.job_index,
     orders.c.created_at,
     orders.c.updated_at,
 )
@@ -229,20 +230,23 @@ def mark_job(job_id: str, status: str, enqueued: int) -> None:
 
 
 def job_status(job_id: str) -> dict[str, Any] | None:
-    """Progress from the primary: succeeded = orders written for the job, failed = records whose last
-    attempt failed and that have not succeeded since (they are retried, then land in the DLQ)."""
+    """Progress from the primary: succeeded = records done (an order written for the job, or a replay of
+    another request's order with the same key and body, see ``job_replays``), failed = records whose
+    last attempt failed and that have not succeeded since (they are retried, then land in the DLQ)."""
     jid = uuid.UUID(job_id)
 
     def work(conn: Connection) -> tuple[RowMapping | None, int, int]:
         job = conn.execute(select(jobs).where(jobs.c.id == jid)).mappings().first()
         if job is None:
             return None, 0, 0
-        ok = conn.execute(select(func.count()).select_from(orders).where(orders.c.job_id == jid)).scalar_one()
-        done = select(orders.c.job_index).where(orders.c.job_id == jid)
+        own = select(orders.c.job_index).where(orders.c.job_id == jid)
+        replayed = select(job_replays.c.record_index).where(job_replays.c.job_id == jid)
+        done = own.union(replayed).subquery()
+        ok = conn.execute(select(func.count()).select_from(done)).scalar_one()
         bad = conn.execute(
             select(func.count())
             .select_from(job_failures)
-            .where(job_failures.c.job_id == jid, job_failures.c.record_index.not_in(done))
+            .where(job_failures.c.job_id == jid, job_failures.c.record_index.not_in(select(done.c.job_index)))
         ).scalar_one()
         return job, ok, bad
 
@@ -273,17 +277,44 @@ def job_status(job_id: str) -> dict[str, Any] | None:
     }
 
 
-def write_worker_chunk(rows: Sequence[dict]) -> dict[str, str]:
-    """Worker: bulk insert one chunk in one transaction; ``{key: "created"|"replayed"}``.
+def write_worker_chunk(rows: Sequence[dict]) -> list[str]:
+    """Worker: bulk insert one chunk in one transaction; one outcome per row, in order.
 
-    A redelivered message (same key) is a replay, not a second row."""
+    * ``created``: this row was inserted;
+    * ``replayed``: the key's order already exists and is this record's own (an SQS redelivery, or the
+      same message twice in one batch), or it belongs to another request with the same body; in that
+      last case a ``job_replays`` row makes the job count the record as done;
+    * ``conflict``: the key is taken by a different order (a different body): the record can never
+      succeed as sent.
 
-    def work(conn: Connection) -> dict[str, str]:
+    Outcomes are decided by the inserted row's ``id``, not its key: two rows of one chunk with the same
+    key cannot both be "created".
+    """
+
+    def work(conn: Connection) -> list[str]:
         inserted = _insert_orders(conn, rows)
-        return {
-            r["idempotency_key"]: ("created" if r["idempotency_key"] in inserted else "replayed")
-            for r in rows
-        }
+        won = {r["id"] for r in inserted.values()}
+        losers = [r for r in rows if r["id"] not in won]
+        owners = {**_existing(conn, {r["idempotency_key"] for r in losers} - set(inserted)), **inserted}
+        outcomes: list[str] = []
+        links: list[dict] = []
+        for r in rows:
+            if r["id"] in won:
+                outcomes.append("created")
+                continue
+            owner = owners[r["idempotency_key"]]
+            own = r["job_id"] is not None and (owner["job_id"], owner["job_index"]) == (r["job_id"], r["job_index"])
+            if own:
+                outcomes.append("replayed")
+            elif owner["request_hash"] == r["request_hash"]:
+                outcomes.append("replayed")
+                if r["job_id"] is not None:
+                    links.append({"job_id": r["job_id"], "record_index": r["job_index"], "order_id": owner["id"]})
+            else:
+                outcomes.append("conflict")
+        if links:
+            conn.execute(pg_insert(job_replays).on_conflict_do_nothing(), links)
+        return outcomes
 
     return transaction(work)
 

@@ -8,6 +8,7 @@ SQLAlchemy and tenacity are imported inside the routes that need them (``GET /he
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from typing import Any
 
@@ -38,6 +39,9 @@ app = APIGatewayRestResolver()
 
 JSON = "application/json"
 CORRELATION_HEADER = "X-Correlation-Id"
+# What a client may send as a correlation id. It is logged, stored with a job and sent as an SQS message
+# attribute (which refuses some control characters): anything else is replaced by the request id.
+_CORRELATION_RE = re.compile(r"[A-Za-z0-9._:/@+=-]{1,128}")
 
 
 def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
@@ -69,7 +73,11 @@ def health() -> Response:
 @tracer.capture_method
 def create_order() -> Response:
     order = validate_order(_body())
-    key = _idempotency_key() or order.idempotency_key or str(uuid.uuid4())
+    key = _idempotency_key() or order.idempotency_key
+    if key is None:  # docs/decisions.md: a generated key would make every client retry a new order
+        raise ValidationError(
+            [{"field": "Idempotency-Key", "message": "required: send an Idempotency-Key header (or idempotency_key)"}]
+        )
     from app import repository
 
     result, created = repository.create_order(order, key)
@@ -233,14 +241,14 @@ def _no_route(exc: Exception) -> Response:
 def _correlation_id(event: dict) -> str:
     headers = event.get("headers") or {}
     for name, value in headers.items():
-        if name.lower() == "x-correlation-id" and value:
-            return str(value)[:128]
+        if name.lower() == "x-correlation-id" and value and _CORRELATION_RE.fullmatch(str(value)):
+            return str(value)
     return (event.get("requestContext") or {}).get("requestId") or str(uuid.uuid4())
 
 
 @logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler
-@metrics.log_metrics
+@metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     correlation_id = _correlation_id(event)
     logger.set_correlation_id(correlation_id)

@@ -3,8 +3,15 @@
 The analyzer observes, it does not decide: by default (``DLQ_ANALYZER_RETAIN`` unset or true) it reports
 every record back as a batch item failure so the messages stay in the DLQ for an operator's
 ``invoke dlq.redrive`` (the event source mapping must use ``ReportBatchItemFailures`` and a long DLQ
-visibility timeout, so a retained message is re-reported at most once per timeout). With
+visibility timeout, so a retained message is re-analyzed at most once per timeout). With
 ``DLQ_ANALYZER_RETAIN=false`` it consumes them (the summary log is then the only record).
+
+Count once: a retained message comes back once per DLQ visibility timeout (6 h) for the DLQ's retention
+(14 days), i.e. up to ~56 times. ``DlqMessages{class}`` counts a dead letter only at its first sight,
+read from ``ApproximateReceiveCount``: SQS does not reset the count when its redrive policy moves a
+message to the DLQ, so the first receive on the DLQ shows ``maxReceiveCount + 1`` (the source queue's,
+``DLQ_SOURCE_MAX_RECEIVE_COUNT``, default 5); a message sent to the DLQ directly (a Lambda async-invoke
+failure) shows 1. ``DlqMessagesAnalyzed`` counts every sight (the retained backlog being re-read).
 """
 
 from __future__ import annotations
@@ -89,25 +96,57 @@ def analyze(records: list[dict]) -> tuple[Counter, list[dict]]:
     return counts, samples
 
 
+DEFAULT_SOURCE_MAX_RECEIVE_COUNT = 5  # the compute layer's default maxReceiveCount of the orders queue
+
+
+def _source_max_receive_count() -> int:
+    raw = os.environ.get("DLQ_SOURCE_MAX_RECEIVE_COUNT", "")
+    return int(raw) if raw.strip().isdigit() and int(raw) > 0 else DEFAULT_SOURCE_MAX_RECEIVE_COUNT
+
+
+def first_sight(record: dict, max_receive_count: int) -> bool:
+    """True when this delivery is the message's first on the DLQ (see the module docstring).
+
+    Moved by the redrive policy: first DLQ receive = ``maxReceiveCount + 1``; sent directly: 1. A
+    message the analyzer failed to process at its first sight (a crash, a throttled invocation) is not
+    counted later: the metric errs towards missing a dead letter, never towards counting one 56 times.
+    """
+    raw = (record.get("attributes") or {}).get("ApproximateReceiveCount")
+    try:
+        count = int(raw)
+    except (TypeError, ValueError):
+        return True  # no count (a hand-made event): count it
+    return count in (1, max_receive_count + 1)
+
+
 def _retain() -> bool:
     return os.environ.get("DLQ_ANALYZER_RETAIN", "true").strip().lower() not in ("0", "false", "no", "off")
 
 
 @tracer.capture_lambda_handler
-@metrics.log_metrics
+@metrics.log_metrics(capture_cold_start_metric=True)
 @logger.inject_lambda_context(log_event=False)
 def lambda_handler(event: dict, context: LambdaContext) -> dict[str, Any]:
     deadline.set_from_context(context)
     records = event.get("Records") or []
-    counts, samples = analyze(records)
+    max_receive = _source_max_receive_count()
+    new = [r for r in records if first_sight(r, max_receive)]
+    counts, samples = analyze(new)
     for cls, n in sorted(counts.items()):
         with single_metric(name="DlqMessages", unit=MetricUnit.Count, value=n) as metric:
             metric.add_dimension(name="class", value=cls)
     metrics.add_metric(name="DlqMessagesAnalyzed", unit=MetricUnit.Count, value=len(records))
     retain = _retain()
-    logger.info(
-        "dlq summary",
-        extra={"messages": len(records), "by_class": dict(counts), "retained": retain, "samples": samples},
-    )
+    if new:  # a re-read of the retained backlog is not news: no log line for it (log volume)
+        logger.info(
+            "dlq summary",
+            extra={
+                "messages": len(records),
+                "new": len(new),
+                "by_class": dict(counts),
+                "retained": retain,
+                "samples": samples,
+            },
+        )
     failures = [{"itemIdentifier": r["messageId"]} for r in records] if retain else []
     return {"batchItemFailures": failures}

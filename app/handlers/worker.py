@@ -26,7 +26,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from app import deadline
-from app.errors import DatabaseUnavailableError, ValidationError
+from app.errors import ConfigError, DatabaseUnavailableError, ValidationError
 from app.observability import make_tracer
 from app.schemas import is_uuid, validate_order
 
@@ -38,7 +38,8 @@ CHUNK_SIZE = 500
 
 
 class RecordRejected(Exception):  # noqa: N818 - mirrors the DLQ class names
-    """A record that can never succeed as sent (bad JSON, bad envelope, schema errors)."""
+    """A record that can never succeed as sent (bad JSON, bad envelope, schema errors, a key taken by a
+    different order)."""
 
     def __init__(self, detail: str, job_id: str | None = None, index: int | None = None) -> None:
         super().__init__(detail)
@@ -93,15 +94,17 @@ class BulkOrderProcessor(BatchProcessor):
         self.failures = []
         self.database_down = False
 
-    def failure_handler(self, record: Any, exception: Any) -> Any:
+    def failure_handler(self, record: Any, exception: Any, *, log: bool = True) -> Any:
         value = exception[1]
-        logger.warning(
-            "record failed",
-            extra={
-                "message_id": getattr(record, "message_id", None),
-                "error": f"{type(value).__name__}: {value}"[:300],
-            },
-        )
+        if log:  # a chunk failure is logged once for the chunk, not once per record (log volume)
+            logger.warning(
+                "record failed",
+                extra={
+                    "message_id": getattr(record, "message_id", None),
+                    "record_correlation_id": _record_correlation_id(getattr(record, "raw_event", {})),
+                    "error": f"{type(value).__name__}: {value}"[:300],
+                },
+            )
         if isinstance(value, RecordRejected) and value.job_id is not None and value.index is not None:
             self.failures.append(
                 {
@@ -121,15 +124,22 @@ class BulkOrderProcessor(BatchProcessor):
         return results
 
     def _write(self, chunk: list[tuple[dict, Prepared]]) -> None:
+        from sqlalchemy.exc import DBAPIError
+
         from app.repository import write_worker_chunk
 
+        if self.database_down:  # a dependency is down for this invocation: don't spend the time again
+            self._fail(chunk, DatabaseUnavailableError("skipped: database unavailable earlier in this batch"), "database")
+            return
         try:
-            outcome = write_worker_chunk([p.row for _, p in chunk])
-        except DatabaseUnavailableError as exc:
+            outcomes = write_worker_chunk([p.row for _, p in chunk])
+        except (DatabaseUnavailableError, ConfigError) as exc:
+            # The database (or the configuration that locates it) is unavailable: every record of the
+            # chunk fails as it is, no bisection (that would be ~2 x chunk more attempts at a dead dependency).
             self.database_down = True
             self._fail(chunk, exc, "database")
             return
-        except Exception as exc:  # a constraint or data error: isolate the record(s) that cause it
+        except DBAPIError as exc:  # a constraint or data error: isolate the record(s) that cause it
             if len(chunk) > 1:
                 mid = len(chunk) // 2
                 self._write(chunk[:mid])
@@ -137,15 +147,29 @@ class BulkOrderProcessor(BatchProcessor):
             else:
                 self._fail(chunk, exc, "unknown")
             return
-        for state in outcome.values():
-            self.written[state] += 1
+        except Exception as exc:  # a bug, not a record: fail the chunk for redelivery, don't bisect
+            logger.exception("unexpected error writing a chunk")
+            self._fail(chunk, exc, "unknown")
+            return
+        conflicts = []
+        for item, outcome in zip(chunk, outcomes, strict=True):
+            if outcome == "conflict":
+                conflicts.append(item)
+            else:
+                self.written[outcome] += 1
+        for raw, prepared in conflicts:
+            rejected = RecordRejected(
+                "idempotency_key already used by a different order", prepared.job_id, prepared.index
+            )
+            self.success_messages = [m for m in self.success_messages if m is not raw]
+            self.failure_handler(record=SQSRecord(raw), exception=(RecordRejected, rejected, None))
 
     def _fail(self, chunk: list[tuple[dict, Prepared]], exc: Exception, error_class: str) -> None:
         failed_ids = {id(raw) for raw, _ in chunk}
         self.success_messages = [m for m in self.success_messages if id(m) not in failed_ids]
         info = (type(exc), exc, exc.__traceback__)
         for raw, prepared in chunk:
-            self.failure_handler(record=SQSRecord(raw), exception=info)
+            self.failure_handler(record=SQSRecord(raw), exception=info, log=False)
             if prepared.job_id is not None and prepared.index is not None:
                 self.failures.append(
                     {
@@ -157,11 +181,21 @@ class BulkOrderProcessor(BatchProcessor):
                 )
         logger.error(
             "chunk not written; records reported for redelivery",
-            extra={"records": len(chunk), "error_class": error_class, "error": type(exc).__name__},
+            extra={
+                "records": len(chunk),
+                "error_class": error_class,
+                "error": f"{type(exc).__name__}: {exc}"[:300],
+                "message_ids": [raw.get("messageId") for raw, _ in chunk[:10]],
+            },
         )
 
 
 processor = BulkOrderProcessor()
+
+
+def _record_correlation_id(raw: Any) -> str | None:
+    attr = ((raw or {}).get("messageAttributes") or {}).get("correlation_id") or {}
+    return attr.get("stringValue")
 
 
 def _record_failures(failures: list[dict]) -> None:
@@ -178,14 +212,12 @@ def _record_failures(failures: list[dict]) -> None:
 
 
 @tracer.capture_lambda_handler
-@metrics.log_metrics
-@logger.inject_lambda_context(log_event=False)
+@metrics.log_metrics(capture_cold_start_metric=True)
+@logger.inject_lambda_context(log_event=False, clear_state=True)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     deadline.set_from_context(context)
     records = event.get("Records") or []
-    cids = {
-        ((r.get("messageAttributes") or {}).get("correlation_id") or {}).get("stringValue") for r in records
-    }
+    cids = {_record_correlation_id(r) for r in records}
     cids.discard(None)
     if len(cids) == 1:
         logger.set_correlation_id(next(iter(cids)))

@@ -168,7 +168,7 @@ def clean_db(pg_url: str) -> Iterator[None]:
 
     engine = sa.create_engine(pg_url)
     with engine.begin() as conn:
-        conn.execute(sa.text("TRUNCATE orders, jobs, job_failures"))
+        conn.execute(sa.text("TRUNCATE orders, jobs, job_failures, job_replays"))
     engine.dispose()
     yield
 

@@ -116,3 +116,42 @@ def test_ssm_outage_is_served_from_cache(params: Any, caplog: pytest.LogCaptureF
         stale = cache.get()
     assert stale is fresh and stale.database.password == "secret-v2"
     assert cache.stale_served == 1 and "serving stale config" in caplog.text
+
+
+def test_first_load_with_ssm_down_is_a_clean_503_not_a_crash_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new execution environment while SSM is unreachable: the API answers 503 + Retry-After, the
+    environment stays up, and the following requests fail fast without calling SSM again."""
+    import json
+    import socket
+    import time
+
+    from app import config
+    from app.handlers import api
+    from app.local import FakeContext, api_event
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        dead_port = sock.getsockname()[1]
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{dead_port}")  # nothing listens there
+    attempts = []
+    fetcher = SsmFetcher()
+
+    def fetch(prefixes: Any, pins: Any) -> dict[str, str]:
+        attempts.append(1)
+        return fetcher(prefixes, pins)
+
+    config.reset_config(ConfigCache(Pointers.from_env(), fetch))
+    body = json.dumps({"customer_id": "c", "items": [{"sku": "s", "quantity": 1, "unit_price": "1.00"}]})
+    started = time.monotonic()
+    answers = [
+        api.lambda_handler(
+            api_event("POST", "/orders", {"Idempotency-Key": "k-ssm-down"}, body), FakeContext(function_name="api")
+        )
+        for _ in range(5)
+    ]
+    assert [a["statusCode"] for a in answers] == [503] * 5
+    assert all(a["multiValueHeaders"]["Retry-After"] == ["5"] for a in answers)
+    assert len(attempts) == 1  # one SSM attempt, then fail fast until EMPTY_RETRY_SECONDS have passed
+    assert time.monotonic() - started < 10
+    assert api.lambda_handler(api_event("GET", "/health"), FakeContext(function_name="api"))["statusCode"] == 200

@@ -94,6 +94,19 @@ def test_bad_input_is_400_with_field_errors(api_url: str, pg_url: str, body: Any
     assert count_orders(pg_url) == 0
 
 
+def test_create_without_an_idempotency_key_is_400_and_writes_nothing(
+    api_url: str, pg_url: str, make_order: Any
+) -> None:
+    """docs/decisions.md: a generated key would make every client retry (timeout, 503) a second order."""
+    status, _, resp = json_request(api_url, "POST", "/orders", make_order())
+    assert status == 400 and [e["field"] for e in resp["errors"]] == ["Idempotency-Key"]
+    assert count_orders(pg_url) == 0
+    body = make_order(idempotency_key="k-in-body")  # a key in the body is enough
+    assert json_request(api_url, "POST", "/orders", body)[0] == 201
+    assert json_request(api_url, "POST", "/orders", body)[0] == 200
+    assert count_orders(pg_url) == 1
+
+
 def test_malformed_json_is_400(api_url: str) -> None:
     status, _, resp = json_request(api_url, "POST", "/orders", "{not json")
     assert status == 400 and resp["errors"][0]["field"] == "body"
@@ -107,7 +120,7 @@ def test_get_unknown_order_is_404(api_url: str) -> None:
 def test_list_orders_keyset_pagination_visits_every_order_once(api_url: str, make_order: Any) -> None:
     ids = set()
     for i in range(7):
-        ids.add(json_request(api_url, "POST", "/orders", make_order(customer=f"c{i}"))[2]["id"])
+        ids.add(json_request(api_url, "POST", "/orders", make_order(customer=f"c{i}", idempotency_key=f"p{i}"))[2]["id"])
     seen: list[str] = []
     cursor = None
     pages = 0
@@ -123,6 +136,22 @@ def test_list_orders_keyset_pagination_visits_every_order_once(api_url: str, mak
     assert pages == 3 and len(seen) == 7 and set(seen) == ids
     created = [json_request(api_url, "GET", f"/orders/{i}")[2]["created_at"] for i in seen]
     assert created == sorted(created, reverse=True)
+
+
+def test_keyset_pages_are_exact_when_created_at_ties(api_url: str, make_order: Any) -> None:
+    """A batch is one transaction: its orders share created_at (now()). The id breaks the tie."""
+    batch = {"orders": [make_order(customer=f"t{i}") for i in range(7)]}
+    ids = {r["id"] for r in json_request(api_url, "POST", "/orders/batch", batch)[2]["results"]}
+    seen: list[str] = []
+    cursor = None
+    while True:
+        page = json_request(api_url, "GET", "/orders?limit=2" + (f"&cursor={cursor}" if cursor else ""))[2]
+        seen += [o["id"] for o in page["orders"]]
+        assert len({o["created_at"] for o in page["orders"]}) <= 1
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert len(seen) == 7 and set(seen) == ids
 
 
 def test_list_orders_rejects_bad_cursor_and_limit(api_url: str) -> None:
@@ -177,7 +206,7 @@ def test_database_down_is_503_with_retry_after_and_nothing_written(
     # a real refused connection: a port nothing listens on (the retries run, then give up)
     monkeypatch.setenv("DATABASE_URL", dead_db_url)
     for method, path, body in [
-        ("POST", "/orders", make_order()),
+        ("POST", "/orders", make_order(idempotency_key="k-db-down")),
         ("POST", "/orders/batch", {"orders": [make_order(), make_order(customer="z")]}),
         ("GET", "/orders", None),
     ]:

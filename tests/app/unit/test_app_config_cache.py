@@ -6,7 +6,15 @@ import logging
 
 import pytest
 
-from app.config import STALE_RETRY_SECONDS, ConfigCache, Pointers, build_config, parse_pins
+from app.config import (
+    EMPTY_RETRY_SECONDS,
+    STALE_RETRY_SECONDS,
+    TTL_JITTER,
+    ConfigCache,
+    Pointers,
+    build_config,
+    parse_pins,
+)
 from app.errors import ConfigError
 
 pytestmark = pytest.mark.unit
@@ -46,9 +54,13 @@ class Fetcher:
         return dict(self.raw)
 
 
-def make(raw: dict[str, str], env: dict[str, str] | None = None) -> tuple[ConfigCache, Fetcher, Clock]:
+def make(
+    raw: dict[str, str], env: dict[str, str] | None = None, rand: float = 0.0
+) -> tuple[ConfigCache, Fetcher, Clock]:
+    """``rand`` 0.0: no jitter, the TTL is exactly the configured one (see the jitter tests)."""
     fetcher, clock = Fetcher(raw), Clock()
-    return ConfigCache(Pointers.from_env(env or ENV), fetcher, clock=clock), fetcher, clock
+    cache = ConfigCache(Pointers.from_env(env or ENV), fetcher, clock=clock, rand=lambda: rand)
+    return cache, fetcher, clock
 
 
 def test_pointers_from_the_environment_contract() -> None:
@@ -101,6 +113,58 @@ def test_failure_with_nothing_cached_is_a_config_error() -> None:
     fetcher.fail = True
     with pytest.raises(ConfigError, match="nothing cached"):
         cache.get()
+
+
+def test_first_load_failure_fails_fast_then_retries_and_recovers() -> None:
+    """SSM down at the very first load: every request is a quick 503 (Retry-After), not one SSM call
+    (with its timeouts) per request; the next attempt comes after EMPTY_RETRY_SECONDS."""
+    cache, fetcher, clock = make(DB)
+    fetcher.fail = True
+    for _ in range(50):
+        with pytest.raises(ConfigError) as info:
+            cache.get()
+    assert fetcher.calls == 1 and info.value.retry_after == EMPTY_RETRY_SECONDS
+    clock.now += EMPTY_RETRY_SECONDS
+    fetcher.fail = False
+    assert cache.get().database.host == "proxy.example" and fetcher.calls == 2
+
+
+def test_first_load_with_a_missing_parameter_is_remembered_too() -> None:
+    cache, fetcher, clock = make({k: v for k, v in DB.items() if k != "database/host"})
+    for _ in range(3):
+        with pytest.raises(ConfigError, match="host"):
+            cache.get()
+    assert fetcher.calls == 1
+
+
+def test_ttl_is_jittered_below_the_configured_value() -> None:
+    """Environments started together must not refresh in lockstep; none may keep a value longer than
+    the TTL (the documented staleness bound)."""
+    expiries = set()
+    for r in (0.0, 0.5, 0.999):
+        cache, fetcher, clock = make(DB, rand=r)
+        cache.get()
+        low, high = 300 * (1 - TTL_JITTER), 300
+        clock.now += low - 0.001
+        cache.get()
+        assert fetcher.calls == 1  # never earlier than ttl * (1 - jitter)
+        while fetcher.calls == 1:
+            clock.now += 1
+            cache.get()
+        assert clock.now - 1000 <= high + 1
+        expiries.add(round(clock.now))
+    assert len(expiries) == 3
+
+
+def test_stale_retry_is_jittered_too() -> None:
+    cache, fetcher, clock = make(DB, rand=1.0)
+    cache.get()
+    fetcher.fail = True
+    clock.now += 301
+    cache.get()
+    clock.now += STALE_RETRY_SECONDS * (1 - TTL_JITTER) + 0.01
+    cache.get()
+    assert fetcher.calls == 3
 
 
 def test_missing_required_database_parameter_is_a_clear_error() -> None:
