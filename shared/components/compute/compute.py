@@ -170,6 +170,10 @@ class Compute(pulumi.ComponentResource):
             }
             if fn == "api":
                 variables["ORDERS_QUEUE_URL"] = q.queue_url
+            if fn == "dlq-analyzer":
+                # A dead letter moved by the redrive policy arrives with this receive count + 1: the
+                # analyzer counts it in its metrics only at that first sight (docs/app.md).
+                variables["DLQ_SOURCE_MAX_RECEIVE_COUNT"] = str(s.queue.max_receive_count)
             self.functions[fn] = LambdaFunction(
                 f"{name}-{fn}",
                 LambdaFunctionArgs(

@@ -323,3 +323,12 @@ def test_settings_refuse_what_aws_or_the_budget_would(render_variant, override, 
 
     with pytest.raises(SynthError, match=message):
         render_variant("compute", "dev", {f"serverless-infra-compute:{k}": v for k, v in override.items()})
+
+
+def test_dlq_analyzer_knows_the_receive_count_the_redrive_policy_moves_at(synth, env):
+    compute = synth(env)["compute"]
+    analyzer = functions(compute)["dlq-analyzer"]
+    main_queue = next(q for q in compute.of_type("aws:sqs/queue:Queue") if not q.physical_name.endswith("-dlq"))
+    redrive = json.loads(main_queue.inputs["redrivePolicy"])
+    assert analyzer.inputs["environment"]["variables"]["DLQ_SOURCE_MAX_RECEIVE_COUNT"] == str(redrive["maxReceiveCount"])
+    assert "DLQ_SOURCE_MAX_RECEIVE_COUNT" not in functions(compute)["worker"].inputs["environment"]["variables"]
