@@ -37,6 +37,7 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 MAX_ATTEMPTS = 5
+CONNECT_TIMEOUT_S = 3  # also the worst case a retry can block before its first statement
 BACKOFF_MULTIPLIER_S = 0.05
 BACKOFF_MAX_S = 2.0
 
@@ -55,7 +56,7 @@ def _build_engine(url: str) -> Engine:
         pool_recycle=300,
         pool_timeout=5,
         connect_args={
-            "connect_timeout": 3,
+            "connect_timeout": CONNECT_TIMEOUT_S,
             "application_name": os.environ.get("POWERTOOLS_SERVICE_NAME", "orders"),
             # No server-side prepared statements: RDS Proxy pins a client session that prepares one,
             # which would cost the multiplexing that lets 1,000 functions share a few connections.
@@ -112,14 +113,20 @@ def is_transient(exc: BaseException) -> bool:
 
 
 class stop_at_deadline(stop_base):  # noqa: N801 - tenacity's naming
-    """Stop when the next sleep would end past the deadline (the invocation's remaining time)."""
+    """Stop unless the next sleep *and* a whole attempt fit before the deadline (the remaining time).
 
-    def __init__(self, deadline: float, clock: Callable[[], float] = time.monotonic) -> None:
+    An attempt on a dropped connection can block for the connect timeout before it fails, so a retry
+    that starts with less than that left could outlive the invocation.
+    """
+
+    def __init__(self, deadline: float, clock: Callable[[], float] = time.monotonic,
+                 attempt_budget_s: float = CONNECT_TIMEOUT_S) -> None:
         self.deadline = deadline
         self.clock = clock
+        self.attempt_budget_s = attempt_budget_s
 
     def __call__(self, retry_state: RetryCallState) -> bool:
-        return self.clock() + retry_state.upcoming_sleep >= self.deadline
+        return self.clock() + retry_state.upcoming_sleep + self.attempt_budget_s >= self.deadline
 
 
 def retrying(
@@ -128,11 +135,13 @@ def retrying(
     max_attempts: int = MAX_ATTEMPTS,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
+    attempt_budget_s: float = CONNECT_TIMEOUT_S,
 ) -> Retrying:
     return Retrying(
         retry=retry_if_exception(is_transient),
         wait=wait_random_exponential(multiplier=BACKOFF_MULTIPLIER_S, max=BACKOFF_MAX_S),
-        stop=stop_after_attempt(max_attempts) | stop_at_deadline(deadline or invocation.current(), clock),
+        stop=stop_after_attempt(max_attempts)
+        | stop_at_deadline(deadline or invocation.current(), clock, attempt_budget_s),
         sleep=sleep,
         reraise=True,
         before_sleep=_log_retry,

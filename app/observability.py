@@ -41,3 +41,24 @@ def make_tracer() -> Any:
     from aws_lambda_powertools import Tracer
 
     return Tracer()
+
+
+# The app's modules that log through the standard library (app.config, app.db, app.iam_auth) are
+# children of this logger; they propagate to it.
+APP_LOGGER = "app"
+
+
+def route_library_logs(logger: Any) -> None:
+    """Send the app's stdlib loggers through the handler's Powertools logger.
+
+    They then share its JSON formatter, level, sampling and appended keys (the correlation id, the
+    Lambda context), instead of reaching CloudWatch as bare text that loses their ``extra`` fields.
+    Powertools copies its handler to top-level loggers only, so it is copied to ``app`` and the
+    modules' loggers (``app.db``...) reach it by propagation.
+    """
+    import logging
+
+    from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
+
+    logging.getLogger(APP_LOGGER)  # register it, so the copy finds it before app.db is imported
+    copy_config_to_registered_loggers(source_logger=logger, include={APP_LOGGER})

@@ -29,10 +29,11 @@ from app.errors import (
     QueueUnavailableError,
     ValidationError,
 )
-from app.observability import make_tracer
+from app.observability import make_tracer, route_library_logs
 from app.schemas import is_uuid, parse_limit, validate_batch, validate_idempotency_key, validate_order
 
 logger = Logger()
+route_library_logs(logger)
 tracer = make_tracer()
 metrics = Metrics()
 app = APIGatewayRestResolver()

@@ -26,9 +26,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from app import deadline
 from app.dlq import classify, flatten_attributes
-from app.observability import make_tracer
+from app.observability import make_tracer, route_library_logs
 
 logger = Logger()
+route_library_logs(logger)
 tracer = make_tracer()
 metrics = Metrics()
 

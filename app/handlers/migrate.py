@@ -10,7 +10,10 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from app.observability import route_library_logs
+
 logger = Logger()
+route_library_logs(logger)
 
 
 @logger.inject_lambda_context(log_event=False)

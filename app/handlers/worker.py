@@ -27,10 +27,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from app import deadline
 from app.errors import ConfigError, DatabaseUnavailableError, ValidationError
-from app.observability import make_tracer
+from app.observability import make_tracer, route_library_logs
 from app.schemas import is_uuid, validate_order
 
 logger = Logger()
+route_library_logs(logger)
 tracer = make_tracer()
 metrics = Metrics()
 

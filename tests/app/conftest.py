@@ -225,3 +225,16 @@ def pytest_configure(config: pytest.Config) -> None:
 def dead_db_url() -> str:
     """A PostgreSQL URL whose connections are refused (nothing listens on the port)."""
     return f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/postgres"
+
+
+@pytest.fixture(autouse=True)
+def app_logs_reach_caplog():
+    """Handlers route the app's stdlib loggers through Powertools with propagation off (no duplicate
+    lines on Lambda); tests read them with caplog, which listens on the root logger."""
+    import logging
+
+    app_logger = logging.getLogger("app")
+    previous = app_logger.propagate
+    app_logger.propagate = True
+    yield
+    app_logger.propagate = previous

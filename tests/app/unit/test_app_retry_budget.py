@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import exc as sa_exc
 
 from app import deadline
-from app.db import BACKOFF_MAX_S, MAX_ATTEMPTS, is_transient, retrying
+from app.db import BACKOFF_MAX_S, CONNECT_TIMEOUT_S, MAX_ATTEMPTS, is_transient, retrying
 
 pytestmark = pytest.mark.unit
 
@@ -78,6 +78,19 @@ def test_attempts_are_capped_when_time_is_plenty() -> None:
     with pytest.raises(sa_exc.OperationalError):
         run(fake, 1000.0, lambda n: (_ for _ in ()).throw(operational()))
     assert len(fake.sleeps) == MAX_ATTEMPTS - 1
+
+
+def test_a_retry_starts_only_if_a_whole_attempt_still_fits() -> None:
+    """With 2 s left a retry could block 3 s on connect: fail now; with 10 s left, retry."""
+    fake = FakeTime()
+    with pytest.raises(sa_exc.OperationalError):
+        run(fake, 2.0, lambda n: (_ for _ in ()).throw(operational()))
+    assert fake.sleeps == []
+    fake = FakeTime()
+    with pytest.raises(sa_exc.OperationalError):
+        run(fake, 10.0, lambda n: (_ for _ in ()).throw(operational()))
+    assert len(fake.sleeps) == MAX_ATTEMPTS - 1
+    assert fake.now + CONNECT_TIMEOUT_S <= 10.0
 
 
 def test_retries_never_sleep_past_the_deadline() -> None:
