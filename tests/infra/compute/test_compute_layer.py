@@ -285,7 +285,8 @@ def test_roles_least_privilege_without_wildcards(synth, env):
             "StringEquals": {"cloudwatch:namespace": "ServerlessInfra"}
         }
     q = graph.exports
-    assert docs["api"]["Statement"][-3]["Resource"] == [q["queue_arn"]]
+    sender = {s["Sid"]: s for s in docs["api"]["Statement"]}["SendOrders"]
+    assert sender["Action"] == ["sqs:SendMessage"] and sender["Resource"] == [q["queue_arn"]]
     consumer = {s["Sid"]: s for s in docs["worker"]["Statement"]}["ConsumeOrders"]
     assert consumer["Resource"] == [q["queue_arn"]] and "sqs:SendMessage" not in consumer["Action"]
     analyzer = {s["Sid"]: s for s in docs["dlq-analyzer"]["Statement"]}["ConsumeDeadLetters"]
