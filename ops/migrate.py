@@ -60,7 +60,7 @@ def migrate(c, env, revision="head"):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description="Apply the database migrations of a deployed environment.")
     parser.add_argument("--env", required=True)
     parser.add_argument("--revision", default="head")
     args = parser.parse_args(argv)
