@@ -11,16 +11,10 @@ from sqlalchemy import event
 from app import db, repository
 from app.errors import DatabaseUnavailableError
 from app.schemas import validate_order
+from tests.app.db_counts import orders_in_db
 
 pytestmark = [pytest.mark.functional, pytest.mark.usefixtures("clean_db")]
 
-
-def orders_count(pg_url: str) -> int:
-    engine = sa.create_engine(pg_url)
-    with engine.connect() as conn:
-        n = conn.execute(sa.text("SELECT count(*) FROM orders")).scalar_one()
-    engine.dispose()
-    return n
 
 
 @pytest.fixture
@@ -52,7 +46,7 @@ def test_killed_connection_mid_batch_is_retried_and_written_exactly_once(
     assert kill_first_insert["kills"] == 1
     assert "transient database error; retrying" in caplog.text
     assert [r["status"] for r in results] == ["created"] * 50
-    assert orders_count(stack["pg_url"]) == 50
+    assert orders_in_db(stack["pg_url"]) == 50
 
 
 def test_killed_connection_on_single_create_is_retried(
@@ -60,7 +54,7 @@ def test_killed_connection_on_single_create_is_retried(
 ) -> None:
     order, created = repository.create_order(validate_order(make_order()), "kill-one")
     assert created and kill_first_insert["kills"] == 1
-    assert orders_count(stack["pg_url"]) == 1
+    assert orders_in_db(stack["pg_url"]) == 1
 
 
 def test_database_down_raises_unavailable_within_the_deadline(

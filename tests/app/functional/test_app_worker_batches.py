@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from app.handlers import worker
 from app.local import FakeContext
+from tests.app.db_counts import orders_in_db, scalar
 
 pytestmark = [pytest.mark.functional, pytest.mark.usefixtures("clean_db")]
 
@@ -31,13 +32,6 @@ def record(i: int, order: Any = ORDER, job_id: str | None = None, key: str | Non
     }
 
 
-def count(pg_url: str, sql: str = "SELECT count(*) FROM orders") -> int:
-    engine = sa.create_engine(pg_url)
-    with engine.connect() as conn:
-        n = conn.execute(sa.text(sql)).scalar_one()
-    engine.dispose()
-    return n
-
 
 def test_500_record_batch_with_partial_failures_reports_only_the_failed_ids(stack: dict) -> None:
     job_id = str(uuid.uuid4())
@@ -53,14 +47,14 @@ def test_500_record_batch_with_partial_failures_reports_only_the_failed_ids(stac
         records[i]["body"] = body
     response = worker.lambda_handler({"Records": records}, FakeContext(function_name="worker"))
     assert sorted(f["itemIdentifier"] for f in response["batchItemFailures"]) == sorted(f"m-{i}" for i in bad)
-    assert count(stack["pg_url"]) == 497
+    assert orders_in_db(stack["pg_url"]) == 497
     # the worker recorded the validation failure it could attribute to the job
-    assert count(stack["pg_url"], f"SELECT count(*) FROM job_failures WHERE job_id = '{job_id}'") == 1
+    assert scalar(stack["pg_url"], f"SELECT count(*) FROM job_failures WHERE job_id = '{job_id}'") == 1
 
     # SQS redelivers the whole batch (e.g. after a crash): replays, not duplicates
     again = worker.lambda_handler({"Records": records}, FakeContext(function_name="worker"))
     assert len(again["batchItemFailures"]) == 3
-    assert count(stack["pg_url"]) == 497
+    assert orders_in_db(stack["pg_url"]) == 497
 
 
 def test_database_down_fails_every_valid_record_and_nothing_is_written(
@@ -71,7 +65,7 @@ def test_database_down_fails_every_valid_record_and_nothing_is_written(
     response = worker.lambda_handler({"Records": records}, FakeContext(function_name="worker"))
     assert len(response["batchItemFailures"]) == 6
     monkeypatch.undo()
-    assert count(stack["pg_url"]) == 0
+    assert orders_in_db(stack["pg_url"]) == 0
 
 
 def test_a_poison_row_is_isolated_from_its_chunk(stack: dict, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -82,7 +76,7 @@ def test_a_poison_row_is_isolated_from_its_chunk(stack: dict, monkeypatch: pytes
     records[5]["body"] = json.dumps(body)
     response = worker.lambda_handler({"Records": records}, FakeContext(function_name="worker"))
     assert [f["itemIdentifier"] for f in response["batchItemFailures"]] == ["m-5"]
-    assert count(stack["pg_url"]) == 7
+    assert orders_in_db(stack["pg_url"]) == 7
 
 
 def job_status(job_id: str, total: int) -> dict:
@@ -122,7 +116,7 @@ def test_a_key_taken_by_another_order_never_leaves_the_job_stuck(stack: dict) ->
     )
     # redelivery of the whole batch changes nothing
     worker.lambda_handler({"Records": records}, FakeContext(function_name="worker"))
-    assert repository.job_status(job_id)["succeeded"] == 2 and count(stack["pg_url"]) == 3
+    assert repository.job_status(job_id)["succeeded"] == 2 and orders_in_db(stack["pg_url"]) == 3
 
 
 def test_two_messages_with_one_key_in_a_batch_are_not_both_created(stack: dict) -> None:
@@ -132,7 +126,7 @@ def test_two_messages_with_one_key_in_a_batch_are_not_both_created(stack: dict) 
     records.append({**record(0, job_id=job_b, key="dup"), "messageId": "m-b"})
     response = worker.lambda_handler({"Records": records}, FakeContext(function_name="worker"))
     assert response["batchItemFailures"] == []
-    assert count(stack["pg_url"]) == 1
+    assert orders_in_db(stack["pg_url"]) == 1
     assert job_status(job_a, 1)["status"] == "completed"
     assert job_status(job_b, 1)["status"] == "completed"  # a replay of job a's order (same body)
 

@@ -5,19 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 
 from app.local import json_request
+from tests.app.db_counts import orders_in_db
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("clean_db")]
 
-
-def count_orders(pg_url: str) -> int:
-    engine = sa.create_engine(pg_url)
-    with engine.connect() as conn:
-        n = conn.execute(sa.text("SELECT count(*) FROM orders")).scalar_one()
-    engine.dispose()
-    return n
 
 
 def test_health_needs_no_database_and_echoes_correlation_id(api_url: str) -> None:
@@ -57,7 +50,7 @@ def test_idempotent_repeat_returns_first_result_and_one_row(
     s2, h2, second = json_request(api_url, "POST", "/orders", make_order(), headers=hdr)
     assert (s1, s2) == (201, 200)
     assert second == first and h2["Idempotent-Replayed"] == "true"
-    assert count_orders(pg_url) == 1
+    assert orders_in_db(pg_url) == 1
 
 
 def test_same_key_different_body_is_409(api_url: str, pg_url: str, make_order: Any) -> None:
@@ -65,7 +58,7 @@ def test_same_key_different_body_is_409(api_url: str, pg_url: str, make_order: A
     assert json_request(api_url, "POST", "/orders", make_order(qty=1), headers=hdr)[0] == 201
     status, _, body = json_request(api_url, "POST", "/orders", make_order(qty=5), headers=hdr)
     assert status == 409 and "different" in body["message"]
-    assert count_orders(pg_url) == 1
+    assert orders_in_db(pg_url) == 1
 
 
 @pytest.mark.parametrize(
@@ -91,7 +84,7 @@ def test_bad_input_is_400_with_field_errors(api_url: str, pg_url: str, body: Any
     status, _, resp = json_request(api_url, "POST", "/orders", body)
     assert status == 400
     assert {e["field"] for e in resp["errors"]} == fields
-    assert count_orders(pg_url) == 0
+    assert orders_in_db(pg_url) == 0
 
 
 def test_create_without_an_idempotency_key_is_400_and_writes_nothing(
@@ -100,11 +93,11 @@ def test_create_without_an_idempotency_key_is_400_and_writes_nothing(
     """docs/decisions.md: a generated key would make every client retry (timeout, 503) a second order."""
     status, _, resp = json_request(api_url, "POST", "/orders", make_order())
     assert status == 400 and [e["field"] for e in resp["errors"]] == ["Idempotency-Key"]
-    assert count_orders(pg_url) == 0
+    assert orders_in_db(pg_url) == 0
     body = make_order(idempotency_key="k-in-body")  # a key in the body is enough
     assert json_request(api_url, "POST", "/orders", body)[0] == 201
     assert json_request(api_url, "POST", "/orders", body)[0] == 200
-    assert count_orders(pg_url) == 1
+    assert orders_in_db(pg_url) == 1
 
 
 def test_malformed_json_is_400(api_url: str) -> None:
@@ -175,14 +168,14 @@ def test_batch_good_records_land_bad_ones_reported(api_url: str, pg_url: str, ma
     assert [r["status"] for r in body["results"]] == ["created", "rejected", "created", "rejected"]
     assert body["results"][3]["errors"][0]["field"] == "items[0].quantity"
     assert body["summary"] == {"total": 4, "created": 2, "replayed": 0, "rejected": 2}
-    assert count_orders(pg_url) == 2
+    assert orders_in_db(pg_url) == 2
     # the same batch again: replays, no new rows
     status, _, again = json_request(
         api_url, "POST", "/orders/batch", {"orders": records}, headers={"Idempotency-Key": "batch-1"}
     )
     assert again["summary"]["replayed"] == 2 and again["summary"]["created"] == 0
     assert [r.get("id") for r in again["results"]] == [r.get("id") for r in body["results"]]
-    assert count_orders(pg_url) == 2
+    assert orders_in_db(pg_url) == 2
 
 
 def test_batch_of_500_is_accepted_and_501_is_413(api_url: str, pg_url: str, make_order: Any) -> None:
@@ -192,7 +185,7 @@ def test_batch_of_500_is_accepted_and_501_is_413(api_url: str, pg_url: str, make
     assert status == 200 and body["summary"]["created"] == 500
     status, _, body = json_request(api_url, "POST", "/orders/batch", {"orders": [make_order()] * 501})
     assert status == 413 and "501 > 500" in body["message"]
-    assert count_orders(pg_url) == 500
+    assert orders_in_db(pg_url) == 500
 
 
 def test_batch_envelope_errors_are_400(api_url: str) -> None:
@@ -215,4 +208,4 @@ def test_database_down_is_503_with_retry_after_and_nothing_written(
         assert int(headers["Retry-After"]) > 0
     assert json_request(api_url, "GET", "/health")[0] == 200  # no database needed
     monkeypatch.undo()
-    assert count_orders(pg_url) == 0
+    assert orders_in_db(pg_url) == 0
