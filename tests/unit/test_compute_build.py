@@ -144,3 +144,14 @@ def test_whole_build_is_reproducible(tmp_path):
     assert (tmp_path / "one" / build.LAYER_ZIP).read_bytes() == (
         tmp_path / "two" / build.LAYER_ZIP
     ).read_bytes()
+
+
+def test_function_zip_holds_the_handlers_and_migrations_but_no_laptop_modules(tmp_path):
+    from ops.build import build_app
+
+    build_app(out_dir=tmp_path)
+    with zipfile.ZipFile(tmp_path / "app.zip") as archive:
+        names = set(archive.namelist())
+    assert {"app/handlers/api.py", "app/handlers/worker.py", "app/migrations/env.py", "app/openapi.yaml"} <= names
+    assert any(n.startswith("app/migrations/versions/") for n in names)
+    assert not names & {"app/local.py", "app/devserver.py", "app/bench.py"}
