@@ -72,6 +72,9 @@ CONTRACTS: dict[str, LayerContract] = {
             "db_username": "database user the app connects as",
             "db_auth_mode": "'iam' (clients sign IAM tokens for RDS Proxy) or 'password' (the SSM password)",
             "db_parameter_prefix": "SSM prefix holding host, port, name, username, password, reader and proxy hosts",
+            "db_instance_identifier": "the primary instance's identifier (CloudWatch DBInstanceIdentifier dimension)",
+            "db_replica_identifiers": "identifiers of the read replicas, in order (empty when there is none)",
+            "db_proxy_name": "RDS Proxy name (CloudWatch ProxyName dimension)",
         },
     ),
     "compute": LayerContract(
@@ -90,6 +93,8 @@ CONTRACTS: dict[str, LayerContract] = {
             "queue_arn": "orders queue ARN",
             "dlq_url": "dead-letter queue URL",
             "dlq_arn": "dead-letter queue ARN",
+            "queue_name": "orders queue name (CloudWatch QueueName dimension)",
+            "dlq_name": "dead-letter queue name (CloudWatch QueueName dimension)",
             "log_group_names": "map function -> log group name",
             "artifact_bucket_name": "deployment artifacts bucket",
             "dependency_layer_arn": "Lambda layer version ARN with the app's dependencies",

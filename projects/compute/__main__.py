@@ -57,6 +57,8 @@ publish(
         "queue_arn": queues.queue_arn,
         "dlq_url": queues.dlq_url,
         "dlq_arn": queues.dlq_arn,
+        "queue_name": queues.queue_name,
+        "dlq_name": queues.dlq_name,
         "log_group_names": {fn: f.log_group_name for fn, f in functions.items()},
         "artifact_bucket_name": compute.artifacts.bucket_name,
         "dependency_layer_arn": compute.artifacts.layer_arn,

@@ -49,5 +49,8 @@ publish(
         "db_username": settings.master_username,
         "db_auth_mode": "iam" if settings.proxy_iam_auth == "REQUIRED" else "password",
         "db_parameter_prefix": database_prefix,
+        "db_instance_identifier": database.primary.identifier,
+        "db_replica_identifiers": [replica.identifier for replica in database.replicas],
+        "db_proxy_name": database.proxy.name,
     },
 )

@@ -86,4 +86,5 @@ class OrderQueues(pulumi.ComponentResource):
 
         self.queue_url, self.queue_arn = queue.url, queue.arn
         self.dlq_url, self.dlq_arn = dlq.url, dlq.arn
+        self.queue_name, self.dlq_name = queue.name, dlq.name
         self.register_outputs({"queue_arn": self.queue_arn, "dlq_arn": self.dlq_arn})

@@ -151,4 +151,5 @@ class ConnectionProxy(pulumi.ComponentResource):
         )
         self.endpoint = self.proxy.endpoint
         self.arn = self.proxy.arn
+        self.name = self.proxy.name
         self.register_outputs({"endpoint": self.endpoint, "arn": self.arn, "secret_arn": self.secret.arn})
