@@ -7,8 +7,8 @@ import json
 import pytest
 
 from shared.synth import fake_aws
+from shared.synth.crossguard import violations
 from shared.synth.graph import SECRET_MASK
-from shared.synth.policy import wildcard_findings
 from shared.synth.render import layer_config
 
 pytestmark = pytest.mark.synth
@@ -202,7 +202,7 @@ def test_exports_point_at_the_instances(synth, env):
 
 def test_roles_are_least_privilege(synth, env):
     graph = synth(env)["data"]
-    assert wildcard_findings(graph) == []
+    assert violations(graph, "iam-least-privilege") == []
     policy = graph.one("aws:iam/rolePolicy:RolePolicy").json_input("policy")
     statements = {s["Sid"]: s for s in policy["Statement"]}
     assert statements["ReadCredentials"]["Resource"] == [
