@@ -34,8 +34,9 @@ def _depends_on(resource: PolicyResource, target: PolicyResource) -> bool:
 def _bucket_children(resources: list[PolicyResource], bucket: PolicyResource, token: str,
                      key: str = "bucket") -> list[PolicyResource]:
     name = bucket.props.get("bucket")
-    return [r for r in _of_type(resources, token)
-            if (name and r.props.get(key) == name) or (r.props.get(key) and _depends_on(r, bucket))]
+    if name:  # bucket names are the ids every S3 sub-resource refers to
+        return [r for r in _of_type(resources, token) if r.props.get(key) == name]
+    return [r for r in _of_type(resources, token) if r.props.get(key) and _depends_on(r, bucket)]
 
 
 def _log_targets(resources: list[PolicyResource]) -> set[str]:

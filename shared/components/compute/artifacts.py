@@ -1,9 +1,10 @@
 """The deployment artifacts bucket and the dependency layer published from it.
 
 The bucket is private, versioned, KMS-encrypted (the security layer's ``artifacts`` key with a
-bucket key, so S3 calls KMS once per bucket-key period, not per object), TLS-only and owner-enforced.
-The layer zip is uploaded under a content-addressed key and published as a layer version from S3;
-an unchanged zip keeps its sha256, so nothing is uploaded or published again.
+bucket key, so S3 calls KMS once per bucket-key period, not per object), TLS-only and owner-enforced,
+and logs every request to an access-log bucket. The zips are uploaded under content-addressed keys,
+signed by AWS Signer (``signing.sign_object``), and Lambda deploys the signed copies; an unchanged
+zip keeps its sha256, so nothing is uploaded, signed or published again.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import pulumi
 import pulumi_aws as aws
 
 from shared import iam
+from shared.components.compute.signing import sign_object
 from shared.config import Environment
 from shared.naming import resource_name
 
@@ -71,13 +73,16 @@ class ArtifactStoreArgs:
     """The dependency layer zip to upload and publish."""
     app: BuiltArtifact
     """The function code zip to upload."""
+    signing_profile_name: pulumi.Input[str]
+    """The AWS Signer profile that signs both zips (code signing, see signing.py)."""
+    access_log_days: int
+    """Days the access-log bucket keeps the artifact bucket's request logs."""
 
 
 class ArtifactStore(pulumi.ComponentResource):
     bucket_name: pulumi.Output[str]
     layer_arn: pulumi.Output[str]
     app_key: pulumi.Output[str]
-    app_object_version: pulumi.Output[str]
 
     def __init__(
         self, name: str, args: ArtifactStoreArgs, opts: pulumi.ResourceOptions | None = None
@@ -92,6 +97,11 @@ class ArtifactStore(pulumi.ComponentResource):
         # except in prod, where a destroy should not silently take the rollback history with it.
         bucket = aws.s3.Bucket(
             f"{name}-bucket", bucket=bucket_name, force_destroy=env is not Environment.PROD, opts=child
+        )
+        log_bucket = access_log_bucket(self, name, args, bucket)
+        aws.s3.BucketLogging(
+            f"{name}-access-logging", bucket=bucket.id, target_bucket=log_bucket.id, target_prefix="artifacts/",
+            opts=child,
         )
         aws.s3.BucketOwnershipControls(
             f"{name}-ownership",
@@ -179,6 +189,8 @@ class ArtifactStore(pulumi.ComponentResource):
             content_type="application/zip",
             opts=upload,
         )
+        signed_layer_key = sign_object(f"{name}-layer-signing", args.signing_profile_name, layer_object, "layers", self)
+        signed_app_key = sign_object(f"{name}-app-signing", args.signing_profile_name, app_object, "functions", self)
         # skip_destroy: a replaced layer version stays published, so older function versions (the
         # rollback targets of the live alias) keep working.
         layer = aws.lambda_.LayerVersion(
@@ -187,8 +199,7 @@ class ArtifactStore(pulumi.ComponentResource):
             description=f"serverless-infra dependencies ({args.layer.runtime}, {args.layer.architecture}), "
             f"sha256 {args.layer.sha256[:16]}",
             s3_bucket=bucket.id,
-            s3_key=layer_object.key,
-            s3_object_version=layer_object.version_id,
+            s3_key=signed_layer_key,  # each signing job writes a new key: no version to pin
             source_code_hash=args.layer.code_sha256_base64,
             compatible_runtimes=[args.layer.runtime],
             compatible_architectures=[args.layer.architecture],
@@ -199,6 +210,68 @@ class ArtifactStore(pulumi.ComponentResource):
         self.bucket_name = bucket.id
         self.bucket_arn = bucket.arn
         self.layer_arn = layer.arn
-        self.app_key = app_object.key
-        self.app_object_version = app_object.version_id
+        self.app_key = signed_app_key
         self.register_outputs({"bucket_name": self.bucket_name, "layer_arn": self.layer_arn})
+
+
+def access_log_bucket(
+    owner: pulumi.ComponentResource, name: str, args: ArtifactStoreArgs, source: aws.s3.Bucket,
+) -> aws.s3.Bucket:
+    """The bucket the artifact bucket's server access logs go to: private, TLS-only, expiring.
+
+    SSE-S3, not the artifacts key: S3 delivers server access logs only to buckets whose default
+    encryption is SSE-S3 (Amazon S3 User Guide, "Enabling Amazon S3 server access logging").
+    Delivery is authorized by a bucket policy for the logging service (ACLs are off).
+    """
+    child = pulumi.ResourceOptions(parent=owner)
+    env = args.env
+    bucket = aws.s3.Bucket(
+        f"{name}-access-logs-bucket",
+        bucket=pulumi.Output.from_input(args.account_id).apply(
+            lambda account: resource_name(env, "access-logs", account, service="s3")),
+        force_destroy=env is not Environment.PROD, opts=child,
+    )
+    aws.s3.BucketOwnershipControls(
+        f"{name}-access-logs-ownership", bucket=bucket.id,
+        rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"), opts=child,
+    )
+    public_block = aws.s3.BucketPublicAccessBlock(
+        f"{name}-access-logs-public-access-block", bucket=bucket.id, block_public_acls=True,
+        block_public_policy=True, ignore_public_acls=True, restrict_public_buckets=True, opts=child,
+    )
+    versioning = aws.s3.BucketVersioning(
+        f"{name}-access-logs-versioning", bucket=bucket.id,
+        versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"), opts=child,
+    )
+    aws.s3.BucketServerSideEncryptionConfiguration(
+        f"{name}-access-logs-encryption", bucket=bucket.id,
+        rules=[aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+            apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                sse_algorithm="AES256"))],
+        opts=child,
+    )
+    aws.s3.BucketLifecycleConfiguration(
+        f"{name}-access-logs-lifecycle", bucket=bucket.id,
+        rules=[aws.s3.BucketLifecycleConfigurationRuleArgs(
+            id="expire-access-logs", status="Enabled", filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+            expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=args.access_log_days),
+            noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                noncurrent_days=1),
+        )],
+        opts=pulumi.ResourceOptions(parent=owner, depends_on=[versioning]),
+    )
+    aws.s3.BucketPolicy(
+        f"{name}-access-logs-policy", bucket=bucket.id,
+        policy=pulumi.Output.all(bucket.arn, source.arn, args.account_id).apply(
+            lambda a: json.dumps(iam.document([
+                # Amazon S3 User Guide, "Permissions for log delivery": the logging service principal,
+                # pinned to the source bucket and account.
+                {"Sid": "S3ServerAccessLogsDelivery", "Effect": "Allow",
+                 "Principal": {"Service": "logging.s3.amazonaws.com"}, "Action": "s3:PutObject",
+                 "Resource": f"{a[0]}/artifacts/*",
+                 "Condition": {"ArnLike": {"aws:SourceArn": a[1]}, "StringEquals": {"aws:SourceAccount": a[2]}}},
+                iam.deny_insecure_transport("s3:*", [a[0], f"{a[0]}/*"]),
+            ]))),
+        opts=pulumi.ResourceOptions(parent=owner, depends_on=[public_block]),
+    )
+    return bucket

@@ -18,6 +18,7 @@ from shared.components.compute.functions import CodeLocation, LambdaFunction, La
 from shared.components.compute.queues import OrderQueues, OrderQueuesArgs
 from shared.components.compute.scaling import ProvisionedScaling, ProvisionedScalingArgs
 from shared.components.compute.settings import FUNCTIONS, ComputeSettings
+from shared.components.compute.signing import CodeSigning, CodeSigningArgs
 from shared.config import REGION, Environment
 
 HANDLERS = {fn: f"app.handlers.{fn.replace('-', '_')}.lambda_handler" for fn in FUNCTIONS}
@@ -90,6 +91,7 @@ class Compute(pulumi.ComponentResource):
         }
         prefixes = pulumi.Output.from_input(args.parameter_prefixes)
 
+        self.signing = CodeSigning(f"{name}-code-signing", CodeSigningArgs(env=env), opts=child)
         self.artifacts = ArtifactStore(
             f"{name}-artifacts",
             ArtifactStoreArgs(
@@ -99,6 +101,8 @@ class Compute(pulumi.ComponentResource):
                 noncurrent_days=s.artifact_noncurrent_days,
                 layer=args.layer,
                 app=args.app,
+                signing_profile_name=self.signing.profile_name,
+                access_log_days=s.log_retention_days,
             ),
             opts=child,
         )
@@ -145,7 +149,6 @@ class Compute(pulumi.ComponentResource):
         code = CodeLocation(
             bucket=self.artifacts.bucket_name,
             key=self.artifacts.app_key,
-            object_version=self.artifacts.app_object_version,
             sha256_base64=args.app.code_sha256_base64,
         )
         self.functions = {}
@@ -197,6 +200,8 @@ class Compute(pulumi.ComponentResource):
                     async_retry_attempts=0 if fn == "migrate" else s.async_invoke.maximum_retry_attempts,
                     async_max_event_age_seconds=s.async_invoke.maximum_event_age_seconds,
                     async_failure_destination_arn=async_destination.get(fn),
+                    account_id=args.account_id,
+                    code_signing_config_arn=self.signing.config_arn,
                 ),
                 opts=child,
             )

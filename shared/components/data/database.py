@@ -224,9 +224,10 @@ class Database(pulumi.ComponentResource):
                         # No kms_key_id: a same-region replica is always encrypted with its source's key, and
                         # CreateDBInstanceReadReplica refuses the parameter ("Your request does not require
                         # the KMS key parameter").
-                        # A replica has no backups of its own (the primary's cover it) and no final snapshot:
-                        # RDS refuses FinalDBSnapshotIdentifier when deleting a read replica.
-                        backup_retention_period=0,
+                        # Backups of its own when configured (prod: the replica can be promoted and then
+                        # restored to a point in time); no final snapshot: RDS refuses
+                        # FinalDBSnapshotIdentifier when deleting a read replica.
+                        backup_retention_period=s.replica_backup_retention_days,
                         skip_final_snapshot=True,
                         **common,
                         opts=pulumi.ResourceOptions(parent=self, depends_on=log_groups[qualifier]),

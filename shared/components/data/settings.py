@@ -112,6 +112,12 @@ class DataSettings(Settings):
         "proxy", description="What the app's reader_host points at: the proxy (pooled) or the first replica."
     )
     log_retention_days: int = Field(30, description="Retention of the exported PostgreSQL logs.")
+    replica_backup_retention_days: int = Field(
+        0,
+        ge=0,
+        le=35,
+        description="Automated backups of each read replica (RDS for PostgreSQL supports them); 0 = none.",
+    )
 
     @field_validator("max_allocated_storage_gib")
     @classmethod

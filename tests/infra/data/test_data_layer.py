@@ -103,7 +103,8 @@ def test_replicas_sit_outside_the_primary_and_standby_zones(synth):
         assert replica.inputs["replicateSourceDb"] == primary.inputs["identifier"]
         assert replica.inputs["availabilityZone"] not in primary_zones
         assert replica.inputs["availabilityZone"] in system["network"].exports["availability_zones"]
-        assert replica.inputs["backupRetentionPeriod"] == 0 and replica.inputs["skipFinalSnapshot"] is True
+        assert replica.inputs["backupRetentionPeriod"] == layer_config("data", "prod")["replicaBackupRetentionDays"]
+        assert replica.inputs["skipFinalSnapshot"] is True
         assert "finalSnapshotIdentifier" not in replica.inputs
 
 
