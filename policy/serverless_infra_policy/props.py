@@ -7,7 +7,7 @@ arrives as a JSON string from the engine and as a dict or string offline: both a
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 REQUIRED_TAG_KEYS = ("Environment", "CostCenter", "Owner", "Application", "Backup", "Compliance")
@@ -28,7 +28,7 @@ def get(props: Mapping[str, Any], path: str, default: Any = None) -> Any:
     """A nested property by dotted wire path (``tracingConfig.mode``); lists of one item are stepped into."""
     value: Any = props
     for part in path.split("."):
-        if isinstance(value, list) and len(value) == 1:
+        if isinstance(value, Sequence) and not isinstance(value, str) and len(value) == 1:
             value = value[0]
         if not isinstance(value, Mapping) or part not in value:
             return default
