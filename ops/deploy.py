@@ -5,6 +5,7 @@ from __future__ import annotations
 from invoke import task
 from invoke.exceptions import Exit
 
+from ops.policy import write_pack_config
 from ops.pulumi_cli import LayerFailed, PulumiCli, PulumiUnavailable
 from ops.rollout import Action, RolloutRefused, plan
 from shared.config import ConfigError, Environment, load_shared_settings
@@ -35,6 +36,8 @@ def _run(action: Action, env: str, layer: str | None, yes: bool, dry_run: bool, 
             return
         if not needs_state:
             cli.preflight()
+        if action in (Action.DEPLOY, Action.PREVIEW):
+            write_pack_config(environment)  # what --policy-pack-config of each step reads
         print(the_plan.describe())
         cli.execute(the_plan)
     except (ConfigError, ContractError, RolloutRefused, PulumiUnavailable, LayerFailed) as error:
