@@ -18,6 +18,7 @@ import pulumi
 import pulumi_aws as aws
 
 from shared import iam
+from shared.components.access_logs import AccessLogArgs, access_log_bucket
 from shared.components.compute.signing import sign_object
 from shared.config import Environment
 from shared.naming import resource_name
@@ -98,7 +99,9 @@ class ArtifactStore(pulumi.ComponentResource):
         bucket = aws.s3.Bucket(
             f"{name}-bucket", bucket=bucket_name, force_destroy=env is not Environment.PROD, opts=child
         )
-        log_bucket = access_log_bucket(self, name, args, bucket)
+        log_bucket = access_log_bucket(
+            self, f"{name}-access-logs", AccessLogArgs(env, args.account_id, args.access_log_days, bucket.arn, "artifacts/")
+        )
         aws.s3.BucketLogging(
             f"{name}-access-logging", bucket=bucket.id, target_bucket=log_bucket.id, target_prefix="artifacts/",
             opts=child,
@@ -213,65 +216,3 @@ class ArtifactStore(pulumi.ComponentResource):
         self.app_key = signed_app_key
         self.register_outputs({"bucket_name": self.bucket_name, "layer_arn": self.layer_arn})
 
-
-def access_log_bucket(
-    owner: pulumi.ComponentResource, name: str, args: ArtifactStoreArgs, source: aws.s3.Bucket,
-) -> aws.s3.Bucket:
-    """The bucket the artifact bucket's server access logs go to: private, TLS-only, expiring.
-
-    SSE-S3, not the artifacts key: S3 delivers server access logs only to buckets whose default
-    encryption is SSE-S3 (Amazon S3 User Guide, "Enabling Amazon S3 server access logging").
-    Delivery is authorized by a bucket policy for the logging service (ACLs are off).
-    """
-    child = pulumi.ResourceOptions(parent=owner)
-    env = args.env
-    bucket = aws.s3.Bucket(
-        f"{name}-access-logs-bucket",
-        bucket=pulumi.Output.from_input(args.account_id).apply(
-            lambda account: resource_name(env, "access-logs", account, service="s3")),
-        force_destroy=env is not Environment.PROD, opts=child,
-    )
-    aws.s3.BucketOwnershipControls(
-        f"{name}-access-logs-ownership", bucket=bucket.id,
-        rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"), opts=child,
-    )
-    public_block = aws.s3.BucketPublicAccessBlock(
-        f"{name}-access-logs-public-access-block", bucket=bucket.id, block_public_acls=True,
-        block_public_policy=True, ignore_public_acls=True, restrict_public_buckets=True, opts=child,
-    )
-    versioning = aws.s3.BucketVersioning(
-        f"{name}-access-logs-versioning", bucket=bucket.id,
-        versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"), opts=child,
-    )
-    aws.s3.BucketServerSideEncryptionConfiguration(
-        f"{name}-access-logs-encryption", bucket=bucket.id,
-        rules=[aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-            apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                sse_algorithm="AES256"))],
-        opts=child,
-    )
-    aws.s3.BucketLifecycleConfiguration(
-        f"{name}-access-logs-lifecycle", bucket=bucket.id,
-        rules=[aws.s3.BucketLifecycleConfigurationRuleArgs(
-            id="expire-access-logs", status="Enabled", filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-            expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=args.access_log_days),
-            noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
-                noncurrent_days=1),
-        )],
-        opts=pulumi.ResourceOptions(parent=owner, depends_on=[versioning]),
-    )
-    aws.s3.BucketPolicy(
-        f"{name}-access-logs-policy", bucket=bucket.id,
-        policy=pulumi.Output.all(bucket.arn, source.arn, args.account_id).apply(
-            lambda a: json.dumps(iam.document([
-                # Amazon S3 User Guide, "Permissions for log delivery": the logging service principal,
-                # pinned to the source bucket and account.
-                {"Sid": "S3ServerAccessLogsDelivery", "Effect": "Allow",
-                 "Principal": {"Service": "logging.s3.amazonaws.com"}, "Action": "s3:PutObject",
-                 "Resource": f"{a[0]}/artifacts/*",
-                 "Condition": {"ArnLike": {"aws:SourceArn": a[1]}, "StringEquals": {"aws:SourceAccount": a[2]}}},
-                iam.deny_insecure_transport("s3:*", [a[0], f"{a[0]}/*"]),
-            ]))),
-        opts=pulumi.ResourceOptions(parent=owner, depends_on=[public_block]),
-    )
-    return bucket

@@ -4,7 +4,8 @@ the signing jobs that turn each uploaded zip into a signed copy Lambda will acce
 Prod *enforces* the config (Lambda refuses code and layers not signed by the profile; with code
 signing on, layers must be signed too: Lambda developer guide, "Using code signing to verify code
 integrity"); dev and staging only *warn* (the deploy goes on, Lambda emits a signature validation
-error metric and a CloudTrail warning), so a signing problem shows up there first. Rollout and rollback are in docs/security.md#lambda-code-signing.
+error metric and a CloudTrail warning), so a signing problem shows up there first. Rollout and
+rollback: docs/security.md, "Lambda code signing".
 """
 
 from __future__ import annotations
