@@ -2,8 +2,8 @@
 
 Generated from pulumi-aws 7.51.1 for the AWS services this stack uses or may use; the pack cannot
 import pulumi-aws (its own virtualenv stays small), so the list lives here and
-``tests/policy/test_policy_taggable.py`` checks it against the installed pulumi-aws and the
-synthesized graphs. A new service: regenerate with that test's helper.
+``tests/infra/test_infra_policy_pack.py`` checks it against the installed pulumi-aws and the
+synthesized graphs: a type a layer starts using fails that test by name; add it here.
 """
 
 TAGGABLE_TYPES = frozenset({

@@ -42,3 +42,26 @@ def test_an_exception_waives_only_its_policy_its_resources_and_its_envs():
     assert waiver([exception], "lambda-code-signing", prod) is None
     assert waiver([exception], "lambda-async-failure-destination", prod.replace("migrate", "api")) is None
     assert waiver([exception], "lambda-async-failure-destination", prod.replace(":prod::", ":dev::")) is None
+
+
+def test_invoke_policy_reports_waivers_and_exceptions_that_match_nothing():
+    from shared.synth.crossguard import evaluate
+    from shared.synth.graph import GraphResource, LayerGraph
+
+    token = "aws:lambda/function:Function"
+    function = GraphResource(
+        urn=f"urn:pulumi:prod::serverless-infra-compute::{token}::compute-migrate-function", type=token,
+        name="compute-migrate-function", physical_name=None, id=None, custom=True, parent=None, dependencies=[],
+        provider=None, inputs={"name": "serverless-infra-prod-migrate"}, secret_inputs=[], outputs={},
+        taggable=True, effective_tags=None)
+    graph = LayerGraph(layer="compute", env="prod", project="serverless-infra-compute", stack="prod",
+                       resources=[function], exports={}, secret_exports=[])
+    report = evaluate([graph])
+    waived = [f for f in report.waived if f.policy == "lambda-async-failure-destination"]
+    assert [f.resource for f in waived] == ["compute-migrate-function"]
+    assert "synchronously" in waived[0].waived_by.reason
+    # The dlq-analyzer exception matched nothing in this graph: invoke policy refuses it as stale.
+    stale = {r for e in report.unused_exceptions("prod") for r in e.resources}
+    assert "compute-dlq-analyzer-function" in stale
+    # Unwaived violations of the same function still count.
+    assert {f.policy for f in report.blocking} >= {"lambda-code-signing", "xray-tracing"}
