@@ -143,7 +143,7 @@ def _to_graph_resources(registrations: list[Registration]) -> list[GraphResource
             urn=reg.urn, type=reg.type, name=reg.name, physical_name=physical, id=reg.id,
             custom=reg.custom, parent=reg.parent, dependencies=sorted(set(reg.dependencies)),
             provider=reg.provider, inputs=inputs, secret_inputs=sorted(secret_inputs),
-            outputs=outputs, taggable=taggable, effective_tags=tags,
+            outputs=outputs, taggable=taggable, effective_tags=tags, options=dict(reg.options or {}),
         ))
     return resources
 

@@ -12,6 +12,8 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from shared.aws_limits import (
+    API_FUNCTION_TIMEOUT_HEADROOM_SECONDS,
+    API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS,
     LAMBDA_MAX_MEMORY_MB,
     LAMBDA_MAX_TIMEOUT_SECONDS,
     LAMBDA_MIN_MEMORY_MB,
@@ -22,10 +24,8 @@ from shared.config import Settings
 
 # Functions this layer creates, in the order they are built. Names: serverless-infra-{env}-<function>.
 FUNCTIONS = ("api", "worker", "dlq-analyzer", "migrate")
-# Lambda keeps this much of the account's concurrency unreserved; reservations may not eat into it.
-UNRESERVED_MINIMUM = 100
-# API Gateway REST integrations time out at 29 s: an api function running longer only burns money.
-API_GATEWAY_TIMEOUT_SECONDS = 29
+# The api function must end before API Gateway's integration timeout (shared/aws_limits.py says why).
+API_MAX_TIMEOUT_SECONDS = API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS - API_FUNCTION_TIMEOUT_HEADROOM_SECONDS
 VISIBILITY_TIMEOUT_FACTOR = 6  # AWS guidance: queue visibility >= 6 x the consumer's timeout
 _CRON = re.compile(r"^cron\([^)]+\)$")
 
@@ -113,12 +113,9 @@ class AsyncInvokeSettings(Settings):
 
 
 class ComputeSettings(Settings):
-    account_concurrency_limit: int = Field(
-        1000,
-        ge=UNRESERVED_MINIMUM + 1,
-        description="The account's Lambda concurrency quota in us-east-1 (default 1,000; new accounts may "
-        "start lower: check Service Quotas and set it here).",
-    )
+    """The account's concurrency quota is not here: it lives once, in config/<env>.yaml ``account``, and
+    ``shared.accounts`` checks every env sharing an account against it."""
+
     functions: dict[str, FunctionSettings]
     provisioned_concurrency: ProvisionedConcurrency | None = None
     queue: QueueSettings
@@ -141,9 +138,12 @@ class ComputeSettings(Settings):
     def _function_set(cls, value: dict[str, FunctionSettings]) -> dict[str, FunctionSettings]:
         if set(value) != set(FUNCTIONS):
             raise ValueError(f"needs exactly the functions {list(FUNCTIONS)}, got {sorted(value)}")
-        if value["api"].timeout_seconds > API_GATEWAY_TIMEOUT_SECONDS:
+        if value["api"].timeout_seconds > API_MAX_TIMEOUT_SECONDS:
             raise ValueError(
-                f"api.timeoutSeconds must be <= {API_GATEWAY_TIMEOUT_SECONDS} (API Gateway's limit)"
+                f"api.timeoutSeconds = {value['api'].timeout_seconds} must be <= {API_MAX_TIMEOUT_SECONDS}: "
+                f"API Gateway's integration timeout ({API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS} s) minus "
+                f"{API_FUNCTION_TIMEOUT_HEADROOM_SECONDS} s headroom, so the function ends before API Gateway "
+                "answers 504"
             )
         visibility = value["worker"].timeout_seconds * VISIBILITY_TIMEOUT_FACTOR
         if visibility > SQS_MAX_VISIBILITY_TIMEOUT_SECONDS:
@@ -155,13 +155,6 @@ class ComputeSettings(Settings):
 
     @model_validator(mode="after")
     def _concurrency(self) -> ComputeSettings:
-        reserved = sum(f.reserved_concurrency for f in self.functions.values())
-        allowed = self.account_concurrency_limit - UNRESERVED_MINIMUM
-        if reserved > allowed:
-            raise ValueError(
-                f"reserved concurrency totals {reserved}, but accountConcurrencyLimit "
-                f"{self.account_concurrency_limit} - {UNRESERVED_MINIMUM} unreserved allows {allowed}"
-            )
         pc = self.provisioned_concurrency
         if pc and pc.max_capacity > self.functions["api"].reserved_concurrency:
             raise ValueError(
@@ -180,6 +173,11 @@ class ComputeSettings(Settings):
                 f"concurrency ({self.functions['worker'].reserved_concurrency}): it would throttle"
             )
         return self
+
+    @property
+    def reserved_total(self) -> int:
+        """Concurrency this env's functions reserve from its account."""
+        return sum(f.reserved_concurrency for f in self.functions.values())
 
     @property
     def visibility_timeout_seconds(self) -> int:
