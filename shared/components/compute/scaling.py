@@ -51,7 +51,14 @@ class ProvisionedScaling(pulumi.ComponentResource):
             resource_id=resource_id,
             min_capacity=s.min_capacity,
             max_capacity=s.max_capacity,
-            opts=child,
+            # With a peak schedule, the scheduled actions own the floor: at peak-start the target's minimum
+            # becomes the peak floor in AWS while the program still says minCapacity. Without this, an
+            # `up` (or a refresh then `up`) during peak writes the off-peak floor back until the next
+            # scheduled action ("scheduled actions ... change the minimum and maximum capacity of the
+            # scalable target", Application Auto Scaling scheduled scaling docs). The floor from config is
+            # used when the target is created; later changes of minCapacity reach AWS through the
+            # peak-end action (both actions carry it), see docs/compute.md.
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["minCapacity"] if s.peak else None),
         )
         aws.appautoscaling.Policy(
             f"{name}-target-tracking",
