@@ -2,8 +2,13 @@
 
 The bucket is private, versioned, KMS-encrypted (the security layer's ``artifacts`` key with a
 bucket key, so S3 calls KMS once per bucket-key period, not per object), TLS-only and owner-enforced.
-The layer zip is uploaded under a content-addressed key and published as a layer version from S3;
-an unchanged zip keeps its sha256, so nothing is uploaded or published again.
+Each zip lives under one stable key (``layers/dependencies.zip``, ``functions/app.zip``): a new build
+is a new S3 *version* of the same key, so the versioned bucket keeps the history and the noncurrent-
+version lifecycle applies. (A content-addressed key would make every build a new object; replacing an
+object's key in the AWS provider deletes the old key with all its versions, so nothing would be kept.)
+Functions and the layer pin the exact object version; an unchanged zip keeps its sha256, so nothing is
+uploaded or published again. Rollback itself does not need the bucket: published Lambda versions keep
+their own code (ops/release.py).
 """
 
 from __future__ import annotations
@@ -20,6 +25,9 @@ from shared import iam
 from shared.config import Environment
 from shared.naming import resource_name
 
+# Stable keys: versions accumulate under them (see the module docstring).
+LAYER_KEY = "layers/dependencies.zip"
+APP_KEY = "functions/app.zip"
 BUILD_HINT = "run `invoke build` (it writes build/lambda/), then synth or deploy again"
 
 
@@ -164,7 +172,7 @@ class ArtifactStore(pulumi.ComponentResource):
         layer_object = aws.s3.BucketObjectv2(
             f"{name}-layer-object",
             bucket=bucket.id,
-            key=f"layers/dependencies-{args.layer.sha256[:16]}.zip",
+            key=LAYER_KEY,
             source=pulumi.FileAsset(str(args.layer.path)),
             source_hash=args.layer.sha256,
             content_type="application/zip",
@@ -173,7 +181,7 @@ class ArtifactStore(pulumi.ComponentResource):
         app_object = aws.s3.BucketObjectv2(
             f"{name}-app-object",
             bucket=bucket.id,
-            key=f"functions/app-{args.app.sha256[:16]}.zip",
+            key=APP_KEY,
             source=pulumi.FileAsset(str(args.app.path)),
             source_hash=args.app.sha256,
             content_type="application/zip",
