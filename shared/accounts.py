@@ -83,18 +83,23 @@ def env_usage(env: Environment, shared: SharedSettings, compute: ComputeSettings
     pc = compute.provisioned_concurrency
     return EnvUsage(
         env=env,
-        account_id=shared.account.id,
-        quota=shared.account.lambda_concurrency_quota,
+        account_id=shared.the_account.id,
+        quota=shared.the_account.lambda_concurrency_quota,
         reserved={fn: f.reserved_concurrency for fn, f in compute.functions.items()},
         provisioned_max=pc.max_capacity if pc else 0,
     )
 
 
-def load_usages(root: Path = REPO_ROOT) -> list[EnvUsage]:
+def load_usages(root: Path = REPO_ROOT, current: tuple[Environment, ComputeSettings] | None = None) -> list[EnvUsage]:
+    """Every env's usage from its files; ``current`` (the env being deployed and the settings its program
+    actually validated, overrides included) replaces what its file says."""
     usages = []
     for env in Environment:
-        values, source = compute_stack_values(env, root)
-        compute = validate_settings(ComputeSettings, values, source)
+        if current is not None and current[0] is env:
+            compute = current[1]
+        else:
+            values, source = compute_stack_values(env, root)
+            compute = validate_settings(ComputeSettings, values, source)
         usages.append(env_usage(env, load_shared_settings(env, root), compute))
     return usages
 
@@ -141,8 +146,11 @@ def _spell(reserved: dict[str, int]) -> str:
     return " + ".join(f"{fn} {n}" for fn, n in reserved.items())
 
 
-def account_budget(env: Environment, root: Path = REPO_ROOT) -> AccountBudget:
-    """The checked budget of ``env``'s account (every env's files read and checked together)."""
-    usages = load_usages(root)
+def account_budget(
+    env: Environment, root: Path = REPO_ROOT, compute: ComputeSettings | None = None
+) -> AccountBudget:
+    """The checked budget of ``env``'s account (every env's files read and checked together); pass the
+    ``compute`` settings the running program validated to check those rather than the file's."""
+    usages = load_usages(root, (env, compute) if compute is not None else None)
     account_id = next(u.account_id for u in usages if u.env is env)
     return check_budgets(usages)[account_id]

@@ -102,18 +102,27 @@ class SharedSettings(Settings):
     cost_center: str = Field(min_length=1, max_length=256, description="CostCenter tag.")
     compliance: str = Field(min_length=1, max_length=256, description="Compliance tag (e.g. internal, sox).")
     backup: str = Field(min_length=1, max_length=256, description="Backup tag: the backup policy name.")
-    account: AccountSettings = Field(description="The account this env lives in and its quotas.")
+    account: AccountSettings | None = Field(
+        None, description="The account this env lives in and its quotas (required in config/<env>.yaml)."
+    )
     allowed_account_ids: list[str] = Field(
         default_factory=list,
         description="If set, the AWS provider refuses any other account (guards against a wrong profile).",
     )
     monthly_budget_usd: float = Field(500.0, gt=0, description="Budget the cost model and alarms check.")
 
+    @property
+    def the_account(self) -> AccountSettings:
+        """The account model; `load_shared_settings` refuses a file without one."""
+        if self.account is None:
+            raise ConfigError("config/<env>.yaml: key 'account' is missing: state the account id this env lives in")
+        return self.account
+
     def model_post_init(self, _context: Any) -> None:
         for account in self.allowed_account_ids:
             if not (len(account) == 12 and account.isdigit()):
                 raise ValueError(f"allowedAccountIds: {account!r} is not a 12-digit AWS account id")
-        if self.allowed_account_ids and self.account.id not in self.allowed_account_ids:
+        if self.account and self.allowed_account_ids and self.account.id not in self.allowed_account_ids:
             raise ValueError(
                 f"allowedAccountIds {self.allowed_account_ids} does not contain account.id {self.account.id!r}: "
                 "the provider would refuse the env's own account"
@@ -159,6 +168,11 @@ def load_shared_settings(env: Environment, root: Path = REPO_ROOT) -> SharedSett
     if not isinstance(raw, dict):
         raise ConfigError(f"{source}: expected a mapping of keys to values, got {type(raw).__name__}")
     settings = validate_settings(SharedSettings, raw, source)
+    if settings.account is None:
+        raise ConfigError(
+            f"{source}: key 'account' is missing: state the AWS account this env lives in "
+            "(account.id, account.lambdaConcurrencyQuota; see docs/config.md)"
+        )
     if env.value in GUARDED_ENVIRONMENTS and not settings.allowed_account_ids:
         raise ConfigError(
             f"{source}: key 'allowedAccountIds' = []: {env.value} must list its account "

@@ -16,7 +16,7 @@ from shared.stacks import Upstream, publish
 
 ctx = current_stack_context("compute")
 settings = ctx.layer_settings(ComputeSettings)
-account_budget(ctx.env)  # this env's reservations checked with every env sharing its account
+account_budget(ctx.env, compute=settings)  # these reservations, checked with every env sharing the account
 artifacts = load_artifacts(REPO_ROOT / "build" / "lambda")
 network, security, data = Upstream(ctx, "network"), Upstream(ctx, "security"), Upstream(ctx, "data")
 provider = aws_provider(ctx)

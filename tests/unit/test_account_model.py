@@ -100,6 +100,13 @@ def test_staging_and_prod_must_list_their_account(tmp_path):
 
 
 def test_account_id_is_required_and_twelve_digits(tmp_path):
+    no_account = copy_config(tmp_path / "none")
+    path = no_account / "config" / "dev.yaml"
+    raw = yaml.safe_load(path.read_text())
+    del raw["account"]
+    path.write_text(yaml.safe_dump(raw))
+    with pytest.raises(ConfigError, match="key .account. is missing"):
+        load_shared_settings(Environment.DEV, no_account)
     root = copy_config(tmp_path)
     set_account(root, "dev", id="12345")
     with pytest.raises(ConfigError, match="account.id"):
