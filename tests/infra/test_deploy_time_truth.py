@@ -79,6 +79,9 @@ def test_queues_outlive_a_compute_destroy(synth, env):
     graph = synth(env)["compute"]
     queues = graph.of_type("aws:sqs/queue:Queue")
     assert len(queues) == 2 and all(q.options["retainOnDelete"] for q in queues)
+    # Their policies are queue attributes: kept with them, so a retained queue stays TLS-only and byQueue.
+    for token in ("aws:sqs/queuePolicy:QueuePolicy", "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy"):
+        assert all(p.options["retainOnDelete"] for p in graph.of_type(token))
     mappings = graph.of_type("aws:lambda/eventSourceMapping:EventSourceMapping")
     assert not any(m.options["retainOnDelete"] for m in mappings)
 

@@ -47,7 +47,6 @@ class OrderQueues(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: OrderQueuesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("serverless-infra:compute:OrderQueues", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
         keep = pulumi.ResourceOptions(parent=self, retain_on_delete=True)
         s = args.settings
         dlq = aws.sqs.Queue(
@@ -80,7 +79,7 @@ class OrderQueues(pulumi.ComponentResource):
             redrive_allow_policy=queue.arn.apply(
                 lambda arn: json.dumps({"redrivePermission": "byQueue", "sourceQueueArns": [arn]})
             ),
-            opts=child,
+            opts=keep,  # queue attributes, kept with the queue: a retained DLQ stays byQueue and TLS-only
         )
         for logical, target in (("queue", queue), ("dlq", dlq)):
             aws.sqs.QueuePolicy(
@@ -89,7 +88,7 @@ class OrderQueues(pulumi.ComponentResource):
                 policy=target.arn.apply(
                     lambda arn: json.dumps(iam.document([iam.deny_insecure_transport("sqs:*", [arn])]))
                 ),
-                opts=child,
+                opts=keep,
             )
 
         self.queue_url, self.queue_arn = queue.url, queue.arn
