@@ -44,7 +44,18 @@ def queue_counts(env: Environment, sqs: Any) -> dict[str, dict[str, int]]:
 
 def check_compute_destroy(env: Environment, sqs: Any, proceed: bool) -> str | None:
     """Raise `RolloutRefused` while a queue holds messages (unless ``proceed``); return a note or None."""
-    held = {label: c for label, c in queue_counts(env, sqs).items() if sum(c.values())}
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        counts = queue_counts(env, sqs)
+    except (BotoCoreError, ClientError) as error:
+        if proceed:
+            return f"the queues' message counts could not be read ({error}); proceeding as told"
+        raise RolloutRefused(
+            f"refusing to destroy compute in {env.value}: cannot read the orders queue and DLQ message counts "
+            f"({error}). Fix the credentials, or pass --proceed-with-messages"
+        ) from None
+    held = {label: c for label, c in counts.items() if sum(c.values())}
     if not held:
         return None
     spelled = "; ".join(

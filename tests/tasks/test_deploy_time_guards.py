@@ -98,3 +98,18 @@ def test_destroy_task_refuses_before_running_pulumi_and_proceeds_when_told(sqs):
     deploy._run(deploy.Action.DESTROY, "staging", "compute", True, False, cli=cli, sqs=sqs,
                 proceed_with_messages=True)
     assert [c for c in runner.commands if c[1] == "destroy"]
+
+
+def test_unreadable_queues_refuse_rather_than_guess():
+    from botocore.exceptions import NoCredentialsError
+
+    class NoCredentials:
+        class exceptions:  # noqa: N801 - boto3's shape
+            QueueDoesNotExist = KeyError
+
+        def get_queue_url(self, **_):
+            raise NoCredentialsError()
+
+    with pytest.raises(RolloutRefused, match="cannot read the orders queue and DLQ message counts"):
+        check_compute_destroy(Environment.PROD, NoCredentials(), proceed=False)
+    assert "could not be read" in (check_compute_destroy(Environment.PROD, NoCredentials(), proceed=True) or "")
