@@ -175,10 +175,5 @@ class ComputeSettings(Settings):
         return self
 
     @property
-    def reserved_total(self) -> int:
-        """Concurrency this env's functions reserve from its account."""
-        return sum(f.reserved_concurrency for f in self.functions.values())
-
-    @property
     def visibility_timeout_seconds(self) -> int:
         return self.functions["worker"].timeout_seconds * VISIBILITY_TIMEOUT_FACTOR
