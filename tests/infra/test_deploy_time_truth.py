@@ -95,3 +95,8 @@ def test_artifacts_keep_history_under_stable_keys(synth, env):
     assert rules["expire-noncurrent-versions"]["noncurrentVersionExpiration"]["noncurrentDays"] >= 1
     for fn in graph.of_type("aws:lambda/function:Function"):
         assert fn.inputs["s3Key"] == APP_KEY and fn.inputs["s3ObjectVersion"]
+    # Prod keeps the history through a compute destroy: bucket, its settings and objects are retained.
+    stored = [r for r in graph.aws_resources() if r.type.startswith("aws:s3/")]
+    assert stored and all(r.options["retainOnDelete"] is (env == "prod") for r in stored)
+    bucket = graph.one("aws:s3/bucket:Bucket")
+    assert bucket.inputs["forceDestroy"] is (env != "prod")
