@@ -64,15 +64,13 @@ def test_api_function_ends_before_api_gateway_gives_up(synth, env):
     assert api.inputs["timeout"] < API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS
 
 
-def test_an_update_during_peak_keeps_the_peak_floor(synth, env):
-    graph = synth(env)["compute"]
-    targets = graph.of_type("aws:appautoscaling/target:Target")
-    scheduled = graph.of_type("aws:appautoscaling/scheduledAction:ScheduledAction")
-    for target in targets:
-        # With a schedule, the scheduled actions own the floor; `up` must not write the off-peak one back.
-        assert ("minCapacity" in target.options["ignoreChanges"]) is bool(scheduled)
-    if env == "prod":
-        assert scheduled, "prod has a peak schedule"
+def test_an_update_during_peak_keeps_the_peak_floor(synth, render_variant, monkeypatch):
+    off_peak = synth("prod")["compute"].one("aws:appautoscaling/target:Target")  # the synth's Sunday noon
+    assert off_peak.inputs["minCapacity"] == 5
+    monkeypatch.setenv("SERVERLESS_INFRA_NOW", "2026-01-06T16:00:00+00:00")  # Tuesday 11:00 in New York
+    during_peak = render_variant("compute", "prod", {}).one("aws:appautoscaling/target:Target")
+    assert during_peak.inputs["minCapacity"] == 10, "a deploy during peak must not lower the peak floor"
+    assert during_peak.inputs["maxCapacity"] == off_peak.inputs["maxCapacity"]
 
 
 def test_queues_outlive_a_compute_destroy(synth, env):

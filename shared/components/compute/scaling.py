@@ -14,11 +14,19 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from shared.components.compute import peak
 from shared.components.compute.settings import ProvisionedConcurrency
 from shared.config import Environment
 from shared.naming import resource_name
 
 DIMENSION = "lambda:function:ProvisionedConcurrency"
+
+
+def floor_now(settings: ProvisionedConcurrency) -> int:
+    """The minimum to register: the peak floor while the peak schedule holds it, else minCapacity."""
+    if settings.peak is None:
+        return settings.min_capacity
+    return settings.peak.floor_at(peak.clock(), off_peak=settings.min_capacity)
 METRIC = "LambdaProvisionedConcurrencyUtilization"
 
 
@@ -49,16 +57,12 @@ class ProvisionedScaling(pulumi.ComponentResource):
             service_namespace="lambda",
             scalable_dimension=DIMENSION,
             resource_id=resource_id,
-            min_capacity=s.min_capacity,
+            # The floor the schedule holds right now: during peak the peak floor, so an `up` (or a refresh
+            # then `up`) during peak does not register the off-peak floor again until the next action.
+            # (ignore_changes would not do: an update of the target re-sends the minimum from state.)
+            min_capacity=floor_now(s),
             max_capacity=s.max_capacity,
-            # With a peak schedule, the scheduled actions own the floor: at peak-start the target's minimum
-            # becomes the peak floor in AWS while the program still says minCapacity. Without this, an
-            # `up` (or a refresh then `up`) during peak writes the off-peak floor back until the next
-            # scheduled action ("scheduled actions ... change the minimum and maximum capacity of the
-            # scalable target", Application Auto Scaling scheduled scaling docs). The floor from config is
-            # used when the target is created; later changes of minCapacity reach AWS through the
-            # peak-end action (both actions carry it), see docs/compute.md.
-            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["minCapacity"] if s.peak else None),
+            opts=child,
         )
         aws.appautoscaling.Policy(
             f"{name}-target-tracking",

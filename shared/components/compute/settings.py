@@ -9,6 +9,9 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 from pydantic import Field, field_validator, model_validator
 
 from shared.aws_limits import (
@@ -20,6 +23,7 @@ from shared.aws_limits import (
     LOG_RETENTION_DAYS,
     SQS_MAX_VISIBILITY_TIMEOUT_SECONDS,
 )
+from shared.components.compute import peak
 from shared.config import Settings
 
 # Functions this layer creates, in the order they are built. Names: serverless-infra-{env}-<function>.
@@ -55,7 +59,21 @@ class PeakSchedule(Settings):
     def _cron(cls, value: str) -> str:
         if not _CRON.match(value) or len(value[5:-1].split()) != 6:
             raise ValueError("must be cron(minutes hours day-of-month month day-of-week year)")
+        peak.parse(value)  # the deploy computes the floor that holds now: only shapes it can evaluate
         return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone (e.g. America/New_York)") from None
+        return value
+
+    def floor_at(self, now: datetime, off_peak: int) -> int:
+        """The floor the schedule holds at ``now``: this one during peak, ``off_peak`` otherwise."""
+        return self.min_capacity if peak.in_peak(self.start, self.end, self.timezone, now) else off_peak
 
 
 class ProvisionedConcurrency(Settings):
