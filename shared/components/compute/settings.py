@@ -7,9 +7,8 @@ file fails at synth with the key named, not after minutes of ``pulumi up``.
 from __future__ import annotations
 
 import re
-from typing import Literal
-
 from datetime import datetime
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
