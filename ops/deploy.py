@@ -31,14 +31,18 @@ def _run(action: Action, env: str, layer: str | None, yes: bool, dry_run: bool, 
         elif needs_state:
             deployed = set(LAYER_ORDER)  # dry run: plan as if everything were deployed, say so
         the_plan = plan(action, environment, organization, layer, deployed, cascade, yes)
+        destroys_compute = action is Action.DESTROY and any(step.layer == "compute" for step in the_plan.steps)
         if dry_run:
             print(the_plan.describe())
+            if destroys_compute:
+                print("  (a real run first reads the orders queue and DLQ and refuses while they hold messages, "
+                      "unless --proceed-with-messages)")
             if needs_state:
                 print("  (dry run: planned as if every layer were deployed; a real run reads stack state)")
             return
         if not needs_state:
             cli.preflight()
-        if action is Action.DESTROY and any(step.layer == "compute" for step in the_plan.steps):
+        if destroys_compute:
             note = check_compute_destroy(environment, sqs or _sqs_client(), proceed_with_messages)
             if note:
                 the_plan.notes.append(note)
