@@ -9,6 +9,7 @@ from typing import Any
 from invoke import task
 from invoke.exceptions import Exit
 
+from shared.accounts import load_usages
 from shared.config import REPO_ROOT, ConfigError, Environment
 from shared.synth.crossguard import Report, evaluate
 from shared.synth.render import layer_config
@@ -18,11 +19,15 @@ CONFIG_DIR = REPO_ROOT / "build" / "policy"
 
 
 def pack_config(env: Environment) -> dict[str, dict[str, Any]]:
-    """The pack's per-env config, from the same stack files the layers read."""
-    network, compute = layer_config("network", env), layer_config("compute", env)
+    """The pack's per-env config, from the files the layers read: the network stack file's egress mode,
+    the env's account quota (config/<env>.yaml) and what the other envs in that account reserve."""
+    network = layer_config("network", env)
+    usages = load_usages()
+    mine = next(u for u in usages if u.env is env)
+    elsewhere = sum(u.reserved_total for u in usages if u.account_id == mine.account_id and u.env is not env)
     return {
         "network-no-internet-path": {"allowInternetEgress": network.get("egressMode", "none") == "nat"},
-        "reserved-concurrency-quota": {"accountConcurrencyLimit": int(compute.get("accountConcurrencyLimit", 1000))},
+        "reserved-concurrency-quota": {"accountConcurrencyLimit": mine.quota, "reservedElsewhere": elsewhere},
     }
 
 

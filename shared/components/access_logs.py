@@ -34,11 +34,14 @@ class AccessLogArgs:
     """Key prefix the source bucket's BucketLogging writes under, e.g. ``artifacts/``."""
     qualifier: str | None = None
     """Set by a second log bucket in the same env (``serverless-infra-<env>-access-logs-<q>-<account>``)."""
+    retain_on_delete: bool = False
+    """Keep the bucket and its settings when the stack is destroyed (prod: the logs are an audit trail)."""
 
 
 def access_log_bucket(owner: pulumi.Resource, name: str, args: AccessLogArgs) -> aws.s3.Bucket:
     """The log bucket and its settings, children of ``owner``; logical names start with ``name``."""
-    child = pulumi.ResourceOptions(parent=owner)
+    keep = args.retain_on_delete
+    child = pulumi.ResourceOptions(parent=owner, retain_on_delete=keep)
     env = args.env
     bucket = aws.s3.Bucket(
         f"{name}-bucket",
@@ -74,7 +77,7 @@ def access_log_bucket(owner: pulumi.Resource, name: str, args: AccessLogArgs) ->
             noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
                 noncurrent_days=1),
         )],
-        opts=pulumi.ResourceOptions(parent=owner, depends_on=[versioning]),
+        opts=pulumi.ResourceOptions(parent=owner, depends_on=[versioning], retain_on_delete=keep),
     )
     aws.s3.BucketPolicy(
         f"{name}-policy", bucket=bucket.id,
@@ -88,6 +91,6 @@ def access_log_bucket(owner: pulumi.Resource, name: str, args: AccessLogArgs) ->
                  "Condition": {"ArnLike": {"aws:SourceArn": a[1]}, "StringEquals": {"aws:SourceAccount": a[2]}}},
                 iam.deny_insecure_transport("s3:*", [a[0], f"{a[0]}/*"]),
             ]))),
-        opts=pulumi.ResourceOptions(parent=owner, depends_on=[public_block]),
+        opts=pulumi.ResourceOptions(parent=owner, depends_on=[public_block], retain_on_delete=keep),
     )
     return bucket

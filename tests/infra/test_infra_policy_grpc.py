@@ -20,7 +20,8 @@ import pytest
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
-from shared.config import REPO_ROOT
+from ops.policy import pack_config
+from shared.config import REPO_ROOT, Environment
 from shared.synth.crossguard import evaluate
 from shared.synth.graph import GraphResource, LayerGraph
 
@@ -39,10 +40,13 @@ def analyzer() -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
         assert port.isdigit(), f"the pack did not start: {port!r} {process.stderr.read() if process.stderr else ''}"
         channel = grpc.insecure_channel(f"127.0.0.1:{port}")
         stub = analyzer_pb2_grpc.AnalyzerStub(channel)
-        # As the engine does: the pack's initial config (defaults + exceptions file) goes back via Configure.
+        # As the engine does: the pack's initial config (defaults + exceptions file), overlaid with the
+        # --policy-pack-config file `invoke deploy` writes for prod, goes back via Configure.
         info = stub.GetAnalyzerInfo(empty_pb2.Empty())
+        file_config = pack_config(Environment.PROD)
         stub.Configure(analyzer_pb2.ConfigureAnalyzerRequest(policyConfig={
-            name: analyzer_pb2.PolicyConfig(enforcementLevel=analyzer_pb2.MANDATORY, properties=config.properties)
+            name: analyzer_pb2.PolicyConfig(enforcementLevel=analyzer_pb2.MANDATORY, properties=_struct(
+                {**json_format.MessageToDict(config.properties), **file_config.get(name, {})}))
             for name, config in info.initialConfig.items()}))
         yield stub
         channel.close()
@@ -112,7 +116,8 @@ def test_the_pack_announces_every_rule_with_its_level(analyzer):
 
 def test_the_cli_path_reports_what_invoke_policy_reports(analyzer, synth):
     graph = broken(synth("prod")["compute"])
-    offline = {(f.policy, f.resource) for f in evaluate([graph]).findings if f.waived_by is None}
+    report = evaluate([graph], pack_config(Environment.PROD))
+    offline = {(f.policy, f.resource) for f in report.findings if f.waived_by is None}
     assert offline == {
         ("xray-tracing", "compute-api-function"),
         ("log-retention", "compute-worker-logs"),

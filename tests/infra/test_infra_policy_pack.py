@@ -53,4 +53,5 @@ def test_pack_config_for_the_cli_comes_from_the_stack_files(tmp_path):
     path = write_pack_config(Environment.PROD, tmp_path)
     config = json.loads(path.read_text())
     assert config["network-no-internet-path"] == {"allowInternetEgress": False}
-    assert config["reserved-concurrency-quota"]["accountConcurrencyLimit"] == 1000
+    # prod's account quota from config/prod.yaml; no other env shares prod's account.
+    assert config["reserved-concurrency-quota"] == {"accountConcurrencyLimit": 1500, "reservedElsewhere": 0}

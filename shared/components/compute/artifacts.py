@@ -2,9 +2,18 @@
 
 The bucket is private, versioned, KMS-encrypted (the security layer's ``artifacts`` key with a
 bucket key, so S3 calls KMS once per bucket-key period, not per object), TLS-only and owner-enforced,
-and logs every request to an access-log bucket. The zips are uploaded under content-addressed keys,
-signed by AWS Signer (``signing.sign_object``), and Lambda deploys the signed copies; an unchanged
-zip keeps its sha256, so nothing is uploaded, signed or published again.
+and logs every request to an access-log bucket. Each zip lives under one stable key
+(``layers/dependencies.zip``, ``functions/app.zip``): a new build is a new S3 *version* of the same
+key, so the versioned bucket keeps the history and the noncurrent-version lifecycle applies. (A
+content-addressed key would make every build a new object; replacing an object's key in the AWS
+provider deletes the old key with all its versions, so nothing would be kept.) The signing job pins
+the exact object version; an unchanged zip keeps its sha256, so nothing is uploaded, signed or
+published again. Rollback itself does not need the bucket: published Lambda versions keep their own
+code (ops/release.py).
+
+Code signing (``signing.sign_object``): AWS Signer signs each uploaded version and writes the signed
+copy under ``signed/`` (a new key per signing job, so it pins the bytes); the layer and the functions
+deploy the signed copies. Signed copies are never expired: a function replaced later re-reads its key.
 """
 
 from __future__ import annotations
@@ -23,6 +32,9 @@ from shared.components.compute.signing import sign_object
 from shared.config import Environment
 from shared.naming import resource_name
 
+# Stable keys: versions accumulate under them (see the module docstring).
+LAYER_KEY = "layers/dependencies.zip"
+APP_KEY = "functions/app.zip"
 BUILD_HINT = "run `invoke build` (it writes build/lambda/), then synth or deploy again"
 
 
@@ -91,26 +103,30 @@ class ArtifactStore(pulumi.ComponentResource):
         super().__init__("serverless-infra:compute:ArtifactStore", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         env = args.env
+        # Prod's bucket is the build history of a sox env: a compute destroy forgets it (and its settings and
+        # objects) instead of deleting it, and the next deploy takes it over: in us-east-1, CreateBucket for
+        # a bucket you already own "returns 200 OK" (S3 API reference, BucketAlreadyOwnedByYou), and the
+        # settings are idempotent Put calls. Elsewhere a destroy empties and deletes it (force_destroy).
+        keep = env is Environment.PROD
+        store = pulumi.ResourceOptions(parent=self, retain_on_delete=keep)
         bucket_name = pulumi.Output.from_input(args.account_id).apply(
             lambda account: resource_name(env, "artifacts", account, service="s3")
         )
-        # Artifacts are rebuilt from git: no need to keep the bucket when the stack is destroyed,
-        # except in prod, where a destroy should not silently take the rollback history with it.
         bucket = aws.s3.Bucket(
-            f"{name}-bucket", bucket=bucket_name, force_destroy=env is not Environment.PROD, opts=child
+            f"{name}-bucket", bucket=bucket_name, force_destroy=env is not Environment.PROD, opts=store
         )
-        log_bucket = access_log_bucket(
-            self, f"{name}-access-logs", AccessLogArgs(env, args.account_id, args.access_log_days, bucket.arn, "artifacts/")
-        )
+        # The access logs are the bucket's audit trail: kept through a prod destroy like the bucket itself.
+        log_bucket = access_log_bucket(self, f"{name}-access-logs", AccessLogArgs(
+            env, args.account_id, args.access_log_days, bucket.arn, "artifacts/", retain_on_delete=keep))
         aws.s3.BucketLogging(
             f"{name}-access-logging", bucket=bucket.id, target_bucket=log_bucket.id, target_prefix="artifacts/",
-            opts=child,
+            opts=store,
         )
         aws.s3.BucketOwnershipControls(
             f"{name}-ownership",
             bucket=bucket.id,
             rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-            opts=child,
+            opts=store,
         )
         public_block = aws.s3.BucketPublicAccessBlock(
             f"{name}-public-access-block",
@@ -119,13 +135,13 @@ class ArtifactStore(pulumi.ComponentResource):
             block_public_policy=True,
             ignore_public_acls=True,
             restrict_public_buckets=True,
-            opts=child,
+            opts=store,
         )
         versioning = aws.s3.BucketVersioning(
             f"{name}-versioning",
             bucket=bucket.id,
             versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
-            opts=child,
+            opts=store,
         )
         encryption = aws.s3.BucketServerSideEncryptionConfiguration(
             f"{name}-encryption",
@@ -138,7 +154,7 @@ class ArtifactStore(pulumi.ComponentResource):
                     bucket_key_enabled=True,
                 )
             ],
-            opts=child,
+            opts=store,
         )
         aws.s3.BucketLifecycleConfiguration(
             f"{name}-lifecycle",
@@ -161,7 +177,7 @@ class ArtifactStore(pulumi.ComponentResource):
                     ),
                 ),
             ],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning], retain_on_delete=keep),
         )
         aws.s3.BucketPolicy(
             f"{name}-tls-only",
@@ -169,15 +185,15 @@ class ArtifactStore(pulumi.ComponentResource):
             policy=bucket.arn.apply(
                 lambda arn: json.dumps(iam.document([iam.deny_insecure_transport("s3:*", [arn, f"{arn}/*"])]))
             ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[public_block]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[public_block], retain_on_delete=keep),
         )
 
         # Objects go in only once the bucket encrypts and versions by default.
-        upload = pulumi.ResourceOptions(parent=self, depends_on=[encryption, versioning])
+        upload = pulumi.ResourceOptions(parent=self, depends_on=[encryption, versioning], retain_on_delete=keep)
         layer_object = aws.s3.BucketObjectv2(
             f"{name}-layer-object",
             bucket=bucket.id,
-            key=f"layers/dependencies-{args.layer.sha256[:16]}.zip",
+            key=LAYER_KEY,
             source=pulumi.FileAsset(str(args.layer.path)),
             source_hash=args.layer.sha256,
             content_type="application/zip",
@@ -186,7 +202,7 @@ class ArtifactStore(pulumi.ComponentResource):
         app_object = aws.s3.BucketObjectv2(
             f"{name}-app-object",
             bucket=bucket.id,
-            key=f"functions/app-{args.app.sha256[:16]}.zip",
+            key=APP_KEY,
             source=pulumi.FileAsset(str(args.app.path)),
             source_hash=args.app.sha256,
             content_type="application/zip",
@@ -202,7 +218,7 @@ class ArtifactStore(pulumi.ComponentResource):
             description=f"serverless-infra dependencies ({args.layer.runtime}, {args.layer.architecture}), "
             f"sha256 {args.layer.sha256[:16]}",
             s3_bucket=bucket.id,
-            s3_key=signed_layer_key,  # each signing job writes a new key: no version to pin
+            s3_key=signed_layer_key,  # the signed copy of exactly this version of LAYER_KEY
             source_code_hash=args.layer.code_sha256_base64,
             compatible_runtimes=[args.layer.runtime],
             compatible_architectures=[args.layer.architecture],
@@ -215,4 +231,3 @@ class ArtifactStore(pulumi.ComponentResource):
         self.layer_arn = layer.arn
         self.app_key = signed_app_key
         self.register_outputs({"bucket_name": self.bucket_name, "layer_arn": self.layer_arn})
-

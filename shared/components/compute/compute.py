@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_random as random
 
 from shared import iam
 from shared.components.compute.artifacts import ArtifactStore, ArtifactStoreArgs, BuiltArtifact
@@ -146,6 +147,11 @@ class Compute(pulumi.ComponentResource):
         for fn in ("api", "worker", "dlq-analyzer"):
             statements[fn].append(iam.allow("UseQueuesKey", queue_key, [key["queues"]]))
 
+        # Prod's logs are audit records (compliance: sox): they outlive a destroy of compute, and each compute
+        # lifecycle writes to groups of its own (see LambdaFunctionArgs.retained_logs_suffix).
+        logs_suffix: pulumi.Output[str] | None = None
+        if env is Environment.PROD:
+            logs_suffix = random.RandomId(f"{name}-log-lifecycle", byte_length=3, opts=child).hex
         code = CodeLocation(
             bucket=self.artifacts.bucket_name,
             key=self.artifacts.app_key,
@@ -202,6 +208,7 @@ class Compute(pulumi.ComponentResource):
                     async_failure_destination_arn=async_destination.get(fn),
                     account_id=args.account_id,
                     code_signing_config_arn=self.signing.config_arn,
+                    retained_logs_suffix=logs_suffix,
                 ),
                 opts=child,
             )
