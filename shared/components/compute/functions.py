@@ -64,7 +64,9 @@ class CodeLocation:
     key: pulumi.Input[str]
     """The key of the *signed* app.zip: each signing job writes a new key, so it pins the exact bytes."""
     sha256_base64: str
-    """base64 sha256 of the zip: a new value publishes a new version."""
+    """base64 sha256 of the unsigned zip: a new value publishes a new version. ``source_code_hash`` is a
+    synthetic trigger the provider tracks; it need not match Lambda's CodeSha256 (pulumi-aws Function docs),
+    which is the signed copy's."""
 
 
 @dataclass
