@@ -69,6 +69,8 @@ RULES: tuple[Rule, ...] = (
     Rule("prod-data-protection", "In prod: databases Multi-AZ, backed up, deletion-protected, final snapshot "
          "kept; buckets not force-destroyed.", MANDATORY, resource_rules.check_prod_data_protection,
          config=DEFAULTS["prod-data-protection"]),
+    Rule("lambda-cost-and-limits", "Functions run on arm64 and have a reserved concurrency.", ADVISORY,
+         resource_rules.check_lambda_cost_and_limits),
     Rule("s3-bucket-baseline", "Buckets: default encryption (CMK; SSE-S3 only for access-log targets), public "
          "access fully blocked, versioning, lifecycle.", MANDATORY, stack_rules.check_bucket_baseline, stack=True),
     Rule("s3-access-logging", "Buckets log requests to an access-log bucket.", MANDATORY,

@@ -342,3 +342,17 @@ def check_prod_data_protection(args: ResourceValidationArgs, report: ReportViola
             report(f"prod {'replica' if replica else 'database'} is not Multi-AZ", None)
     if t == "aws:s3/bucket:Bucket" and props.get("forceDestroy"):
         report("prod bucket with forceDestroy: a destroy would delete every object and version", None)
+
+
+# -- advisories: cost and operability ------------------------------------------------------------
+
+def check_lambda_cost_and_limits(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    """Functions run on arm64 (about 20% cheaper per GB-s) and carry a reserved concurrency (a ceiling that
+    keeps one function from draining the account's pool and the database's connection budget)."""
+    if args.resource_type != "aws:lambda/function:Function":
+        return
+    if list(args.props.get("architectures") or ["x86_64"]) != ["arm64"]:
+        report("not arm64: Graviton costs about 20% less per GB-second at equal or better cold start", None)
+    reserved = args.props.get("reservedConcurrentExecutions")
+    if reserved is None or int(reserved) < 0:
+        report("no reserved concurrency: the function can take the whole account pool", None)

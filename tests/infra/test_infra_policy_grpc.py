@@ -108,6 +108,7 @@ def test_the_pack_announces_every_rule_with_its_level(analyzer):
     levels = {p.name: p.enforcementLevel for p in info.policies}
     assert set(levels) == {r.name for r in RULES}
     assert all(levels[r.name] == analyzer_pb2.MANDATORY for r in RULES if r.level.value == "mandatory")
+    assert levels["lambda-cost-and-limits"] == analyzer_pb2.ADVISORY
     # The exceptions file reaches the CLI as initial config.
     config = json_format.MessageToDict(info.initialConfig["lambda-async-failure-destination"].properties)
     assert {r for e in config["exceptions"] for r in e["resources"]} == {

@@ -89,6 +89,9 @@ RESOURCE_CASES = {
                              "policies": {"untrustedArtifactOnDeployment": "Warn"}},
                             {"allowedPublishers": {"signingProfileVersionArns": ["arn:x"]},
                              "policies": {"untrustedArtifactOnDeployment": "Enforce"}}, {}),
+    "lambda-cost-and-limits": ("aws:lambda/function:Function",
+                               {"architectures": ["x86_64"], "reservedConcurrentExecutions": 5},
+                               {"architectures": ["arm64"], "reservedConcurrentExecutions": 5}, {}),
     "prod-data-protection": ("aws:rds/instance:Instance",
                              {"deletionProtection": False, "backupRetentionPeriod": 35, "multiAz": True},
                              {"deletionProtection": True, "backupRetentionPeriod": 35, "multiAz": True}, {}),
@@ -270,3 +273,20 @@ def test_reservations_leave_the_unreserved_minimum():
     assert stack("reserved-concurrency-quota", fns, {"accountConcurrencyLimit": 900}) == [
         ("f0", "reservations 856 here + 0 elsewhere exceed the account quota 900 minus 100 that must stay unreserved")]
     assert stack("reserved-concurrency-quota", fns, {"reservedElsewhere": 50})
+
+
+def test_advisories_are_reported_but_do_not_block():
+    from shared.synth.crossguard import evaluate
+    from shared.synth.graph import GraphResource, LayerGraph
+
+    token = "aws:lambda/function:Function"
+    function = GraphResource(
+        urn=f"urn:pulumi:dev::serverless-infra-compute::{token}::fn", type=token, name="fn", physical_name=None,
+        id=None, custom=True, parent=None, dependencies=[], provider=None,
+        inputs={"name": "serverless-infra-dev-api", "architectures": ["x86_64"], "reservedConcurrentExecutions": 5},
+        secret_inputs=[], outputs={}, taggable=True, effective_tags=None)
+    graph = LayerGraph(layer="compute", env="dev", project="serverless-infra-compute", stack="dev",
+                       resources=[function], exports={}, secret_exports=[])
+    report = evaluate([graph])
+    assert [(f.policy, f.level) for f in report.advisories] == [("lambda-cost-and-limits", "advisory")]
+    assert "lambda-cost-and-limits" not in {f.policy for f in report.blocking}
