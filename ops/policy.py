@@ -39,11 +39,14 @@ def write_pack_config(env: Environment, directory: Path = CONFIG_DIR) -> Path:
     return path
 
 
-def print_report(report: Report, env: str) -> None:
-    layers = sorted({f.layer for f in report.findings})
+def print_report(report: Report, env: str, layers: list[str]) -> None:
     for layer in layers:
-        for finding in (f for f in report.findings if f.layer == layer and f.waived_by is None):
-            print(f"  {layer:<14} {finding}")
+        shown = [f for f in report.findings if f.layer == layer and f.waived_by is None]
+        waived = sum(1 for f in report.waived if f.layer == layer)
+        status = f"{len(shown)} finding(s)" if shown else "ok"
+        print(f"{layer:<14} {status}" + (f" ({waived} waived)" if waived else ""))
+        for finding in shown:
+            print(f"    {finding}")
     used = report.used_exceptions()
     if used:
         print(f"exceptions in force for {env} ({len(used)}, policy/exceptions.yaml):")
@@ -62,7 +65,7 @@ def policy(c, env="prod", write_config=False):
         report = evaluate([r.graph for r in results], pack_config(environment))
     except (SynthError, ConfigError, ValueError) as error:
         raise Exit(str(error), code=1) from None
-    print_report(report, env)
+    print_report(report, env, [r.graph.layer for r in results])
     if write_config:
         print(f"pack config: {write_pack_config(environment).relative_to(REPO_ROOT)}")
     stale = report.unused_exceptions(env)
