@@ -121,7 +121,7 @@ class DataSettings(Settings):
         0,
         ge=0,
         le=35,
-        description="Automated backups of each read replica (RDS for PostgreSQL supports them); 0 = none.",
+        description="Automated backups of each read replica (RDS for PostgreSQL 14.1+ supports them); 0 = none.",
     )
 
     @field_validator("max_allocated_storage_gib")
