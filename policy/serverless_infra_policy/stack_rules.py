@@ -19,7 +19,8 @@ BUCKET = "aws:s3/bucket:Bucket"
 QUEUE = "aws:sqs/queue:Queue"
 FUNCTION = "aws:lambda/function:Function"
 # S3 server access logs: the target bucket may use only SSE-S3 (AES256) default encryption
-# (Amazon S3 User Guide, "Enabling Amazon S3 server access logging": "SSE-KMS is not supported").
+# (Amazon S3 User Guide, "Enabling Amazon S3 server access logging": "Default encryption with AWS KMS
+# keys (SSE-KMS) is not supported").
 ACCESS_LOG_TARGET_SSE = "AES256"
 
 
