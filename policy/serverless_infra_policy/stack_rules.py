@@ -161,6 +161,8 @@ def check_reserved_concurrency(args: StackValidationArgs, report: ReportViolatio
     limit, floor = int(config["accountConcurrencyLimit"]), int(config["unreservedMinimum"])
     elsewhere = int(config["reservedElsewhere"])
     functions = _of_type(args.resources, FUNCTION)
+    if not functions:
+        return  # nothing reserved by this stack; the stacks that reserve are checked on their own
     reserved = sum(max(int(f.props.get("reservedConcurrentExecutions") or -1), 0) for f in functions)
     if reserved + elsewhere > limit - floor:
         worst = max(functions, key=lambda f: int(f.props.get("reservedConcurrentExecutions") or 0))

@@ -273,6 +273,7 @@ def test_reservations_leave_the_unreserved_minimum():
     assert stack("reserved-concurrency-quota", fns, {"accountConcurrencyLimit": 900}) == [
         ("f0", "reservations 856 here + 0 elsewhere exceed the account quota 900 minus 100 that must stay unreserved")]
     assert stack("reserved-concurrency-quota", fns, {"reservedElsewhere": 50})
+    assert stack("reserved-concurrency-quota", [], {"reservedElsewhere": 5000}) == []  # a stack without functions
 
 
 def test_advisories_are_reported_but_do_not_block():
