@@ -1,4 +1,7 @@
-"""Programmatic ``alembic upgrade head`` (used by the migrate Lambda, ``invoke serve`` and the tests)."""
+"""Programmatic ``alembic upgrade head`` (the migrate Lambda, ``invoke serve`` and the tests) and the
+one-time owner bootstrap. Both connect through :func:`app.db.build_engine`, the app's engine factory:
+with ``DATABASE_IAM_AUTH`` on, a migration signs in with an IAM token over TLS like every function.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,9 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine
+
+from app.db import build_engine
+from app.roles import bootstrap_owner
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 LOCK_ID = 7_201_311  # pg_advisory_lock key: two concurrent deploys never migrate at once
@@ -24,11 +29,16 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
-def upgrade(url: str, revision: str = "head") -> dict[str, str | None]:
-    """Upgrade the database at ``url`` to ``revision``; returns the revisions before and after."""
+def upgrade(
+    url: str, revision: str = "head", *, app_username: str | None = None, iam: bool | None = None
+) -> dict[str, str | None]:
+    """Upgrade the database at ``url`` (as the owner) to ``revision``; returns the revisions before and after.
+
+    ``app_username`` names the application role the migrations create and grant (default ``app_user``).
+    """
     from sqlalchemy import text
 
-    engine = create_engine(url, pool_size=1, max_overflow=0)
+    engine = build_engine(url, iam=iam, pool_size=1)
     try:
         with engine.connect() as conn:
             conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": LOCK_ID})
@@ -37,12 +47,25 @@ def upgrade(url: str, revision: str = "head") -> dict[str, str | None]:
                 before = MigrationContext.configure(conn).get_current_revision()
                 cfg = alembic_config()
                 cfg.attributes["connection"] = conn
+                cfg.attributes["app_username"] = app_username
                 command.upgrade(cfg, revision)
                 conn.commit()
                 after = MigrationContext.configure(conn).get_current_revision()
             finally:
+                conn.rollback()  # a failed revision leaves the transaction aborted; the unlock needs a fresh one
                 conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": LOCK_ID})
                 conn.commit()
     finally:
         engine.dispose()
     return {"before": before, "after": after}
+
+
+def bootstrap(master_url: str, owner: str) -> dict[str, object]:
+    """As the master user (password, TLS, directly to the instance): create ``owner``, once per database."""
+    engine = build_engine(master_url, iam=False, pool_size=1)
+    try:
+        with engine.begin() as conn:
+            moved = bootstrap_owner(conn, owner)
+    finally:
+        engine.dispose()
+    return {"owner": owner, "tables_handed_over": moved}

@@ -168,9 +168,15 @@ def test_stale_retry_is_jittered_too() -> None:
 
 
 def test_missing_required_database_parameter_is_a_clear_error() -> None:
-    raw = {k: v for k, v in DB.items() if k != "database/password"}
-    with pytest.raises(ConfigError, match=r"/myapp/prod/database/: password"):
+    raw = {k: v for k, v in DB.items() if k != "database/username"}
+    with pytest.raises(ConfigError, match=r"/myapp/prod/database/: username"):
         make(raw)[0].get()
+
+
+def test_no_password_parameter_is_needed_with_iam_tokens() -> None:
+    raw = {k: v for k, v in DB.items() if k != "database/password"}
+    url = make(raw)[0].get().writer_url()
+    assert "@" in url and ":" not in url.split("://", 1)[1].split("@", 1)[0]  # user, no password
 
 
 def test_optional_parameters_default_and_database_url_is_built_with_tls() -> None:
