@@ -1,7 +1,8 @@
 """Compute layer: Lambda functions + dependency layer, artifacts bucket, SQS queue + DLQ, autoscaling.
 
 Reads network (subnets, Lambda security group), security (KMS keys, parameter prefixes, the
-config-read policy) and data (RDS Proxy ARN, the owner/app roles, replica ids, connection limits); publishes the compute contract.
+config-read policy) and data (RDS Proxy ARN, the owner/app roles, replica ids,
+connection limits); publishes the compute contract.
 The zips come from `invoke build` (build/lambda/); a missing one stops the program with a message
 that names the file and the command.
 """

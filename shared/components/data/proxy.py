@@ -76,7 +76,13 @@ class ConnectionProxy(pulumi.ComponentResource):
             policy=pulumi.Output.all(args.account_id, args.target_resource_id).apply(
                 lambda a: json.dumps(
                     iam.document(
-                        [iam.allow("ConnectAsAppRoles", ["rds-db:connect"], [iam.rds_db_user_arn(a[0], a[1], u) for u in users])]
+                        [
+                            iam.allow(
+                                "ConnectAsAppRoles",
+                                ["rds-db:connect"],
+                                [iam.rds_db_user_arn(a[0], a[1], user) for user in users],
+                            )
+                        ]
                     )
                 )
             ),

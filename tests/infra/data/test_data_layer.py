@@ -20,7 +20,7 @@ PROXY = "aws:rds/proxy:Proxy"
 PARAMETER = "aws:ssm/parameter:Parameter"
 PASSWORD = "random:index/randomPassword:RandomPassword"
 ROLE = "aws:iam/role:Role"
-APP_KEYS = {"host", "port", "name", "username", "password", "reader_host", "proxy_host"}
+APP_KEYS = {"host", "port", "name", "username", "reader_host", "proxy_host", "replica_max_lag_seconds"}
 
 
 def stack_settings(env: str) -> dict:
@@ -142,10 +142,11 @@ def test_proxy_sits_in_the_database_subnets_and_pools_the_primary(synth, env):
     assert proxy.inputs["engineFamily"] == "POSTGRESQL"
     assert proxy.inputs["vpcSubnetIds"] == network.exports["database_subnet_ids"]
     assert proxy.inputs["vpcSecurityGroupIds"] == [network.exports["database_security_group_id"]]
-    auth = proxy.inputs["auths"][0]
-    assert auth["iamAuth"] == stack_settings(env)["proxyIamAuth"] == "REQUIRED"
-    secret = graph.one("aws:secretsmanager/secret:Secret")
-    assert auth["secretArn"] == secret.outputs["arn"] and secret.inputs["kmsKeyId"] == database_key(system)
+    # End-to-end IAM: no secret per user, nothing the proxy holds that a rotation could invalidate.
+    assert proxy.inputs["defaultAuthScheme"] == "IAM_AUTH" and not proxy.inputs.get("auths")
+    assert stack_settings(env)["proxyIamAuth"] == "REQUIRED"
+    role_policy = graph.one("aws:iam/rolePolicy:RolePolicy")
+    assert role_policy.urn in proxy.dependencies
     pool = graph.one("aws:rds/proxyDefaultTargetGroup:ProxyDefaultTargetGroup").inputs["connectionPoolConfig"]
     assert pool["maxConnectionsPercent"] == stack_settings(env)["proxyMaxConnectionsPercent"]
     assert pool["maxIdleConnectionsPercent"] <= pool["maxConnectionsPercent"]
@@ -158,7 +159,8 @@ def test_proxy_sits_in_the_database_subnets_and_pools_the_primary(synth, env):
 
 
 def test_password_is_a_secret_everywhere_and_appears_nowhere(synth, env):
-    graph = synth(env)["data"]
+    system = synth(env)
+    graph = system["data"]
     password = graph.one(PASSWORD)
     assert password.inputs["length"] >= 16
     assert not set('/"@ ') & set(password.inputs["overrideSpecial"])
@@ -168,9 +170,14 @@ def test_password_is_a_secret_everywhere_and_appears_nowhere(synth, env):
     primary, _ = instances(graph)
     assert "password" in primary.secret_inputs and primary.inputs["password"] == SECRET_MASK
     assert password.urn in primary.dependencies
-    parameter = parameters(graph)["password"]
-    assert "value" in parameter.secret_inputs and password.urn in parameter.dependencies
-    assert "secretString" in graph.one("aws:secretsmanager/secretVersion:SecretVersion").secret_inputs
+    # The master password reaches the break-glass secret only: not SSM, where every function could read it.
+    assert "password" not in parameters(graph)
+    secret = graph.one("aws:secretsmanager/secret:Secret")
+    assert secret.inputs["name"] == f"serverless-infra-{env}-db-master-credentials"
+    assert secret.inputs["kmsKeyId"] == database_key(system)
+    version = graph.one("aws:secretsmanager/secretVersion:SecretVersion")
+    assert "secretString" in version.secret_inputs and password.urn in version.dependencies
+    assert graph.exports["db_master_secret_arn"] == secret.outputs["arn"]
     assert graph.secret_exports == []  # nothing secret is published, so nothing can leak downstream
 
 
@@ -185,8 +192,12 @@ def test_app_parameters_under_the_database_hierarchy_with_the_database_key(synth
         assert parameter.inputs["type"] == "SecureString"
         assert parameter.inputs["keyId"] == database_key(system)
     proxy = graph.one(PROXY)
-    for key in ("host", "proxy_host", "reader_host"):  # readerRouting 'proxy' in every stack file
+    for key in ("host", "proxy_host"):
         assert proxy.urn in found[key].dependencies, key
+    _, replicas = instances(graph)
+    reader = replicas[0] if stack_settings(env)["readerRouting"] == "replica" else proxy
+    assert reader.urn in found["reader_host"].dependencies
+
 
 
 def test_exports_point_at_the_instances(synth, env):
@@ -197,20 +208,24 @@ def test_exports_point_at_the_instances(synth, env):
     assert graph.exports["db_reader_endpoint"] == reader.outputs["address"]
     assert graph.exports["db_port"] == 5432
     assert graph.exports["db_name"] == primary.inputs["dbName"]
-    assert graph.exports["db_username"] == primary.inputs["username"]
+    assert graph.exports["db_username"] == graph.exports["db_app_username"] == "app_user"
+    assert graph.exports["db_owner_username"] == "app_owner"
+    assert primary.inputs["username"] == "app_admin"  # the master: break-glass only, no function signs in as it
+    routed = stack_settings(env)["readerRouting"] == "replica"
+    assert graph.exports["db_reader_resource_ids"] == ([replicas[0].outputs["resourceId"]] if routed else [])
 
 
 def test_roles_are_least_privilege(synth, env):
     graph = synth(env)["data"]
     assert wildcard_findings(graph) == []
     policy = graph.one("aws:iam/rolePolicy:RolePolicy").json_input("policy")
-    statements = {s["Sid"]: s for s in policy["Statement"]}
-    assert statements["ReadCredentials"]["Resource"] == [
-        graph.one("aws:secretsmanager/secret:Secret").outputs["arn"]
+    (statement,) = policy["Statement"]  # the proxy may sign in as the owner and app roles, nothing else
+    primary, _ = instances(graph)
+    resource_id = primary.outputs["resourceId"]
+    assert statement["Action"] == ["rds-db:connect"]
+    assert statement["Resource"] == [
+        f"arn:aws:rds-db:us-east-1:123456789012:dbuser:{resource_id}/{user}" for user in ("app_owner", "app_user")
     ]
-    decrypt = statements["DecryptCredentials"]
-    assert decrypt["Action"] == ["kms:Decrypt"]
-    assert decrypt["Condition"]["StringEquals"]["kms:ViaService"] == "secretsmanager.us-east-1.amazonaws.com"
     proxy_trust = graph.one(ROLE, "database-proxy-role").json_input("assumeRolePolicy")["Statement"]
     assert proxy_trust == [{"Sid": "TrustService", "Effect": "Allow", "Principal": {"Service": "rds.amazonaws.com"},
                             "Action": "sts:AssumeRole"}]  # what AWS documents: RDS Proxy sends no source keys
@@ -234,15 +249,14 @@ def test_a_dev_replica_goes_to_another_zone_and_can_serve_the_app_reads(render_v
     graph = render_variant(
         "data",
         "dev",
-        {"serverless-infra-data:replicaCount": 1, "serverless-infra-data:readerRouting": "replica",
-         # direct replica reads use the password: IAM tokens are accepted by the proxy only
-         "serverless-infra-data:proxyIamAuth": "DISABLED"},
+        {"serverless-infra-data:replicaCount": 1, "serverless-infra-data:readerRouting": "replica"},
     )
     primary, replicas = instances(graph)
     assert len(replicas) == 1
     assert replicas[0].inputs["availabilityZone"] != primary.inputs["availabilityZone"]
     assert replicas[0].urn in parameters(graph)["reader_host"].dependencies
     assert graph.exports["db_reader_endpoint"] == replicas[0].outputs["address"]
+    assert graph.exports["db_reader_resource_ids"] == [replicas[0].outputs["resourceId"]]
 
 
 @pytest.mark.parametrize(
