@@ -70,6 +70,16 @@ class DatabaseLimits:
             reader_routing=routing,
         )
 
+    @classmethod
+    def from_output(cls, published: dict) -> DatabaseLimits:
+        """From the stack reference (numbers cross it as floats)."""
+        return cls(
+            primary_max_connections=int(published["primary_max_connections"]),
+            proxy_max_connections=int(published["proxy_max_connections"]),
+            replica_max_connections=int(published["replica_max_connections"]),
+            reader_routing=str(published["reader_routing"]),
+        )
+
     def as_output(self) -> dict[str, int | str]:
         return {
             "primary_max_connections": self.primary_max_connections,
@@ -124,3 +134,34 @@ def check(limits: DatabaseLimits, demand: Demand) -> dict[str, int]:
     if problems:
         raise ConnectionBudgetError("connection budget does not fit:\n- " + "\n- ".join(problems))
     return figures
+
+
+def report(env: str) -> str:
+    """One env's arithmetic from its stack files (what docs/data.md tabulates)."""
+    from shared.components.compute.compute import connection_demand
+    from shared.components.compute.settings import ComputeSettings
+    from shared.components.data.settings import DataSettings
+    from shared.synth.render import layer_config
+
+    data = DataSettings.model_validate(layer_config("data", env))
+    demand = connection_demand(ComputeSettings.model_validate(layer_config("compute", env)))
+    limits = DatabaseLimits.from_settings(
+        data.instance_class, data.replica_class, data.proxy_max_connections_percent, data.reader_routing
+    )
+    clients = sum(demand.reserved.values()) * demand.pool_size
+    lines = [
+        f"{env}: primary {data.instance_class} max_connections {limits.primary_max_connections}; proxy pool "
+        f"{data.proxy_max_connections_percent}% = {limits.proxy_max_connections} backends; "
+        f"client connections to the proxy <= {clients} (reserved x pool {demand.pool_size})",
+    ]
+    try:
+        figures = check(limits, demand)
+        lines.append(f"  fits: {figures}")
+    except ConnectionBudgetError as error:
+        lines.append(f"  DOES NOT FIT: {error}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    for name in ("dev", "staging", "prod"):
+        print(report(name))

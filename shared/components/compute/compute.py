@@ -106,7 +106,7 @@ def connection_demand(s: ComputeSettings) -> Demand:
 
 def checked_pool_size(s: ComputeSettings, limits: dict) -> str:
     """DB_POOL_SIZE, once the budget is known to fit (else the synth stops with the arithmetic)."""
-    check(DatabaseLimits(**limits), connection_demand(s))
+    check(DatabaseLimits.from_output(limits), connection_demand(s))
     return str(s.db_pool_size)
 
 
