@@ -19,6 +19,11 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 LOCK_ID = 7_201_311  # pg_advisory_lock key: two concurrent deploys never migrate at once
 
 
+class OwnerSignInError(RuntimeError):
+    """The migrations could not sign in as the owner: on a new database, the owner does not exist yet
+    (``ops.migrate`` then runs the one-time bootstrap and tries again)."""
+
+
 def alembic_config() -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
@@ -36,11 +41,18 @@ def upgrade(
 
     ``app_username`` names the application role the migrations create and grant (default ``app_user``).
     """
-    from sqlalchemy import text
+    from sqlalchemy import exc, text
 
     engine = build_engine(url, iam=iam, pool_size=1)
     try:
-        with engine.connect() as conn:
+        try:
+            connection = engine.connect()
+        except exc.OperationalError as error:
+            raise OwnerSignInError(
+                f"could not sign in as {engine.url.username}: {str(error.orig).strip()[:300]}; on a new database "
+                "run the one-time bootstrap (invoke migrate --env <env> --bootstrap; docs/data.md, Roles)"
+            ) from error
+        with connection as conn:
             conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": LOCK_ID})
             conn.commit()
             try:
