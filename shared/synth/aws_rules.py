@@ -211,6 +211,10 @@ def _check_specifics(token: str, name: str, inputs: dict[str, Any]) -> None:
                                      "not alias/aws/...")
     if token == "aws:rds/instance:Instance":
         _check_rds_instance(name, inputs)
+    if token == "aws:rds/proxy:Proxy" and inputs.get("defaultAuthScheme", "NONE") == "NONE" and not inputs.get("auths"):
+        # CreateDBProxy: Auth is required unless DefaultAuthScheme is IAM_AUTH (end-to-end IAM, no secrets).
+        raise AwsValidationError(f"{token} {name!r}: needs auths (a secret per database user) unless "
+                                 "defaultAuthScheme is IAM_AUTH")
     if token == "aws:rds/proxyDefaultTargetGroup:ProxyDefaultTargetGroup":
         pool = inputs.get("connectionPoolConfig") or {}
         for key, allowed in (("maxConnectionsPercent", range(1, 101)),
