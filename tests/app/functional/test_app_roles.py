@@ -109,3 +109,20 @@ def test_role_names_are_plain_identifiers() -> None:
     for bad in ("app user", 'x"; DROP TABLE orders; --', "rds_iam", "pg_monitor", "App"):
         with pytest.raises(RoleNameError):
             ident(bad)
+
+
+def test_both_roles_sign_in_with_iam_and_only_the_owner_manages_roles(pg_url: str) -> None:
+    """On RDS, membership in rds_iam is what lets a role sign in with an IAM token (and refuses it a
+    password); the owner holds it WITH ADMIN OPTION so that its migrations can pass it to the app role."""
+    admin = sa.create_engine(pg_url)
+    with admin.connect() as conn:
+        attrs = dict(conn.execute(
+            sa.text("SELECT rolname, rolcreaterole FROM pg_roles WHERE rolname IN (:o, :a)"), {"o": ROLE_OWNER, "a": ROLE_APP}
+        ).all())
+        iam = dict(conn.execute(sa.text(
+            "SELECT m.rolname, am.admin_option FROM pg_auth_members am JOIN pg_roles r ON r.oid = am.roleid "
+            "JOIN pg_roles m ON m.oid = am.member WHERE r.rolname = 'rds_iam'"
+        )).all())
+    admin.dispose()
+    assert attrs == {ROLE_OWNER: True, ROLE_APP: False}
+    assert iam[ROLE_OWNER] is True and iam[ROLE_APP] is False
