@@ -1,10 +1,11 @@
 """Whether the read replica may serve reads right now: reachable, and not lagging past the bound.
 
 One verdict per execution environment, re-checked at most every ``CHECK_INTERVAL_S`` (one extra round trip
-to the replica per interval, not per read). A replica that fails a read is marked down at once, so the
-retry of that read goes to the primary. The lag is measured on the replica itself: zero when it has
-replayed everything it received (an idle primary sends nothing, which is not lag), else the age of the
-last replayed transaction.
+to the replica per interval, not per read) while it is usable, and every ``DOWN_RECHECK_S`` once it is not:
+a black-holed replica costs a request its connect timeout once per that interval, not every few seconds.
+A replica that fails a read is marked down at once, so the retry of that read goes to the primary.
+The lag is measured on the replica itself: zero when it has replayed everything it received (an idle
+primary sends nothing, which is not lag), else the age of the last replayed transaction.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 CHECK_INTERVAL_S = 5.0
+DOWN_RECHECK_S = 30.0
 DEFAULT_MAX_LAG_S = 5.0
 LAG_SQL = text(
     "SELECT CASE WHEN NOT pg_is_in_recovery() THEN 0"
@@ -38,8 +40,14 @@ def measure_lag(engine: Engine) -> float:
 
 
 class ReplicaHealth:
-    def __init__(self, interval_s: float = CHECK_INTERVAL_S, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        interval_s: float = CHECK_INTERVAL_S,
+        down_interval_s: float = DOWN_RECHECK_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.interval_s = interval_s
+        self.down_interval_s = down_interval_s
         self._clock = clock
         self._lock = threading.Lock()
         self._usable = False
@@ -74,7 +82,7 @@ class ReplicaHealth:
             log("replica %s", "serving reads" if usable else "bypassed; reads go to the primary",
                 extra={"replica_reason": reason})
         self._usable, self.reason = usable, reason
-        self._next_check = self._clock() + self.interval_s
+        self._next_check = self._clock() + (self.interval_s if usable else self.down_interval_s)
 
 
 health = ReplicaHealth()

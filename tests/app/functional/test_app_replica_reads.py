@@ -39,6 +39,7 @@ def reads(replica_admin_url: str, stack: dict, monkeypatch: pytest.MonkeyPatch) 
     """The app with READER_DATABASE_URL on the replica (as the app role), a fresh replica verdict per call."""
     monkeypatch.setenv("READER_DATABASE_URL", as_role(replica_admin_url, ROLE_APP))
     monkeypatch.setattr(replica.health, "interval_s", 0.0)
+    monkeypatch.setattr(replica.health, "down_interval_s", 0.0)
     db.dispose_engines()
     admin = sa.create_engine(replica_admin_url, isolation_level="AUTOCOMMIT")
     yield {"admin": admin, "url": replica_admin_url}
