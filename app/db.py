@@ -112,6 +112,8 @@ def _engine(role: str) -> Engine:
                 engine.dispose()
             engine = build_engine(url)
             _engines[role], _urls[role] = engine, url
+            if role == "reader":
+                replica.health.reset()  # a verdict about the old replica says nothing about the new one
     return engine
 
 
