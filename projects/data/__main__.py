@@ -34,6 +34,8 @@ database = Database(
         kms_key_arn=key_arns.apply(lambda arns: arns["database"]),
         logs_kms_key_arn=key_arns.apply(lambda arns: arns["logs"]),
         parameter_prefix=database_prefix,
+        rotation_subnet_ids=network.require("private_subnet_ids"),
+        rotation_security_group_id=network.require("lambda_security_group_id"),
     ),
     opts=pulumi.ResourceOptions(providers=[provider]),
 )

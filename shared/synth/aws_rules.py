@@ -68,6 +68,11 @@ ENUMS: dict[str, dict[str, set[Any]]] = {
     "aws:rds/proxyEndpoint:ProxyEndpoint": {"targetRole": {"READ_WRITE", "READ_ONLY"}},
     "aws:rds/parameterGroup:ParameterGroup": {"parameters[].applyMethod": {"immediate", "pending-reboot"}},
     "aws:secretsmanager/secret:Secret": {"recoveryWindowInDays": {0, *range(7, 31)}},
+    # RotateSecret: AutomaticallyAfterDays 1-1000.
+    "aws:secretsmanager/secretRotation:SecretRotation": {"rotationRules.automaticallyAfterDays": set(range(1, 1001))},
+    "aws:serverlessrepository/cloudFormationStack:CloudFormationStack": {
+        "capabilities[]": {"CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_RESOURCE_POLICY",
+                           "CAPABILITY_AUTO_EXPAND"}},
     "aws:sqs/queue:Queue": {},
     "aws:lambda/eventSourceMapping:EventSourceMapping": {"functionResponseTypes[]": {"ReportBatchItemFailures"}},
     "aws:appautoscaling/policy:Policy": {"policyType": {"TargetTrackingScaling", "StepScaling",

@@ -18,7 +18,7 @@ import pulumi_aws as aws
 import pulumi_random as random
 
 from shared import iam
-from shared.components.data.credentials import master_secret
+from shared.components.data.credentials import master_secret, rotate_master_secret
 from shared.components.data.parameters import write_parameters
 from shared.components.data.proxy import ConnectionProxy, ConnectionProxyArgs
 from shared.components.data.settings import DataSettings
@@ -77,6 +77,10 @@ class DatabaseArgs:
     """The security layer's logs key: encrypts the exported PostgreSQL log groups."""
     parameter_prefix: pulumi.Input[str]
     """The security layer's SSM prefix for database settings, e.g. ``/myapp/prod/database/``."""
+    rotation_subnet_ids: pulumi.Input[Sequence[str]]
+    """The network layer's private (Lambda) subnets: where the master-secret rotation function runs."""
+    rotation_security_group_id: pulumi.Input[str]
+    """The Lambda security group (PostgreSQL to the instances, HTTPS to the Secrets Manager endpoint)."""
 
 
 def replica_zones(zones: Sequence[str], count: int, multi_az: bool) -> list[str]:
@@ -247,7 +251,12 @@ class Database(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        self.master_secret = master_secret(self, env, name, s.master_username, password, args.kms_key_arn)
+        login = {"username": s.master_username, "password": password, "host": self.primary.address,
+                 "port": self.primary.port, "dbname": s.database_name}
+        self.master_secret = master_secret(self, env, name, login, args.kms_key_arn)
+        if s.master_rotation_days:
+            rotate_master_secret(self, env, name, self.master_secret, s.master_rotation_days,
+                                 args.rotation_subnet_ids, args.rotation_security_group_id, args.kms_key_arn)
 
         self.endpoint = self.primary.address
         self.reader_endpoint = self.replicas[0].address if self.replicas else self.primary.address

@@ -120,6 +120,12 @@ class DataSettings(Settings):
         description="Where reads go: the proxy (the primary, pooled) or the first replica (direct, IAM, "
         "with fallback to the primary); docs/data.md weighs them.",
     )
+    master_rotation_days: int = Field(
+        30,
+        ge=0,
+        le=1000,
+        description="Secrets Manager rotates the break-glass master password every this many days (0: never).",
+    )
     replica_max_lag_seconds: float = Field(
         5.0, ge=0, le=3600, description="A replica further behind than this serves no reads (the primary does)."
     )

@@ -181,6 +181,35 @@ def test_password_is_a_secret_everywhere_and_appears_nowhere(synth, env):
     assert graph.secret_exports == []  # nothing secret is published, so nothing can leak downstream
 
 
+def test_master_secret_rotates_on_a_schedule_without_touching_the_proxy(synth, env):
+    """The proxy holds no secret (end-to-end IAM), so rotating the master's cannot break it; the rotation
+    function is AWS's single-user PostgreSQL one, next to the functions (private subnets, Lambda SG)."""
+    system = synth(env)
+    graph, network = system["data"], system["network"]
+    secret = graph.one("aws:secretsmanager/secret:Secret")
+    rotation = graph.one("aws:secretsmanager/secretRotation:SecretRotation")
+    assert rotation.inputs["secretId"] == secret.outputs["arn"]
+    assert rotation.inputs["rotationRules"]["automaticallyAfterDays"] == stack_settings(env).get("masterRotationDays", 30)
+    stack = graph.one("aws:serverlessrepository/cloudFormationStack:CloudFormationStack")
+    assert stack.inputs["applicationId"].endswith(":297356227824:applications/SecretsManagerRDSPostgreSQLRotationSingleUser")
+    assert rotation.inputs["rotationLambdaArn"] == stack.outputs["outputs"]["RotationLambdaARN"]
+    params = stack.inputs["parameters"]
+    assert params["vpcSubnetIds"].split(",") == network.exports["private_subnet_ids"]
+    assert params["vpcSecurityGroupIds"] == network.exports["lambda_security_group_id"]
+    assert params["kmsKeyArn"] == database_key(system) == secret.inputs["kmsKeyId"]
+    assert not set('/@"') - set(params["excludeCharacters"])  # RDS refuses these in master passwords
+    version = graph.one("aws:secretsmanager/secretVersion:SecretVersion")
+    assert "secretString" in version.secret_inputs  # engine/host/port/dbname/username/password, masked
+    proxy_policy = graph.one("aws:iam/rolePolicy:RolePolicy").json_input("policy")
+    assert {a for s in proxy_policy["Statement"] for a in s["Action"]} == {"rds-db:connect"}
+
+
+def test_rotation_can_be_turned_off(render_variant):
+    graph = render_variant("data", "dev", {"serverless-infra-data:masterRotationDays": 0})
+    assert graph.of_type("aws:secretsmanager/secretRotation:SecretRotation") == []
+    assert graph.of_type("aws:serverlessrepository/cloudFormationStack:CloudFormationStack") == []
+
+
 def test_app_parameters_under_the_database_hierarchy_with_the_database_key(synth, env):
     system = synth(env)
     graph = system["data"]
