@@ -29,7 +29,10 @@ from shared.config import REGION, Environment
 from shared.naming import resource_name
 
 # AWS's rotation function for one RDS for PostgreSQL user with a single password, published by AWS (account
-# 297356227824) in the Serverless Application Repository; it outputs RotationLambdaARN.
+# 297356227824) in the Serverless Application Repository; it outputs RotationLambdaARN. Its parameters
+# (endpoint, functionName, vpcSubnetIds, vpcSecurityGroupIds, excludeCharacters, kmsKeyArn for a secret under
+# a customer key) are the ones AWS CDK's SecretRotation passes (aws-cdk, aws-secretsmanager/secret-rotation.ts).
+# No semantic_version: the provider deploys the latest at creation; pin one for byte-identical re-creations.
 ROTATION_APPLICATION_ID = (
     "arn:aws:serverlessrepo:us-east-1:297356227824:applications/SecretsManagerRDSPostgreSQLRotationSingleUser"
 )
