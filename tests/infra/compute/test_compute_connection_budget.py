@@ -4,23 +4,17 @@ from __future__ import annotations
 
 import pytest
 
+from shared.config import Environment
 from shared.connection_budget import DatabaseLimits, Demand, check
-from shared.synth.runner import SynthError
+from shared.synth.graph import LayerGraph
+from shared.synth.runner import SynthError, render_in_subprocess, upstream_of
 
 pytestmark = pytest.mark.synth
-
-FUNCTIONS = {
-    "api": {"memoryMb": 512, "timeoutSeconds": 29, "reservedConcurrency": 700},
-    "worker": {"memoryMb": 1024, "timeoutSeconds": 120, "reservedConcurrency": 150},
-    "dlq-analyzer": {"memoryMb": 256, "timeoutSeconds": 60, "reservedConcurrency": 5},
-    "migrate": {"memoryMb": 256, "timeoutSeconds": 300, "reservedConcurrency": 1},
-}
-
 
 def test_every_env_fits_and_publishes_its_limits(synth, env):
     layers = synth(env)
     limits = DatabaseLimits.from_output(layers["data"].exports["db_connection_limits"])
-    assert limits.reader_routing == ("replica" if env == "prod" else "proxy")
+    assert limits.reader_routing == "proxy"
     assert limits.proxy_max_connections < limits.primary_max_connections
     from shared.components.compute.compute import connection_demand
     from shared.components.compute.settings import ComputeSettings
@@ -28,22 +22,45 @@ def test_every_env_fits_and_publishes_its_limits(synth, env):
 
     demand = connection_demand(ComputeSettings.model_validate(layer_config("compute", env)))
     figures = check(limits, demand)  # what synth checked; the numbers docs/data.md shows
-    if env == "prod":
-        assert figures["replica_connections"] == 700 <= figures["replica_room"] == 888
+    assert figures["long_held_backends"] <= figures["proxy_backends"] * 0.9
 
 
-def test_api_too_wide_for_the_replica_is_refused(render_variant):
-    overrides = {
-        "serverless-infra-compute:accountConcurrencyLimit": 2000,
-        "serverless-infra-compute:functions": {**FUNCTIONS, "api": {**FUNCTIONS["api"], "reservedConcurrency": 1000}},
-    }
+@pytest.fixture
+def chain(synth_results, tmp_path_factory):
+    """Render data with ``data_config``, then compute fed by that data (network and security as usual)."""
+
+    def render(env: str, data_config: dict, compute_config: dict | None = None) -> tuple[LayerGraph, LayerGraph]:
+        base = [r for r in synth_results(env) if r.graph.layer in ("network", "security")]
+        out = tmp_path_factory.mktemp(f"chain-{env}")
+        data = render_in_subprocess("data", Environment(env), upstream_of(base), out / "data", data_config)
+        compute = render_in_subprocess(
+            "compute", Environment(env), upstream_of([*base, data]), out / "compute", compute_config or {}
+        )
+        return data.graph, compute.graph
+
+    return render
+
+
+REPLICA_READS = {"serverless-infra-data:replicaCount": 1, "serverless-infra-data:readerRouting": "replica"}
+
+
+def test_replica_reads_let_only_the_api_connect_to_the_replica(chain):
+    data, compute = chain("dev", REPLICA_READS)
+    (replica_id,) = data.exports["db_reader_resource_ids"]
+    proxy_id = data.exports["db_proxy_arn"].rsplit(":", 1)[-1]
+    from shared.synth.policy import identity_documents
+
+    docs = {r.name.removeprefix("compute-").removesuffix("-policy"): d for r, d in identity_documents(compute)}
+    for fn, doc in docs.items():
+        connect = next(s for s in doc["Statement"] if s["Sid"] == "ConnectAsOwnRole")["Resource"]
+        user = "app_owner" if fn == "migrate" else "app_user"
+        expected = [proxy_id, replica_id] if fn == "api" else [proxy_id]
+        assert connect == [f"arn:aws:rds-db:us-east-1:123456789012:dbuser:{rid}/{user}" for rid in expected]
+
+
+def test_prod_api_is_too_wide_for_direct_replica_reads(chain):
     with pytest.raises(SynthError, match=r"readerRouting 'replica': api 1000 reserved environments x pool 1 = 1000"):
-        render_variant("compute", "prod", overrides)
-
-
-def test_a_bigger_pool_is_refused_where_it_cannot_fit(render_variant):
-    with pytest.raises(SynthError, match="replica takes 901"):
-        render_variant("compute", "prod", {"serverless-infra-compute:dbPoolSize": 2})
+        chain("prod", REPLICA_READS)
 
 
 def test_worker_that_could_hold_the_whole_proxy_pool_is_refused(render_variant):
