@@ -24,6 +24,8 @@ from shared.config import REGION, Environment
 from shared.naming import resource_name
 
 ALIAS = "live"
+# Seconds the client waits beyond the function's own timeout for Lambda to return the result.
+READ_TIMEOUT_MARGIN_SECONDS = 30
 
 
 class MigrationFailed(RuntimeError):
@@ -32,6 +34,34 @@ class MigrationFailed(RuntimeError):
 
 def migrate_function(env: Environment) -> str:
     return f"{resource_name(env, 'migrate', service='lambda')}:{ALIAS}"
+
+
+def migrate_timeout_seconds(env: Environment) -> int:
+    """The migrate function's timeout, from the compute stack file that deploys it."""
+    from shared.accounts import compute_stack_values
+    from shared.components.compute.settings import ComputeSettings
+    from shared.config import validate_settings
+
+    values, source = compute_stack_values(env)
+    return validate_settings(ComputeSettings, values, source).functions["migrate"].timeout_seconds
+
+
+def client_config(function_timeout_seconds: int) -> Any:
+    """A Lambda client that waits out the whole migration and never sends it twice.
+
+    boto3's defaults are a 60 s read timeout and automatic retries: a migration longer than a minute
+    would be reported failed while it still runs, then invoked again ("Invoking long-running Lambda
+    functions synchronously under default parameters will lead to the functions being retried after
+    the default timeout of 60 seconds", AWS Knowledge Center lambda-function-retry-timeout-sdk and the
+    Lambda Invoke API guide). ``total_max_attempts=1`` is botocore's "initial request, no retries".
+    """
+    from botocore.config import Config
+
+    return Config(
+        read_timeout=function_timeout_seconds + READ_TIMEOUT_MARGIN_SECONDS,
+        connect_timeout=10,
+        retries={"mode": "standard", "total_max_attempts": 1},
+    )
 
 
 def _invoke(client: Any, function: str, event: dict[str, Any]) -> dict[str, Any]:
@@ -60,7 +90,8 @@ def run_migrations(
     if client is None:
         import boto3
 
-        client = boto3.client("lambda", region_name=REGION)
+        config = client_config(migrate_timeout_seconds(environment))
+        client = boto3.client("lambda", region_name=REGION, config=config)
     function = migrate_function(environment)
     if bootstrap == "only":
         return _invoke(client, function, {"bootstrap": True})

@@ -112,3 +112,23 @@ def test_proxy_needs_a_secret_per_user_unless_it_is_end_to_end_iam():
         validate("aws:rds/proxy:Proxy", "p", {**base, "defaultAuthScheme": "IAM"})
     validate("aws:rds/proxy:Proxy", "p", {**base, "defaultAuthScheme": "IAM_AUTH"})
     validate("aws:rds/proxy:Proxy", "p", {**base, "auths": [{"authScheme": "SECRETS", "iamAuth": "REQUIRED"}]})
+
+
+def test_final_snapshot_identifier_follows_rds_naming():
+    primary = {"instanceClass": "db.t4g.micro", "skipFinalSnapshot": False}
+    good = "serverless-infra-prod-db-final-1a2b3c4d"
+    validate("aws:rds/instance:Instance", "db", {**primary, "finalSnapshotIdentifier": good})
+    for bad in ("1-final", "db--final", "db-final-", "db_final", "x" * 256):
+        with pytest.raises(AwsValidationError, match="finalSnapshotIdentifier"):
+            validate("aws:rds/instance:Instance", "db", {**primary, "finalSnapshotIdentifier": bad})
+
+
+def test_service_quota_codes_and_lambda_concurrency_floor():
+    good = {"serviceCode": "lambda", "quotaCode": "L-B99A9384", "value": 1500.0}
+    validate("aws:servicequotas/serviceQuota:ServiceQuota", "q", good)
+    with pytest.raises(AwsValidationError, match="quotaCode = 'L_B99'"):
+        validate("aws:servicequotas/serviceQuota:ServiceQuota", "q", {**good, "quotaCode": "L_B99"})
+    with pytest.raises(AwsValidationError, match="leaves nothing to reserve"):
+        validate("aws:servicequotas/serviceQuota:ServiceQuota", "q", {**good, "value": 100.0})
+    with pytest.raises(AwsValidationError, match="0..10,000,000,000"):
+        validate("aws:servicequotas/serviceQuota:ServiceQuota", "q", {**good, "value": -1})

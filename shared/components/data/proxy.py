@@ -101,6 +101,9 @@ class ConnectionProxy(pulumi.ComponentResource):
             vpc_security_group_ids=[args.security_group_id],
             # No auths (pulumi-aws: required only when default_auth_scheme is NONE): no secret per user.
             default_auth_scheme="IAM_AUTH",
+            # The proxy signs in as soon as it exists: before its role may rds-db:connect, its targets would
+            # report UNAVAILABLE with AUTH_FAILURE (RDS Proxy troubleshooting,
+            # docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-proxy.troubleshooting.html).
             opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy]),
         )
         target_group = aws.rds.ProxyDefaultTargetGroup(
