@@ -65,7 +65,7 @@ def test_prod_api_is_too_wide_for_direct_replica_reads(chain):
 
 def test_worker_that_could_hold_the_whole_proxy_pool_is_refused(render_variant):
     dev_functions = {
-        "api": {"memoryMb": 512, "timeoutSeconds": 29, "reservedConcurrency": 20},
+        "api": {"memoryMb": 512, "timeoutSeconds": 25, "reservedConcurrency": 20},
         "worker": {"memoryMb": 512, "timeoutSeconds": 120, "reservedConcurrency": 80},
         "dlq-analyzer": {"memoryMb": 256, "timeoutSeconds": 60, "reservedConcurrency": 2},
         "migrate": {"memoryMb": 256, "timeoutSeconds": 300, "reservedConcurrency": 1},
