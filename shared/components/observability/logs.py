@@ -127,7 +127,7 @@ class LogInsights(pulumi.ComponentResource):
             self.filter_names[key] = filter_name
         self.query_names = []
         for query in QUERIES:
-            query_name = f"serverless-infra/{env.value}/{query.key}"  # folders in the console
+            query_name = f"{resource_name(env, 'queries')}/{query.key}"  # a '/' makes a folder in the console
             aws.cloudwatch.QueryDefinition(
                 f"{name}-query-{query.key}",
                 name=query_name,
