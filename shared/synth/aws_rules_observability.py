@@ -171,7 +171,7 @@ def check_dashboard_body(body: Any, where: str) -> dict[str, Any]:
         if widget.get("type") not in WIDGET_TYPES:
             raise ObservabilityValidationError(f"{at}: type {widget.get('type')!r}; AWS accepts {sorted(WIDGET_TYPES)}")
         x, width = widget.get("x", 0), widget.get("width", 6)
-        if not 1 <= width <= 24 or not 0 <= x or x + width > 24 or not 1 <= widget.get("height", 6) <= 1000:
+        if not 1 <= width <= 24 or x < 0 or x + width > 24 or not 1 <= widget.get("height", 6) <= 1000:
             raise ObservabilityValidationError(f"{at}: x {x} width {width} height {widget.get('height')} leave the "
                                                "24-column grid")
         props = widget.get("properties") or {}
@@ -215,9 +215,10 @@ def _check_logs(token: str, name: str, inputs: dict[str, Any]) -> None:
             _refuse(token, name, f"metricTransformation.unit {transform.get('unit')!r} is not a CloudWatch unit")
         if ":" in transform.get("namespace", "") or not transform.get("value"):
             _refuse(token, name, "metricTransformation needs a value and a namespace without ':'")
-    if token == "aws:cloudwatch/queryDefinition:QueryDefinition":
-        if not 0 < len(inputs.get("queryString") or "") <= 10_000 or not 0 < len(inputs.get("name") or "") <= 255:
-            _refuse(token, name, "queryString must be 1..10,000 and name 1..255 characters")
+    query, query_name = inputs.get("queryString") or "", inputs.get("name") or ""
+    if token == "aws:cloudwatch/queryDefinition:QueryDefinition" and not (
+            0 < len(query) <= 10_000 and 0 < len(query_name) <= 255):
+        _refuse(token, name, "queryString must be 1..10,000 and name 1..255 characters")
 
 
 def _check_budget(token: str, name: str, inputs: dict[str, Any]) -> None:

@@ -12,7 +12,7 @@ from shared.components.observability.logs import REJECTED_BY_REASON_QUERY
 from shared.components.observability.metrics import Metric, app_metric, aws_metric, expression, log_metric
 from shared.components.observability.settings import ObservabilitySettings
 from shared.components.observability.upstream import WATCHED_FUNCTIONS, Watched
-from shared.components.observability.widgets import AlarmStatus, DashboardSpec, Graph, LogTable, Text
+from shared.components.observability.widgets import AlarmStatus, DashboardSpec, Graph, LogTable, Text, Widget
 
 DASHBOARDS = ("business", "api", "lambda", "sqs", "rds", "cost")
 
@@ -61,7 +61,7 @@ def api(w: Watched, s: ObservabilitySettings, alarm_arns: list[str]) -> Dashboar
     def gw(name: str, stat: str = "Sum", label: str | None = None) -> Metric:
         return aws_metric("AWS/ApiGateway", name, dims, stat, label)
 
-    widgets = [
+    widgets: list[Widget] = [
         Graph("Requests", [gw("Count", label="requests")]),
         Graph("4XX and 5XX", [gw("4XXError", label="4XX"), gw("5XXError", label="5XX"),
                               log_metric(w.env, "ThrottledRequests", label="429 throttled")]),
