@@ -28,7 +28,7 @@ RECORDED_TYPES = (
     "AWS::Lambda::Function", "AWS::ApiGateway::RestApi", "AWS::ApiGateway::Stage", "AWS::RDS::DBInstance",
     "AWS::RDS::DBSnapshot", "AWS::RDS::DBSubnetGroup", "AWS::S3::Bucket", "AWS::SQS::Queue", "AWS::SNS::Topic",
     "AWS::KMS::Key", "AWS::EC2::VPC", "AWS::EC2::Subnet", "AWS::EC2::SecurityGroup", "AWS::EC2::VPCEndpoint",
-    "AWS::IAM::Role", "AWS::IAM::Policy", "AWS::CloudWatch::Alarm", "AWS::SecretsManager::Secret",
+    "AWS::IAM::Role", "AWS::IAM::Policy", "AWS::SecretsManager::Secret",
 )
 CONFIG_ROLE_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AWS_ConfigRole"  # AWS managed, read-only describe
 
