@@ -63,6 +63,20 @@ def _query_args(spec: AlarmSpec) -> list[aws.cloudwatch.MetricAlarmMetricQueryAr
     return out
 
 
+def _metric_inputs(spec: AlarmSpec, field: Callable[[Callable[[AlarmSpec], Any]], pulumi.Output[Any]]) -> dict[str, Any]:
+    """A single metric (namespace, name, dimensions, period, statistic or percentile), or metric math."""
+    if spec.metric is None:
+        return {"metric_queries": field(_query_args)}
+    metric = spec.metric
+    return {
+        "namespace": metric.namespace,
+        "metric_name": metric.name,
+        "dimensions": field(lambda sp: dict(sp.metric.dimensions) if sp.metric else {}),
+        "period": spec.period,
+        ("extended_statistic" if metric.is_percentile else "statistic"): metric.stat,
+    }
+
+
 class Alarms(pulumi.ComponentResource):
     names: dict[str, str]
     availability_alarm_name: str
@@ -78,15 +92,13 @@ class Alarms(pulumi.ComponentResource):
         self.names = {}
         created: list[pulumi.Resource] = []
         for spec in static:
-            key = spec.key
 
-            def field(get: Callable[[AlarmSpec], Any], key: str = key) -> pulumi.Output[Any]:
+            def field(get: Callable[[AlarmSpec], Any], key: str = spec.key) -> pulumi.Output[Any]:
+                """One input of this alarm, from the specs of the real upstream names."""
                 return checked.apply(lambda w: get(_by_key(alarm_specs(w, s), key)))
 
-            single = spec.metric is not None
-            metric = spec.metric
-            alarm = aws.cloudwatch.MetricAlarm(
-                f"{name}-{key}",
+            created.append(aws.cloudwatch.MetricAlarm(
+                f"{name}-{spec.key}",
                 name=spec.name,
                 alarm_description=field(lambda sp: f"{sp.description} (docs/observability.md#{sp.key})"),
                 comparison_operator=spec.comparison,
@@ -94,19 +106,12 @@ class Alarms(pulumi.ComponentResource):
                 evaluation_periods=spec.settings.evaluation_periods,
                 datapoints_to_alarm=spec.settings.datapoints_to_alarm,
                 treat_missing_data=spec.settings.treat_missing_data,
-                namespace=metric.namespace if single and metric else None,
-                metric_name=metric.name if single and metric else None,
-                dimensions=field(lambda sp: dict(sp.metric.dimensions) if sp.metric else {}) if single else None,
-                period=spec.period if single else None,
-                statistic=metric.stat if single and metric and not metric.is_percentile else None,
-                extended_statistic=metric.stat if single and metric and metric.is_percentile else None,
-                metric_queries=None if single else field(_query_args),
                 alarm_actions=actions if spec.paging else [],
                 ok_actions=actions if spec.paging else [],
                 opts=child,
-            )
-            created.append(alarm)
-            self.names[key] = spec.name
+                **_metric_inputs(spec, field),
+            ))
+            self.names[spec.key] = spec.name
 
         self.availability_alarm_name = resource_name(env, "alarm", "availability-slo", service="alarm")
         aws.cloudwatch.CompositeAlarm(
