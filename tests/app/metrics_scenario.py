@@ -1,8 +1,8 @@
 """Run one real handler through every path that emits a metric, in a fresh process; EMF and logs go to stdout.
 
-Used by test_app_emits_observed_metrics.py. Each handler is imported with the Powertools environment the
-compute layer gives its function (``SCENARIO_FUNCTIONS``: function key -> {name, service, namespace}), so
-the metrics carry the dimensions they carry on Lambda. Needs DATABASE_URL, AWS_ENDPOINT_URL,
+Used by tests/infra/observability/test_observability_metrics_emitted.py. Each handler is imported with
+the Powertools environment the compute layer gives its function (``SCENARIO_FUNCTIONS``: function key ->
+{name, service, namespace}), so the metrics carry the dimensions they carry on Lambda. Needs DATABASE_URL, AWS_ENDPOINT_URL,
 ORDERS_QUEUE_URL and the parameter prefixes, as the app tests set them; DEAD_DATABASE_URL for the 503 path.
 """
 

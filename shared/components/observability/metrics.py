@@ -4,7 +4,7 @@ Three kinds, each with one source of truth:
 
 * AWS metrics (``AWS/...``): only those `shared.aws_metrics` lists, with a dimension set AWS documents;
 * the app's own EMF metrics (Powertools Metrics, namespace `METRICS_NAMESPACE`): only those in
-  `APP_METRICS`, a catalogue that ``tests/app/functional/test_app_emits_observed_metrics.py`` proves
+  `APP_METRICS`, a catalogue that ``tests/infra/observability/test_observability_metrics_emitted.py`` proves
   by running the real handlers and capturing what they emit;
 * metrics this layer creates from the JSON logs (metric filters, `log_metrics_namespace`).
 """

@@ -1,11 +1,13 @@
 """Every custom metric the observability layer graphs or alarms on is one the app really emits.
 
-Per env: render the layers offline (as `invoke synth` does), take the Powertools environment the compute
-layer gives each function (service name, metrics namespace, function name), run the real handlers with it
-against PostgreSQL and the AWS emulator (tests/app/metrics_scenario.py), capture the EMF blobs and JSON
-log lines they print, and check that each (namespace, metric, dimensions) the observability graph names in
-the app's namespace is among what was emitted, and each log field the filters and queries read is in
-the app's log lines. A dashboard or alarm on a metric nobody emits fails here.
+Per env: take the synthesized layers (the session's synth, as `invoke synth` renders them) and the
+Powertools environment the compute layer gives each function (service name, metrics namespace, function
+name); run the real handlers with it against PostgreSQL and the AWS emulator (tests/app/metrics_scenario.py);
+capture the EMF blobs and JSON log lines they print; check that each (namespace, metric, dimensions) the
+observability graph names in the app's namespace is among what was emitted, and each log field the filters
+and queries read is in the app's log lines. A dashboard or alarm on a metric nobody emits fails here.
+(A functional test among the synth tests: it needs the session's graphs and the app's services, see
+conftest.py here.)
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,30 +25,12 @@ from shared.components.compute.compute import METRICS_NAMESPACE
 from shared.components.observability.logs import APP_LOG_FIELDS
 from shared.components.observability.upstream import WATCHED_FUNCTIONS
 from shared.synth.graph import LayerGraph
-from shared.synth.runner import synth_env
-from tests.infra.upstream_stubs import stub_exports
+from tests.app.conftest import APP_ENV, SESSION_ENV
 
-pytestmark = pytest.mark.functional
+pytestmark = [pytest.mark.synth, pytest.mark.functional]
 
 ROOT = Path(__file__).resolve().parents[3]
 Key = tuple[str, str, frozenset[tuple[str, str]]]
-
-
-@pytest.fixture(scope="module")
-def graphs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, dict[str, LayerGraph]]]:
-    from ops.build import artifacts_present, run_build
-
-    if not artifacts_present():
-        run_build(echo=lambda _line: None)
-    from concurrent.futures import ThreadPoolExecutor
-
-    def render(env: str) -> dict[str, LayerGraph]:  # each layer renders in its own process: envs run in parallel
-        results = synth_env(env, out_root=tmp_path_factory.mktemp(f"metrics-{env}"), stub_exports=stub_exports(env))
-        return {r.graph.layer: r.graph for r in results}
-
-    envs = ("dev", "staging", "prod")
-    with ThreadPoolExecutor(max_workers=len(envs)) as pool:
-        yield dict(zip(envs, pool.map(render, envs), strict=True))
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +55,7 @@ def function_specs(compute: LayerGraph) -> dict[str, dict[str, str]]:
 def run_scenario(specs: dict[str, dict[str, str]], dead_db_url: str) -> tuple[set[Key], list[dict[str, Any]]]:
     stdout = ""
     for function in ("api", "worker", "dlq-analyzer"):  # in order: the worker reads what the api enqueued
-        env = {**os.environ, "SCENARIO_FUNCTIONS": json.dumps(specs), "SCENARIO_FUNCTION": function,
+        env = {**os.environ, **APP_ENV, **SESSION_ENV, "SCENARIO_FUNCTIONS": json.dumps(specs), "SCENARIO_FUNCTION": function,
                "DEAD_DATABASE_URL": dead_db_url, "POWERTOOLS_LOG_LEVEL": "INFO", "POWERTOOLS_TRACE_DISABLED": "true",
                "PYTHONPATH": str(ROOT)}
         proc = subprocess.run([sys.executable, "-W", "ignore", str(ROOT / "tests" / "app" / "metrics_scenario.py")],
@@ -119,12 +102,11 @@ def referenced_app_metrics(graph: LayerGraph) -> set[Key]:
     return found
 
 
-@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])  # overrides the env fixture
 def test_every_app_metric_the_layer_references_is_emitted(
-    env: str, graphs: dict[str, dict[str, LayerGraph]], observed: dict, stack: dict, purge_queues: None,
-    dead_db_url: str,
+    env: str, synth: Any, observed: dict, stack: dict, purge_queues: None, dead_db_url: str
 ) -> None:
-    layers = graphs[env]
+    layers = synth(env)
     emitted, logs = observed[env] = run_scenario(function_specs(layers["compute"]), dead_db_url)
     referenced = referenced_app_metrics(layers["observability"])
     assert len(referenced) >= 15, "the layer graphs the business metrics"
@@ -139,12 +121,12 @@ def test_every_app_metric_the_layer_references_is_emitted(
     assert rejected and all(":" in line["error"] for line in rejected)  # parse error /^(?<reason>..):/
 
 
-def test_a_metric_the_app_does_not_emit_is_caught(graphs: dict[str, dict[str, LayerGraph]], observed: dict) -> None:
+def test_a_metric_the_app_does_not_emit_is_caught(synth: Any, observed: dict) -> None:
     """The check bites: a renamed dimension value (what a compute change of service names would do)."""
     if "dev" not in observed:
         pytest.skip("runs after the dev proof above (it reuses what the scenario emitted)")
     emitted, _ = observed["dev"]
-    referenced = referenced_app_metrics(graphs["dev"]["observability"])
+    referenced = referenced_app_metrics(synth("dev")["observability"])
     assert referenced <= emitted
     renamed = {(ns, name, frozenset((k, "orders-api" if v == "api" else v) for k, v in dims))
                for ns, name, dims in referenced}
