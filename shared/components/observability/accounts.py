@@ -1,10 +1,9 @@
 """Account-level singletons across envs: the AWS Config recorder and the billing alarm.
 
-One AWS account can hold several envs (config/<env>.yaml ``allowedAccountIds``). A Config recorder is
-one per account and region, and EstimatedCharges is the account's: two envs of one account must not
-both create a recorder, and exactly one should own the billing alarm. This reads every env's files,
-so the error comes at synth/preview time, naming both files, instead of from AWS mid-deploy.
-Envs without ``allowedAccountIds`` cannot be matched: then the rule is the operator's to keep.
+One AWS account can hold several envs (config/<env>.yaml ``account.id``, see `shared.accounts`). A
+Config recorder is one per account and region, and EstimatedCharges is the account's: two envs of one
+account must not both create a recorder, and at most one should own the billing alarm. This reads every
+env's files, so the error comes at synth/preview time, naming both envs, instead of from AWS mid-deploy.
 """
 
 from __future__ import annotations
@@ -56,5 +55,5 @@ def check_account_singletons(
 
 def check_repo_account_singletons() -> None:
     """`check_account_singletons` over the repo's config/<env>.yaml and observability stack files."""
-    accounts = {env: load_shared_settings(env).allowed_account_ids for env in Environment}
+    accounts = {env: [load_shared_settings(env).the_account.id] for env in Environment}
     check_account_singletons(accounts, {env: _layer_values(env) for env in Environment})
