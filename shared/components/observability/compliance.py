@@ -60,6 +60,7 @@ MANAGED_RULES: tuple[ManagedRule, ...] = (
     ManagedRule("VPC_DEFAULT_SECURITY_GROUP_CLOSED", "the default security group allows nothing"),
     ManagedRule("API_GW_CACHE_ENABLED_AND_ENCRYPTED", "the stage cache is on and encrypted"),
     ManagedRule("API_GW_EXECUTION_LOGGING_ENABLED", "stage execution logging on"),
+    ManagedRule("API_GW_XRAY_ENABLED", "the stage traces with X-Ray (the sampling rule applies there)"),
     ManagedRule("CLOUDWATCH_LOG_GROUP_ENCRYPTED", "log groups encrypted with KMS", periodic=True),
     ManagedRule("CMK_BACKING_KEY_ROTATION_ENABLED", "customer keys rotate", periodic=True),
     ManagedRule("VPC_FLOW_LOGS_ENABLED", "the VPC has flow logs", periodic=True),

@@ -157,6 +157,23 @@ def test_every_widget_and_alarm_resolves(synth, env):
             _check_metric(namespace, name, dims, env, names, filters, services)
 
 
+def test_exports_name_what_the_graph_holds(synth, env):
+    graph = synth(env)["observability"]
+    e = graph.exports
+    alarm_names = {a.inputs["name"] for a in graph.of_type(ALARM)} | {graph.one(COMPOSITE).inputs["alarmName"]}
+    assert set(e["alarm_names"].values()) | ({e["billing_alarm_name"]} - {""}) == alarm_names
+    assert e["availability_alarm_name"] == graph.one(COMPOSITE).inputs["alarmName"]
+    assert set(e["log_metric_filter_names"].values()) == {f.inputs["name"] for f in graph.of_type(FILTER)}
+    queries = {q.inputs["name"] for q in graph.of_type("aws:cloudwatch/queryDefinition:QueryDefinition")}
+    assert set(e["query_definition_names"]) == queries
+    assert set(e["config_rule_names"].values()) == {r.inputs["name"] for r in graph.of_type("aws:cfg/rule:Rule")}
+    assert e["xray_group_name"] == graph.one("aws:xray/group:Group").inputs["groupName"]
+    assert e["xray_sampling_rule_name"] == graph.one("aws:xray/samplingRule:SamplingRule").inputs["ruleName"]
+    assert e["config_recorder_name"] == graph.one("aws:cfg/recorder:Recorder").inputs["name"]
+    for key, url in e["dashboard_urls"].items():
+        assert url.endswith(f"#dashboards/dashboard/{e['dashboard_names'][key]}")
+
+
 def test_config_recorder_bucket_and_rules(synth, env):
     graph = synth(env)["observability"]
     excluded = set(settings(env)["awsConfig"]["excludeRules"])
