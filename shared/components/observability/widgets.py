@@ -10,7 +10,7 @@ starts with ``SOURCE '<log group>'``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from shared.components.observability.metrics import Metric
@@ -103,7 +103,6 @@ class DashboardSpec:
     widgets: Sequence[Widget]
     start: str = "-PT6H"  # ISO 8601 duration back from now
     period: int = 300
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def body(self) -> dict[str, Any]:
         """The dashboard body: widgets placed left to right, top to bottom, on the 24-column grid."""
@@ -117,4 +116,4 @@ class DashboardSpec:
                            "properties": widget.properties(self.period)})
             x += widget.width
             row_height = max(row_height, widget.height)
-        return {"start": self.start, "periodOverride": "inherit", "widgets": placed, **self.extra}
+        return {"start": self.start, "periodOverride": "inherit", "widgets": placed}

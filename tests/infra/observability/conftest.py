@@ -15,3 +15,7 @@ from tests.app.conftest import (  # noqa: F401 - fixtures
     ssm_params,
     stack,
 )
+
+
+def pytest_configure(config):  # as tests/app/conftest.py does, when only the synth tests run
+    config.addinivalue_line("filterwarnings", "ignore::UserWarning:platformdirs")
