@@ -29,3 +29,26 @@ RDS_PI_UNSUPPORTED_SIZES = frozenset({"micro", "small"})
 RDS_MAX_READ_REPLICAS = 15  # per source instance, RDS for PostgreSQL
 RDS_PROXY_BORROW_TIMEOUT_SECONDS = range(0, 3601)
 RDS_PROXY_IDLE_CLIENT_TIMEOUT_SECONDS = range(1, 28801)
+
+# API Gateway REST (quotas page, "API Gateway quotas for configuring and running a REST API"):
+# the integration timeout is 50 ms - 29 s by default; a Lambda still running then gets the client a bare 504.
+APIGW_INTEGRATION_TIMEOUT_SECONDS = 29
+# The api function must finish before the gateway gives up, with room for a cold start's init (not
+# counted in the function timeout but counted by the gateway: ~0.3-0.5 s measured here, docs/performance.md),
+# the invoke round trip and the app's own 0.5 s deadline margin (app/deadline.py). 4 s covers all three.
+API_FUNCTION_TIMEOUT_HEADROOM_SECONDS = 4
+API_FUNCTION_MAX_TIMEOUT_SECONDS = APIGW_INTEGRATION_TIMEOUT_SECONDS - API_FUNCTION_TIMEOUT_HEADROOM_SECONDS
+# Stage cache cluster sizes in GB (CreateStage cacheClusterSize enum).
+APIGW_CACHE_CLUSTER_SIZES = frozenset({"0.5", "1.6", "6.1", "13.5", "28.4", "58.2", "118", "237"})
+APIGW_CACHE_TTL_SECONDS = range(0, 3601)  # MethodSetting cacheTtlInSeconds: 0-3600
+APIGW_LOGGING_LEVELS = frozenset({"OFF", "ERROR", "INFO"})
+# DomainName securityPolicy: TLS_1_0 / TLS_1_2 (the only two the REST API accepted before the 2025
+# enhanced policies; we pin TLS_1_2).
+APIGW_TLS_POLICIES = frozenset({"TLS_1_0", "TLS_1_2"})
+APIGW_ACCOUNT_RATE_LIMIT = 10_000  # requests per second per account per region (adjustable quota)
+APIGW_ACCOUNT_BURST_LIMIT = 5_000
+APIGW_QUOTA_PERIODS = frozenset({"DAY", "WEEK", "MONTH"})
+
+# WAFv2 rate-based rule: Limit 10 - 2,000,000,000 per EvaluationWindowSec (60, 120, 300 or 600 s).
+WAF_RATE_LIMIT_RANGE = range(10, 2_000_000_001)
+WAF_EVALUATION_WINDOWS = frozenset({60, 120, 300, 600})

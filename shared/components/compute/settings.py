@@ -12,6 +12,8 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from shared.aws_limits import (
+    API_FUNCTION_MAX_TIMEOUT_SECONDS,
+    APIGW_INTEGRATION_TIMEOUT_SECONDS,
     LAMBDA_MAX_MEMORY_MB,
     LAMBDA_MAX_TIMEOUT_SECONDS,
     LAMBDA_MIN_MEMORY_MB,
@@ -24,8 +26,6 @@ from shared.config import Settings
 FUNCTIONS = ("api", "worker", "dlq-analyzer", "migrate")
 # Lambda keeps this much of the account's concurrency unreserved; reservations may not eat into it.
 UNRESERVED_MINIMUM = 100
-# API Gateway REST integrations time out at 29 s: an api function running longer only burns money.
-API_GATEWAY_TIMEOUT_SECONDS = 29
 VISIBILITY_TIMEOUT_FACTOR = 6  # AWS guidance: queue visibility >= 6 x the consumer's timeout
 _CRON = re.compile(r"^cron\([^)]+\)$")
 
@@ -141,9 +141,11 @@ class ComputeSettings(Settings):
     def _function_set(cls, value: dict[str, FunctionSettings]) -> dict[str, FunctionSettings]:
         if set(value) != set(FUNCTIONS):
             raise ValueError(f"needs exactly the functions {list(FUNCTIONS)}, got {sorted(value)}")
-        if value["api"].timeout_seconds > API_GATEWAY_TIMEOUT_SECONDS:
+        if value["api"].timeout_seconds > API_FUNCTION_MAX_TIMEOUT_SECONDS:
             raise ValueError(
-                f"api.timeoutSeconds must be <= {API_GATEWAY_TIMEOUT_SECONDS} (API Gateway's limit)"
+                f"api.timeoutSeconds must be <= {API_FUNCTION_MAX_TIMEOUT_SECONDS}: API Gateway gives up at "
+                f"{APIGW_INTEGRATION_TIMEOUT_SECONDS} s, and the app must answer with its own error before "
+                "that (shared/aws_limits.py)"
             )
         visibility = value["worker"].timeout_seconds * VISIBILITY_TIMEOUT_FACTOR
         if visibility > SQS_MAX_VISIBILITY_TIMEOUT_SECONDS:

@@ -305,7 +305,7 @@ def test_roles_least_privilege_without_wildcards(synth, env):
         (
             {
                 "functions": {
-                    "api": {"memoryMb": 512, "timeoutSeconds": 29, "reservedConcurrency": 900},
+                    "api": {"memoryMb": 512, "timeoutSeconds": 25, "reservedConcurrency": 900},
                     "worker": {"memoryMb": 512, "timeoutSeconds": 120, "reservedConcurrency": 5},
                     "dlq-analyzer": {"memoryMb": 256, "timeoutSeconds": 60, "reservedConcurrency": 2},
                     "migrate": {"memoryMb": 256, "timeoutSeconds": 300, "reservedConcurrency": 1},
