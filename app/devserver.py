@@ -174,7 +174,7 @@ def run(
     poller = Poller(sqs, queues["queue"], queues["dlq"], log=log)
     poller.start()
     server = make_api_server(host, port)
-    base = f"http://{host}:{server.server_address[1]}"
+    base = f"http://{host}:{server.server_address[1]}/v1"  # the stage path, as on API Gateway
     log(f"\nOrders API on {base}  (Ctrl-C to stop)\n\nTry:\n{examples(base)}\n")
     if ready is not None:
         ready.base_url = base  # type: ignore[attr-defined]

@@ -34,14 +34,14 @@ LAMBDA_INVOKE_PATH = "arn:aws:apigateway:{region}:lambda:path/2015-03-31/functio
 _MESSAGE = '{"message": $context.error.messageString, "request_id": "$context.requestId"}'
 _VALIDATION = (
     '{"message": "request does not match the API definition", "request_id": "$context.requestId", '
-    '"errors": [{"field": "request", "message": "$context.error.validationErrorString"}]}'
+    '"errors": [{"field": "%s", "message": "$context.error.validationErrorString"}]}'
 )
 GATEWAY_RESPONSES: dict[str, tuple[int | None, str]] = {
     "THROTTLED": (429, '{"message": "too many requests: slow down and retry", "request_id": "$context.requestId"}'),
     "QUOTA_EXCEEDED": (429, '{"message": "usage plan quota exhausted for this period", '
                             '"request_id": "$context.requestId"}'),
-    "BAD_REQUEST_BODY": (400, _VALIDATION),
-    "BAD_REQUEST_PARAMETERS": (400, _VALIDATION),
+    "BAD_REQUEST_BODY": (400, _VALIDATION % "body"),
+    "BAD_REQUEST_PARAMETERS": (400, _VALIDATION % "parameters"),
     "INVALID_API_KEY": (403, _MESSAGE),
     "MISSING_AUTHENTICATION_TOKEN": (404, '{"message": "no route for $context.httpMethod $context.path", '
                                           '"request_id": "$context.requestId"}'),
