@@ -151,7 +151,13 @@ def make_api_server(
                 return event, _json_response(refused[0], refused[1])
         return event, None
 
-    return ThreadingHTTPServer((host, port), Handler)
+    return _Server((host, port), Handler)
+
+
+class _Server(ThreadingHTTPServer):
+    # socketserver's default listen backlog is 5: a load test's first burst of connections was refused.
+    request_queue_size = 256
+    daemon_threads = True
 
 
 def _json_response(status: int, body: Any) -> dict:
