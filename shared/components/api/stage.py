@@ -129,9 +129,10 @@ def build_stage(args: StageArgs, parent: pulumi.Resource) -> tuple[aws.apigatewa
                 caching_enabled=m.caching,
                 cache_ttl_in_seconds=m.ttl_seconds,
                 cache_data_encrypted=True,
-                # Clients may not flush the cache with Cache-Control: max-age=0 (docs/api.md: how to flush).
+                # A client's Cache-Control: max-age=0 does not flush the cache: it is served from it, with a
+                # warning header (not a 403: browsers send it on reload). Operators flush: docs/api.md.
                 require_authorization_for_cache_control=True,
-                unauthorized_cache_control_header_strategy="FAIL_WITH_403",
+                unauthorized_cache_control_header_strategy="SUCCEED_WITH_RESPONSE_HEADER",
                 throttling_rate_limit=m.throttle.rate_limit,
                 throttling_burst_limit=m.throttle.burst_limit,
             ),
