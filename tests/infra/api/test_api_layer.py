@@ -252,3 +252,15 @@ def test_api_function_timeout_leaves_headroom_under_the_gateway(synth, env):
     fn = next(f for f in synth(env)["compute"].of_type("aws:lambda/function:Function")
               if f.inputs["name"] == f"serverless-infra-{env}-api")
     assert fn.inputs["timeout"] <= API_FUNCTION_MAX_TIMEOUT_SECONDS < APIGW_INTEGRATION_TIMEOUT_SECONDS
+
+
+def test_the_account_cloudwatch_role_is_set_before_the_stage_logs(synth, env, render_variant):
+    graph = synth(env)["api"]
+    account = graph.one("aws:apigateway/account:Account")
+    role = graph.one("aws:iam/role:Role", "api-cloudwatch-role")
+    assert account.inputs["cloudwatchRoleArn"] == role.outputs["arn"]
+    assert account.urn in graph.one(STAGE).dependencies
+    if env == "staging":  # an env sharing an account with the owner leaves the singleton alone
+        other = render_variant("api", "staging", {"serverless-infra-api:manageAccountSettings": False})
+        assert not other.of_type("aws:apigateway/account:Account")
+        assert not [r for r in other.of_type("aws:iam/role:Role") if r.name == "api-cloudwatch-role"]
