@@ -96,12 +96,17 @@ def api_event(
 
 
 def make_api_server(
-    host: str, port: int, handler: Callable[[dict, Any], dict] | None = None, validate: bool = True
+    host: str,
+    port: int,
+    handler: Callable[[dict, Any], dict] | None = None,
+    validate: bool = True,
+    throttle: Any = None,
 ) -> ThreadingHTTPServer:
     """A ThreadingHTTPServer that turns each request into a proxy event for ``handler``.
 
     Like the deployed API: served under ``/{STAGE}``, and (``validate``) requests the gateway's validators
-    would refuse are answered before the handler runs (app/local_validation.py).
+    would refuse are answered before the handler runs (app/local_validation.py); with ``throttle`` (a
+    ``local_validation.TokenBucket``) requests over the stage's rate get the gateway's 429.
 
     Requests reach the handler one at a time (a lock): a Lambda execution environment serves one
     request at a time too, and the Powertools resolver keeps the current event on the app object.
@@ -143,6 +148,10 @@ def make_api_server(
             message = f"no route for {method} {path}: the API is served under /{STAGE}"
             return {}, _json_response(404, {"message": message})
         event = api_event(method, raw_path[len(STAGE) + 1 :] or "/", headers, body)
+        if throttle is not None and not throttle.take():
+            from app.local_validation import throttled
+
+            return event, _json_response(*throttled(event["requestContext"]["requestId"]))
         if validate:
             from app.local_validation import as_event_check
 

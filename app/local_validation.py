@@ -109,3 +109,43 @@ def as_event_check(event: dict[str, Any]) -> tuple[int, str] | None:
         raw.encode() if isinstance(raw, str) else raw,
         event["requestContext"]["requestId"],
     )
+
+
+class TokenBucket:
+    """API Gateway's throttle, locally: ``rate`` requests per second steady, ``burst`` at once.
+
+    ``invoke serve --throttle`` sizes it from the env's stage throttle (projects/api/Pulumi.<env>.yaml),
+    so a client sees the same 429 body it gets from the gateway's THROTTLED response.
+    """
+
+    def __init__(self, rate: float, burst: int, clock: Any = None) -> None:
+        import threading
+        import time
+
+        self.rate, self.burst = rate, burst
+        self._clock = clock or time.monotonic
+        self._tokens, self._last = float(burst), self._clock()
+        self._lock = threading.Lock()
+
+    def take(self) -> bool:
+        with self._lock:
+            now = self._clock()
+            self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
+            self._last = now
+            if self._tokens >= 1:
+                self._tokens -= 1
+                return True
+            return False
+
+
+def stage_throttle(env: str) -> TokenBucket:
+    """The stage throttle the api layer sets for ``env`` (``serverless-infra-api:throttle``)."""
+    import yaml
+
+    path = OPENAPI_PATH.parents[1] / "projects" / "api" / f"Pulumi.{env}.yaml"
+    bucket = yaml.safe_load(path.read_text())["config"]["serverless-infra-api:throttle"]
+    return TokenBucket(float(bucket["rateLimit"]), int(bucket["burstLimit"]))
+
+
+def throttled(request_id: str) -> tuple[int, str]:
+    return gateway_response("THROTTLED", request_id)

@@ -68,3 +68,25 @@ def test_urls_are_right_behind_the_stage_and_behind_a_custom_domain(
     assert body["status_url"] == f"/jobs/{body['job_id']}"
     status, _, job = json_request(api_url, "GET", f"/jobs/{body['job_id']}")
     assert status == 200 and job["job_id"] == body["job_id"]
+
+
+def test_over_the_stage_throttle_a_client_gets_the_gateways_429(pg_url: str, ssm_params: dict[str, str]) -> None:
+    import threading
+
+    from app.local import make_api_server
+    from app.local_validation import TokenBucket, stage_throttle
+
+    assert (stage_throttle("prod").rate, stage_throttle("prod").burst) == (250.0, 500)
+    now = [0.0]
+    server = make_api_server("127.0.0.1", 0, throttle=TokenBucket(1, 2, clock=lambda: now[0]))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    try:
+        assert [json_request(base, "GET", "/health")[0] for _ in range(2)] == [200, 200]  # the burst
+        status, _, body = json_request(base, "GET", "/health")
+        assert status == 429 and body["message"] == "too many requests: slow down and retry" and body["request_id"]
+        now[0] += 1.0  # one second refills one token
+        assert json_request(base, "GET", "/health")[0] == 200
+    finally:
+        server.shutdown()
+        server.server_close()
