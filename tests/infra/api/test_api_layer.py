@@ -264,3 +264,12 @@ def test_the_account_cloudwatch_role_is_set_before_the_stage_logs(synth, env, re
         other = render_variant("api", "staging", {"serverless-infra-api:manageAccountSettings": False})
         assert not other.of_type("aws:apigateway/account:Account")
         assert not [r for r in other.of_type("aws:iam/role:Role") if r.name == "api-cloudwatch-role"]
+
+
+@pytest.mark.parametrize("override", [{"serverless-infra-api:dataTrace": True},
+                                      {"serverless-infra-api:executionLogLevel": "INFO"}])
+def test_prod_refuses_full_request_logging(render_variant, override):
+    from shared.synth.runner import SynthError
+
+    with pytest.raises(SynthError, match="projects/api/Pulumi.prod.yaml: keys 'dataTrace'/'executionLogLevel'"):
+        render_variant("api", "prod", override)
