@@ -2,7 +2,7 @@
 
 from invoke import Collection
 
-from ops import api, app, build, deploy, dlq, integration, migrate, params, policy, quality, synth
+from ops import api, app, build, deploy, dlq, integration, migrate, params, policy, quality, release, synth
 
 ns = Collection()
 ns.add_task(build.build)
@@ -18,4 +18,5 @@ ns.add_task(integration.test_integration)
 ns.add_task(integration.loadtest)
 ns.add_collection(params.ns, name="params")
 ns.add_collection(api.ns, name="api")
+ns.add_collection(release.ns, name="release")
 ns.add_collection(Collection.from_module(dlq), name="dlq")

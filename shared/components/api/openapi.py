@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from shared.aws_limits import APIGW_INTEGRATION_TIMEOUT_SECONDS
+from shared.aws_limits import API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS
 
 OPENAPI_PATH = Path(__file__).resolve().parents[3] / "app" / "openapi.yaml"
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
@@ -138,7 +138,7 @@ def rest_api_body(
             "uri": invoke_uri,
             "credentials": credentials_arn,
             "passthroughBehavior": "when_no_match",
-            "timeoutInMillis": APIGW_INTEGRATION_TIMEOUT_SECONDS * 1000,
+            "timeoutInMillis": API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS * 1000,
         }
         if f"{method} {path}" in cached_routes:
             integration["cacheKeyParameters"] = cache_key_parameters(body, operation)

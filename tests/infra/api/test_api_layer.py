@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from shared.aws_limits import API_FUNCTION_MAX_TIMEOUT_SECONDS, APIGW_INTEGRATION_TIMEOUT_SECONDS
+from shared.aws_limits import API_FUNCTION_MAX_TIMEOUT_SECONDS, API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS
 from shared.components.api.openapi import load_document, method_path, operations
 from shared.synth.render import layer_config
 
@@ -45,7 +45,7 @@ def test_every_operation_of_the_document_invokes_the_live_alias_with_the_layers_
         assert integration["uri"] == compute.exports["api_alias_invoke_arn"]
         assert f"function:serverless-infra-{env}-api:live/" in integration["uri"]
         assert integration["credentials"] == role.outputs["arn"]
-        assert integration["timeoutInMillis"] == APIGW_INTEGRATION_TIMEOUT_SECONDS * 1000
+        assert integration["timeoutInMillis"] == API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS * 1000
     trust = role.json_input("assumeRolePolicy")["Statement"][0]
     assert trust["Principal"] == {"Service": "apigateway.amazonaws.com"}
     policy = graph.one(ROLE_POLICY, "api-integration-policy").json_input("policy")
@@ -251,7 +251,7 @@ def test_half_a_domain_stops_the_synth_with_file_and_key(render_variant):
 def test_api_function_timeout_leaves_headroom_under_the_gateway(synth, env):
     fn = next(f for f in synth(env)["compute"].of_type("aws:lambda/function:Function")
               if f.inputs["name"] == f"serverless-infra-{env}-api")
-    assert fn.inputs["timeout"] <= API_FUNCTION_MAX_TIMEOUT_SECONDS < APIGW_INTEGRATION_TIMEOUT_SECONDS
+    assert fn.inputs["timeout"] <= API_FUNCTION_MAX_TIMEOUT_SECONDS < API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS
 
 
 def test_the_account_cloudwatch_role_is_set_before_the_stage_logs(synth, env, render_variant):

@@ -60,5 +60,5 @@ def test_compute_api_timeout_is_checked_against_the_gateway_headroom():
     values["functions"]["api"]["timeoutSeconds"] = API_FUNCTION_MAX_TIMEOUT_SECONDS
     validate_settings(ComputeSettings, values, "projects/compute/Pulumi.prod.yaml")
     values["functions"]["api"]["timeoutSeconds"] = API_FUNCTION_MAX_TIMEOUT_SECONDS + 1
-    with pytest.raises(ConfigError, match="API Gateway gives up at 29 s"):
+    with pytest.raises(ConfigError, match=r"API Gateway's integration timeout \(29 s\) minus 4 s headroom"):
         validate_settings(ComputeSettings, values, "projects/compute/Pulumi.prod.yaml")
