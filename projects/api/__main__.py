@@ -7,6 +7,7 @@ them by) and security (the logs KMS key); publishes the api contract. Settings: 
 import pulumi
 
 from shared.components.api import Api, ApiArgs, ApiSettings
+from shared.components.api.account import account_settings_owner
 from shared.config import ConfigError, Environment, current_stack_context
 from shared.providers import aws_provider, caller_account_id
 from shared.stacks import Upstream, publish
@@ -18,6 +19,8 @@ if ctx.env is Environment.PROD and (settings.data_trace or settings.execution_lo
         f"{ctx.stack_file}: keys 'dataTrace'/'executionLogLevel': prod logs execution errors only "
         "(executionLogLevel ERROR or OFF, dataTrace false): full request data would land in the logs"
     )
+owner = account_settings_owner(ctx.env)
+manage_account = settings.manage_account_settings if settings.manage_account_settings is not None else owner == ctx.env
 compute, security = Upstream(ctx, "compute"), Upstream(ctx, "security")
 provider = aws_provider(ctx)
 
@@ -30,6 +33,7 @@ api = Api(
         logs_key_arn=security.require("kms_key_arns").apply(lambda keys: keys["logs"]),
         compute_function_name=compute.require("api_function_name"),
         compute_alias_name=compute.require("api_alias_name"),
+        manage_account_settings=manage_account,
     ),
     opts=pulumi.ResourceOptions(providers=[provider]),
 )

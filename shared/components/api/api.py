@@ -52,6 +52,8 @@ class ApiArgs:
     """compute's published api_function_name: checked against the deterministic name, never used."""
     compute_alias_name: pulumi.Input[str]
     """compute's published api_alias_name: checked against ``live``."""
+    manage_account_settings: bool
+    """Whether this stack owns the account's API Gateway CloudWatch role (shared/components/api/account.py)."""
 
 
 def _check_compute_names(env: Environment, function_name: Any, alias_name: Any) -> bool:
@@ -83,7 +85,7 @@ class Api(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         alias_arn = pulumi.Output.from_input(args.account_id).apply(lambda account: live_alias_arn(env, account))
         role = self._integration_role(name, env, alias_arn)
-        account_settings = self._account_settings(name, env) if s.manage_account_settings else []
+        account_settings = self._account_settings(name, env) if args.manage_account_settings else []
 
         document = load_document()
         routes = [(method, path) for method, path, _ in operations(document)]

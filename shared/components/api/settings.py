@@ -137,10 +137,10 @@ class ApiSettings(Settings):
     log_retention_days: int = 30
     execution_log_level: Literal["OFF", "ERROR", "INFO"] = "ERROR"
     data_trace: bool = Field(False, description="full request/response bodies in execution logs")
-    manage_account_settings: bool = Field(
-        False,
-        description="this stack owns the account-and-region API Gateway CloudWatch role "
-        "(exactly one stack per account does; docs/api.md)",
+    manage_account_settings: bool | None = Field(
+        None,
+        description="whether this stack owns the account-and-region API Gateway CloudWatch role; null (the "
+        "default) derives it from the account model: the most production-like env of an account owns it",
     )
     domain: Domain | None = None
     waf: Waf = Field(default_factory=lambda: Waf.model_validate({}))

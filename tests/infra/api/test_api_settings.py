@@ -62,3 +62,25 @@ def test_compute_api_timeout_is_checked_against_the_gateway_headroom():
     values["functions"]["api"]["timeoutSeconds"] = API_FUNCTION_MAX_TIMEOUT_SECONDS + 1
     with pytest.raises(ConfigError, match=r"API Gateway's integration timeout \(29 s\) minus 4 s headroom"):
         validate_settings(ComputeSettings, values, "projects/compute/Pulumi.prod.yaml")
+
+
+def test_the_account_setting_is_owned_by_the_most_production_like_env_of_an_account(tmp_path):
+    import shutil
+
+    import yaml
+
+    from shared.components.api.account import account_settings_owner
+    from shared.config import REPO_ROOT, Environment
+
+    shutil.copytree(REPO_ROOT / "config", tmp_path / "config")
+    # As shipped: one account per env, each env owns its own.
+    assert [account_settings_owner(e, tmp_path) for e in Environment] == list(Environment)
+    # dev and staging moved into prod's account: prod owns the setting for all three.
+    prod_account = yaml.safe_load((tmp_path / "config" / "prod.yaml").read_text())["account"]["id"]
+    for env in ("dev", "staging"):
+        path = tmp_path / "config" / f"{env}.yaml"
+        raw = yaml.safe_load(path.read_text())
+        raw["account"]["id"] = prod_account
+        raw["allowedAccountIds"] = [prod_account]
+        path.write_text(yaml.safe_dump(raw))
+    assert {account_settings_owner(e, tmp_path) for e in Environment} == {Environment.PROD}
