@@ -90,15 +90,7 @@ class Api(pulumi.ComponentResource):
         document = load_document()
         routes = [(method, path) for method, path, _ in operations(document)]
         self.rest_api_name = resource_name(env, "api", service="api_gateway")
-        body = pulumi.Output.all(alias_arn, role.arn).apply(
-            lambda values: rest_api_body(
-                document,
-                title=self.rest_api_name,
-                invoke_uri=lambda_invoke_uri(REGION, values[0]),
-                credentials_arn=values[1],
-                cached_routes=s.cache.ttl_seconds if s.caching else {},
-            )
-        )
+        body = self._body(document, s, alias_arn, role.arn)
         checked = pulumi.Output.all(args.compute_function_name, args.compute_alias_name).apply(
             lambda names: _check_compute_names(env, names[0], names[1])
         )
@@ -126,6 +118,30 @@ class Api(pulumi.ComponentResource):
         )
         self.usage_plan_ids = build_usage_plans(name, env, s, rest_api.id, stage, self)
         self.invoke_url = stage.invoke_url
+        self._edge(name, env, s, rest_api, stage)
+        self.rest_api_id = rest_api.id
+        self.stage_name = stage.stage_name
+        self.execution_arn = rest_api.execution_arn
+        self.access_log_group_name = access_logs.name
+        self.register_outputs({"rest_api_id": self.rest_api_id, "invoke_url": self.invoke_url})
+
+    def _body(
+        self, document: dict[str, Any], s: ApiSettings, alias_arn: pulumi.Output[str], role_arn: pulumi.Output[str]
+    ) -> pulumi.Output[dict[str, Any]]:
+        return pulumi.Output.all(alias_arn, role_arn).apply(
+            lambda values: rest_api_body(
+                document,
+                title=self.rest_api_name,
+                invoke_uri=lambda_invoke_uri(REGION, values[0]),
+                credentials_arn=values[1],
+                cached_routes=s.cache.ttl_seconds if s.caching else {},
+            )
+        )
+
+    def _edge(
+        self, name: str, env: Environment, s: ApiSettings, rest_api: aws.apigateway.RestApi, stage: aws.apigateway.Stage
+    ) -> None:
+        """The custom domain and the WAF, each when configured; the URLs clients use."""
         if s.domain is not None:
             build_domain(name, s.domain, rest_api.id, stage, self)
             self.custom_domain_url = pulumi.Output.from_input(f"https://{s.domain.name}")
@@ -138,11 +154,6 @@ class Api(pulumi.ComponentResource):
             self.web_acl_arn, self.web_acl_name = acl.arn, acl.name
         else:
             self.web_acl_arn = self.web_acl_name = pulumi.Output.from_input("")
-        self.rest_api_id = rest_api.id
-        self.stage_name = stage.stage_name
-        self.execution_arn = rest_api.execution_arn
-        self.access_log_group_name = access_logs.name
-        self.register_outputs({"rest_api_id": self.rest_api_id, "invoke_url": self.invoke_url})
 
     def _integration_role(self, name: str, env: Environment, alias_arn: pulumi.Output[str]) -> aws.iam.Role:
         """API Gateway assumes this role to invoke the live alias (integration credentials).
