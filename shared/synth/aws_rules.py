@@ -485,6 +485,22 @@ def _check_rest_api_body(name: str, raw: Any) -> None:
                 raise AwsValidationError(f"{where}: credentials {credentials!r} is not an IAM role ARN")
             if not 50 <= int(integration.get("timeoutInMillis", 29_000)) <= 29_000:
                 raise AwsValidationError(f"{where}: timeoutInMillis must be 50-29000")
+            declared = _declared_parameters(body, op)
+            for key in integration.get("cacheKeyParameters", []):
+                if key not in declared:  # PutRestApi: "Invalid cache key parameter specified"
+                    raise AwsValidationError(f"{where}: cache key {key!r} is not a declared method request parameter")
+
+
+def _declared_parameters(body: dict[str, Any], op: dict[str, Any]) -> set[str]:
+    """``method.request.{path|querystring|header}.{name}`` of an operation's parameters ($refs followed)."""
+    where = {"path": "path", "query": "querystring", "header": "header"}
+    declared = set()
+    for parameter in op.get("parameters", []):
+        if "$ref" in parameter:
+            parameter = body.get("components", {}).get("parameters", {}).get(parameter["$ref"].rsplit("/", 1)[1], {})
+        if parameter.get("in") in where:
+            declared.add(f"method.request.{where[parameter['in']]}.{parameter.get('name')}")
+    return declared
 
 
 def _check_api(token: str, name: str, inputs: dict[str, Any]) -> None:

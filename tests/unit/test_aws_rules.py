@@ -148,6 +148,8 @@ def test_api_gateway_values_aws_refuses():
         ("aws:apigateway/restApi:RestApi", {"body": _api_body(httpMethod="GET")}, "must be POST"),
         ("aws:apigateway/restApi:RestApi", {"body": _api_body(credentials="my-role")}, "not an IAM role ARN"),
         ("aws:apigateway/restApi:RestApi", {"body": _api_body(timeoutInMillis=30000)}, "50-29000"),
+        ("aws:apigateway/restApi:RestApi", {"body": _api_body(cacheKeyParameters=["method.request.querystring.x"])},
+         "not a declared method request parameter"),
         ("aws:apigateway/stage:Stage", {"stageName": "v1", "cacheClusterSize": "1.0"}, "cacheClusterSize"),
         ("aws:apigateway/stage:Stage", {"stageName": "v 1"}, "stageName"),
         ("aws:apigateway/domainName:DomainName", {"securityPolicy": "TLS_1_1"}, "securityPolicy"),
