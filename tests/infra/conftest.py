@@ -15,7 +15,6 @@ import pytest
 from shared.config import Environment
 from shared.synth.graph import LayerGraph
 from shared.synth.runner import LayerResult, render_in_subprocess, synth_env, upstream_of
-from tests.infra.upstream_stubs import stub_exports
 
 ENVS = [e.value for e in Environment]
 
@@ -37,8 +36,7 @@ def synth_results(
 
     def get(env: str) -> list[LayerResult]:
         if env not in cache:
-            cache[env] = synth_env(env, out_root=tmp_path_factory.mktemp(f"synth-{env}"),
-                                   stub_exports=stub_exports(env))
+            cache[env] = synth_env(env, out_root=tmp_path_factory.mktemp(f"synth-{env}"))
         return cache[env]
 
     return get
@@ -56,8 +54,7 @@ def render_variant(
     def render(layer: str, env: str, config: dict[str, Any]) -> LayerGraph:
         upstream_results = [r for r in synth_results(env) if r.graph.layer != layer]
         out = tmp_path_factory.mktemp(f"variant-{layer}-{env}")
-        upstream = upstream_of(upstream_results, stub_exports=stub_exports(env))
-        return render_in_subprocess(layer, Environment(env), upstream, out, config).graph
+        return render_in_subprocess(layer, Environment(env), upstream_of(upstream_results), out, config).graph
 
     return render
 

@@ -9,7 +9,7 @@ Two kinds of lines reach a function's log group (compute sets ``logFormat: JSON`
   https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-advanced.html). platform.report is
   an INFO system line: the functions' system log level must stay INFO (a compute test checks it).
 Filter syntax: https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/FilterAndPatternSyntax.html.
-API Gateway's access log lines are JSON with ``status`` (``$context.status``), the api layer's format.
+API Gateway's access log lines are JSON with ``status`` (``$context.status``), the api layer's format (tested).
 """
 
 from __future__ import annotations
