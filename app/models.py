@@ -27,6 +27,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from app.schemas import ID_MAX_LENGTH, TOTAL_PRECISION, TOTAL_SCALE
+
 
 class Base(DeclarativeBase):
     pass
@@ -41,6 +43,7 @@ class Job(Base):
     total: Mapped[int] = mapped_column(Integer, nullable=False)
     enqueued: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     correlation_id: Mapped[str | None] = mapped_column(String(128))
+    request_hash: Mapped[str | None] = mapped_column(String(64))  # sha256 of the job's records (409 on reuse)
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), nullable=False
     )
@@ -58,11 +61,11 @@ class Order(Base):
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
-    idempotency_key: Mapped[str] = mapped_column(String(128), nullable=False, unique=True)
+    idempotency_key: Mapped[str] = mapped_column(String(ID_MAX_LENGTH), nullable=False, unique=True)
     request_hash: Mapped[str] = mapped_column(String(64), nullable=False)
-    customer_id: Mapped[str] = mapped_column(String(128), nullable=False)
+    customer_id: Mapped[str] = mapped_column(String(ID_MAX_LENGTH), nullable=False)
     items: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False)
-    total: Mapped[Decimal] = mapped_column(Numeric(14, 2), nullable=False)
+    total: Mapped[Decimal] = mapped_column(Numeric(TOTAL_PRECISION, TOTAL_SCALE), nullable=False)
     currency: Mapped[str] = mapped_column(String(3), nullable=False)
     status: Mapped[str] = mapped_column(String(32), nullable=False, server_default="accepted")
     job_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
