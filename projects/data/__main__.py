@@ -6,6 +6,7 @@ layers; publishes the data contract (shared/contracts.py).
 
 import pulumi
 
+from app.contract import DB_AUTH_IAM, DB_AUTH_PASSWORD
 from shared.components.data import Database, DatabaseArgs, DataSettings, check_environment_policy
 from shared.config import current_stack_context
 from shared.providers import aws_provider, caller_account_id
@@ -47,7 +48,7 @@ publish(
         "db_port": database.port,
         "db_name": settings.database_name,
         "db_username": settings.master_username,
-        "db_auth_mode": "iam" if settings.proxy_iam_auth == "REQUIRED" else "password",
+        "db_auth_mode": DB_AUTH_IAM if settings.proxy_iam_auth == "REQUIRED" else DB_AUTH_PASSWORD,
         "db_parameter_prefix": database_prefix,
         "db_instance_identifier": database.primary.identifier,
         "db_replica_identifiers": [replica.identifier for replica in database.replicas],

@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from app.contract import CONFIG_TTL
 from shared.aws_limits import (
     LAMBDA_MAX_MEMORY_MB,
     LAMBDA_MAX_TIMEOUT_SECONDS,
@@ -126,7 +127,9 @@ class ComputeSettings(Settings):
     log_retention_days: int = 30
     log_level: LogLevel = "INFO"
     logger_sample_rate: float = Field(0.0, ge=0, le=1, description="share of invocations logged at DEBUG")
-    config_ttl_seconds: int = Field(300, ge=1, le=3600)
+    config_ttl_seconds: int = Field(  # the app's fallback when /cache/config_ttl_seconds is absent
+        CONFIG_TTL.default, ge=CONFIG_TTL.minimum, le=CONFIG_TTL.maximum
+    )
     artifact_noncurrent_days: int = Field(30, ge=1, description="days S3 keeps replaced artifact versions")
 
     @field_validator("log_retention_days")

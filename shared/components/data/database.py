@@ -268,7 +268,6 @@ class Database(pulumi.ComponentResource):
                 "username": s.master_username,
                 "password": password,
                 "reader_host": reader_host,
-                "proxy_host": self.proxy.endpoint,
             },
         )
         self.register_outputs(

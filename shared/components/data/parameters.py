@@ -1,7 +1,7 @@
 """The database settings the app reads: SecureString parameters under the security layer's prefix.
 
-Keys are fixed (``host``, ``port``, ``name``, ``username``, ``password``, ``reader_host``,
-``proxy_host``): the app's config loader reads them by path. Every value is encrypted with the
+Keys are fixed (``app/contract.py``: ``host``, ``port``, ``name``, ``username``, ``password``,
+``reader_host``): the app's config loader reads them by path. Every value is encrypted with the
 database key, so reading them needs ``kms:Decrypt`` on that key through SSM.
 """
 
@@ -12,10 +12,11 @@ from collections.abc import Mapping
 import pulumi
 import pulumi_aws as aws
 
+from app.contract import DATABASE_KEYS
 from shared.config import Environment
 from shared.parameters import parameter_name, parameter_prefix
 
-PARAMETER_KEYS = ("host", "port", "name", "username", "password", "reader_host", "proxy_host")
+PARAMETER_KEYS = DATABASE_KEYS
 
 
 def checked_prefix(prefix: str, env: Environment) -> str:

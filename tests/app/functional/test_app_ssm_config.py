@@ -34,7 +34,6 @@ def params(boto: Any) -> Any:
     values = {
         "host": "writer.local",
         "reader_host": "reader.local",
-        "proxy_host": "proxy.local",
         "port": "5432",
         "name": "orders",
         "username": "app",

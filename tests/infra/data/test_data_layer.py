@@ -20,7 +20,7 @@ PROXY = "aws:rds/proxy:Proxy"
 PARAMETER = "aws:ssm/parameter:Parameter"
 PASSWORD = "random:index/randomPassword:RandomPassword"
 ROLE = "aws:iam/role:Role"
-APP_KEYS = {"host", "port", "name", "username", "password", "reader_host", "proxy_host"}
+APP_KEYS = {"host", "port", "name", "username", "password", "reader_host"}  # what app/config.py reads
 
 
 def stack_settings(env: str) -> dict:
@@ -185,7 +185,7 @@ def test_app_parameters_under_the_database_hierarchy_with_the_database_key(synth
         assert parameter.inputs["type"] == "SecureString"
         assert parameter.inputs["keyId"] == database_key(system)
     proxy = graph.one(PROXY)
-    for key in ("host", "proxy_host", "reader_host"):  # readerRouting 'proxy' in every stack file
+    for key in ("host", "reader_host"):  # readerRouting 'proxy' in every stack file
         assert proxy.urn in found[key].dependencies, key
 
 
