@@ -263,6 +263,8 @@ def _handler_class(invoke: Callable[[dict], dict]) -> type[BaseHTTPRequestHandle
             """The stdlib's own refusals (bad request line, header too long, unknown method): JSON too."""
             if code == 501:  # an unknown method: a client error, as API Gateway answers it
                 code, message = 405, f"method {self.command!r} not allowed"
+            if self.request_version == "HTTP/0.9":  # an unparsable request line: answer in HTTP/1.1 anyway
+                self.request_version = "HTTP/1.1"
             self.close_connection = True
             self._reply(_json_payload(code, message or self.responses.get(code, ("error",))[0]), head=False)
 
