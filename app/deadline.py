@@ -16,7 +16,10 @@ def set_from_context(context: Any, margin_s: float = SAFETY_MARGIN_S) -> None:
     """Retries in this invocation stop before ``context.get_remaining_time_in_millis()`` minus a margin."""
     getter = getattr(context, "get_remaining_time_in_millis", None)
     remaining_ms = getter() if callable(getter) else None
-    _deadline.set(None if remaining_ms is None else time.monotonic() + remaining_ms / 1000.0 - margin_s)
+    if not isinstance(remaining_ms, (int, float)):
+        _deadline.set(None)
+        return
+    _deadline.set(time.monotonic() + remaining_ms / 1000.0 - margin_s)
 
 
 def current() -> float:

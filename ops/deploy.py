@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from invoke import task
 from invoke.exceptions import Exit
+from invoke.tasks import task
 
 from ops.pulumi_cli import LayerFailed, PulumiCli, PulumiUnavailable
 from ops.rollout import Action, RolloutRefused, plan

@@ -223,8 +223,7 @@ def _record_failures(failures: list[dict]) -> None:
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     deadline.set_from_context(context)
     records = event.get("Records") or []
-    cids = {record_correlation_id(r) for r in SQSEvent(event).records} if records else set()
-    cids.discard(None)
+    cids = {cid for r in SQSEvent(event).records if (cid := record_correlation_id(r))} if records else set()
     if len(cids) == 1:
         logger.set_correlation_id(next(iter(cids)))
     elif cids:
@@ -242,4 +241,4 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
     logger.info(
         "batch processed", extra={"records": len(records), "failed": failed, "written": processor.written}
     )
-    return response
+    return dict(response)
