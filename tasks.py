@@ -2,7 +2,7 @@
 
 from invoke import Collection
 
-from ops import app, build, deploy, dlq, migrate, params, policy, quality, synth
+from ops import app, build, deploy, dlq, drill, migrate, params, policy, quality, synth
 
 ns = Collection()
 ns.add_task(build.build)
@@ -14,5 +14,6 @@ ns.add_task(policy.policy)
 ns.add_task(quality.test)
 ns.add_task(app.serve)
 ns.add_task(app.bench)
+ns.add_task(drill.drill)
 ns.add_collection(params.ns, name="params")
 ns.add_collection(Collection.from_module(dlq), name="dlq")

@@ -103,8 +103,19 @@ def dispose_engines() -> None:
         _urls.clear()
 
 
+class CheckoutError(Exception):
+    """Getting a usable connection failed (connect, or the pool's pre-ping): never the statement's fault.
+
+    A connection cut mid-statement can come back from the pool still marked ACTIVE, and the pre-ping
+    then fails with psycopg's ProgrammingError ("can't change 'autocommit' now"): by its class that is
+    not transient, by its cause it is (found by ``invoke drill`` with the database taken away).
+    """
+
+
 def is_transient(exc: BaseException) -> bool:
     """Errors worth another attempt: the connection, not the statement, was the problem."""
+    if isinstance(exc, CheckoutError):
+        return True
     if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
         return True
     # OperationalError covers connection failures and psycopg's TransactionRollbackError
@@ -166,8 +177,13 @@ def transaction(work: Callable[[Connection], T], *, role: str = "writer", deadli
         for attempt in retrying(deadline=deadline):
             with attempt:
                 engine = writer() if role == "writer" else reader()
-                with engine.begin() as conn:
-                    return work(conn)
+                try:
+                    connection = engine.connect()
+                except sa_exc.DBAPIError as exc:
+                    engine.dispose()  # drop what the pool holds: the next attempt connects afresh
+                    raise CheckoutError(f"{type(exc).__name__}: {exc}"[:300]) from exc
+                with connection, connection.begin():
+                    return work(connection)
     except Exception as exc:
         if is_transient(exc):
             logger.error("database unavailable after retries", extra={"error": f"{type(exc).__name__}"})

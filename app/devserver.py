@@ -131,6 +131,7 @@ def run(
     ready: threading.Event | None = None,
     stop: threading.Event | None = None,
     environments: int = 4,
+    quiet: bool = False,
 ) -> None:
     """Serve until Ctrl-C (or ``stop``). ``environments``: the API's concurrency, one process per
     execution environment (0: one environment in this process). The database and the AWS emulator sit
@@ -180,7 +181,7 @@ def run(
     log(f"migrations: {upgrade(direct_db_url)}")
     poller = Poller(sqs, queues["queue"], queues["dlq"], log=log)
     poller.start()
-    server = make_api_server(host, port, environments=environments, warm=min(2, environments))
+    server = make_api_server(host, port, environments=environments, warm=min(2, environments), quiet=quiet)
     base = f"http://{host}:{server.server_address[1]}"
     log(f"\nOrders API on {base}  (Ctrl-C to stop)\n\nTry:\n{examples(base)}\n")
     if ready is not None:

@@ -103,11 +103,16 @@ class HttpReject(Exception):  # noqa: N818 - a reply, not an error of ours
         self.status, self.message, self.close = status, message, close
 
 
-def _environment_main(conn: Any, handler_path: str, function_name: str) -> None:
+def _environment_main(conn: Any, handler_path: str, function_name: str, quiet: bool = False) -> None:
     """One execution environment: its own interpreter, its own module state (config cache, engines),
-    one request at a time, for as long as the pool keeps it."""
+    one request at a time, for as long as the pool keeps it. ``quiet``: its logs and EMF metrics
+    (stdout) are discarded, as a load run wants."""
     import importlib
+    import os
+    import sys
 
+    if quiet:
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - for the life of the process
     module, _, attr = handler_path.partition(":")
     handler = getattr(importlib.import_module(module), attr)
     while True:
@@ -130,11 +135,13 @@ class ExecutionEnvironments:
     process with its own module state); an idle one is reused (warm), a new one is started when every
     existing one is busy (a cold start), up to ``limit`` (the function's concurrency)."""
 
-    def __init__(self, handler_path: str, limit: int = 8, warm: int = 1, function_name: str = "api") -> None:
+    def __init__(
+        self, handler_path: str, limit: int = 8, warm: int = 1, function_name: str = "api", quiet: bool = False
+    ) -> None:
         import multiprocessing
 
         self._ctx = multiprocessing.get_context("spawn")  # fork would copy this process's threads and locks
-        self.handler_path, self.limit, self.function_name = handler_path, limit, function_name
+        self.handler_path, self.limit, self.function_name, self.quiet = handler_path, limit, function_name, quiet
         self._idle: list[tuple[Any, Any]] = []
         self._all: list[tuple[Any, Any]] = []
         self._cond = threading.Condition()
@@ -145,7 +152,7 @@ class ExecutionEnvironments:
     def _start(self) -> tuple[Any, Any]:
         parent, child = self._ctx.Pipe()
         proc = self._ctx.Process(
-            target=_environment_main, args=(child, self.handler_path, self.function_name), daemon=True
+            target=_environment_main, args=(child, self.handler_path, self.function_name, self.quiet), daemon=True
         )
         proc.start()
         child.close()
@@ -227,6 +234,7 @@ def make_api_server(
     environments: int = 0,
     warm: int = 1,
     handler_path: str = "app.handlers.api:lambda_handler",
+    quiet: bool = False,
 ) -> ThreadingHTTPServer:
     """An HTTP/1.1 server that turns each request into a proxy event.
 
@@ -236,7 +244,9 @@ def make_api_server(
     module state, serving requests concurrently. Malformed requests get a JSON 4xx and the server goes on.
     """
     if environments > 0:
-        invoke: Callable[[dict], dict] = ExecutionEnvironments(handler_path, limit=environments, warm=warm)
+        invoke: Callable[[dict], dict] = ExecutionEnvironments(
+            handler_path, limit=environments, warm=warm, quiet=quiet
+        )
     else:
         if handler is None:
             from app.handlers.api import lambda_handler
