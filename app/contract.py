@@ -114,12 +114,14 @@ METRIC_NAMES: tuple[str, ...] = (
     METRIC_DLQ_MESSAGES_ANALYZED,
 )
 
-_TRUE = frozenset({"1", "true", "yes", "on"})
-_FALSE = frozenset({"0", "false", "no", "off"})
+# The spellings Powertools' own strtobool takes for its POWERTOOLS_* flags: one meaning for every flag.
+_TRUE = frozenset({"1", "true", "yes", "on", "y", "t"})
+_FALSE = frozenset({"0", "false", "no", "off", "n", "f"})
 
 
 def env_flag(raw: str | None, default: bool) -> bool:
-    """The one parser of boolean environment flags: true/false, yes/no, on/off, 1/0 (any case).
+    """The one parser of boolean environment flags: true/false, yes/no, on/off, 1/0, y/n, t/f (any case),
+    as Powertools reads its own (``POWERTOOLS_TRACE_DISABLED``).
 
     Unset or empty gives ``default``; anything else is an error naming the value (a typo must not
     silently flip a flag).
