@@ -148,11 +148,14 @@ def retrying(
     clock: Callable[[], float] = time.monotonic,
     attempt_budget_s: float = CONNECT_TIMEOUT_S,
 ) -> Retrying:
+    stop = stop_after_attempt(max_attempts) | stop_at_deadline(deadline or invocation.current(), clock, attempt_budget_s)
+    budget = invocation.retry_until()
+    if budget is not None:  # the caller's retry budget (the API's ~1 s): no new attempt starts past it
+        stop = stop | stop_at_deadline(budget, clock, attempt_budget_s=0.0)
     return Retrying(
         retry=retry_if_exception(is_transient),
         wait=wait_random_exponential(multiplier=BACKOFF_MULTIPLIER_S, max=BACKOFF_MAX_S),
-        stop=stop_after_attempt(max_attempts)
-        | stop_at_deadline(deadline or invocation.current(), clock, attempt_budget_s),
+        stop=stop,
         sleep=sleep,
         reraise=True,
         before_sleep=_log_retry,

@@ -44,6 +44,9 @@ CORRELATION_HEADER = "X-Correlation-Id"
 # What a client may send as a correlation id. It is logged, stored with a job and sent as an SQS message
 # attribute (which refuses some control characters): anything else is replaced by the request id.
 _CORRELATION_RE = re.compile(r"[A-Za-z0-9._:/@+=-]{1,128}")
+# A client waiting on a request with the database down gets its 503 + Retry-After after about this
+# long (the retries that fit), not after the 29 s API Gateway would wait; it retries on its own schedule.
+RETRY_BUDGET_S = 1.0
 
 
 def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
@@ -299,6 +302,7 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
     correlation_id = _correlation_id(event)
     logger.set_correlation_id(correlation_id)
     deadline.set_from_context(context)
+    deadline.set_retry_budget(RETRY_BUDGET_S)
     response = app.resolve(event, context)
     headers = response.setdefault("multiValueHeaders", {})
     headers[CORRELATION_HEADER] = [correlation_id]
