@@ -96,6 +96,8 @@ def reader() -> Engine:
 
 
 def dispose_engines() -> None:
+    global _degraded_until
+    _degraded_until = 0.0
     with _lock:
         for engine in _engines.values():
             engine.dispose()
@@ -174,10 +176,20 @@ def _log_retry(retry_state: RetryCallState) -> None:
     )
 
 
+# After a transaction gave up on the database, this execution environment tries once (no backoff
+# retries) until a transaction succeeds or this window passes: during an outage every request answers
+# its 503 at once instead of each spending the retry budget (which queued requests behind one another
+# under load: `invoke drill`), and the first request after recovery succeeds.
+DEGRADED_WINDOW_S = 5.0
+_degraded_until = 0.0
+
+
 def transaction(work: Callable[[Connection], T], *, role: str = "writer", deadline: float | None = None) -> T:
     """Run ``work(conn)`` in one transaction, retried as a whole on transient errors within the deadline."""
+    global _degraded_until
+    attempts = 1 if time.monotonic() < _degraded_until else MAX_ATTEMPTS
     try:
-        for attempt in retrying(deadline=deadline):
+        for attempt in retrying(deadline=deadline, max_attempts=attempts):
             with attempt:
                 engine = writer() if role == "writer" else reader()
                 try:
@@ -186,9 +198,12 @@ def transaction(work: Callable[[Connection], T], *, role: str = "writer", deadli
                     engine.dispose()  # drop what the pool holds: the next attempt connects afresh
                     raise CheckoutError(f"{type(exc).__name__}: {exc}"[:300]) from exc
                 with connection, connection.begin():
-                    return work(connection)
+                    result = work(connection)
+                _degraded_until = 0.0
+                return result
     except Exception as exc:
         if is_transient(exc):
+            _degraded_until = time.monotonic() + DEGRADED_WINDOW_S
             logger.error("database unavailable after retries", extra={"error": f"{type(exc).__name__}"})
             raise DatabaseUnavailableError() from exc
         raise

@@ -184,7 +184,13 @@ class ExecutionEnvironments:
             if healthy:
                 self._idle.append(env)
             else:
-                self._all.remove(env)
+                if env in self._all:
+                    self._all.remove(env)
+                env[0].join(0.5)
+                import sys
+
+                print(f"execution environment pid {env[0].pid} exited ({env[0].exitcode}); replaced on demand",
+                      file=sys.stderr)
                 env[0].kill()
             self._cond.notify()
 
