@@ -95,9 +95,14 @@ def reader() -> Engine:
     return _engine("reader")
 
 
-def dispose_engines() -> None:
+def reset_degraded() -> None:
+    """Forget an earlier outage (tests; a new execution environment starts this way)."""
     global _degraded_until
     _degraded_until = 0.0
+
+
+def dispose_engines() -> None:
+    reset_degraded()
     with _lock:
         for engine in _engines.values():
             engine.dispose()

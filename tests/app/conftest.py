@@ -149,9 +149,13 @@ def _app_env(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(autouse=True)
 def _fresh_config(_app_env: None) -> Iterator[None]:
     """Each test starts from an empty config cache (the environment it changed is re-read)."""
+    import sys
+
     from app.config import reset_config
 
     reset_config()
+    if "app.db" in sys.modules:  # an outage seen by an earlier test must not shorten this one's retries
+        sys.modules["app.db"].reset_degraded()
     yield
     reset_config()
 
