@@ -35,14 +35,16 @@ TTL_JITTER = 0.2
 # With nothing cached, a failed load is remembered this long (jittered the same way): requests answer
 # 503 + Retry-After at once instead of each paying SSM's timeouts and hammering a throttled SSM.
 EMPTY_RETRY_SECONDS = 5
+# No password: the functions sign in with IAM tokens (the data layer writes none for its roles; a
+# ``password`` parameter is still read when present, for a database without IAM auth).
 REQUIRED_DATABASE_KEYS = contract.REQUIRED_DATABASE_KEYS
 # Every ``category/key`` this loader reads: what the infrastructure writes must be a subset (a test renders
 # each env's graph and checks it), or the key is dead weight nobody reads.
 KNOWN_KEYS = frozenset(
     {p.relative for p in contract.INT_PARAMETERS}
-    | {f"database/{k}" for k in contract.DATABASE_KEYS}
-    | {f"database/{contract.DATABASE_SSLMODE_KEY}"}
+    | {f"database/{k}" for k in (*contract.DATABASE_KEYS, *contract.OPTIONAL_DATABASE_KEYS)}
 )
+DEFAULT_REPLICA_MAX_LAG_SECONDS = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,15 +53,18 @@ class DatabaseSettings:
     port: int
     name: str
     username: str
-    password: str = field(repr=False)
+    password: str = field(default="", repr=False)
     reader_host: str | None = None
     sslmode: str = "require"
+    app_username: str | None = None  # the application role (SSM ``username``), when ``username`` differs
+    replica_max_lag_seconds: float = DEFAULT_REPLICA_MAX_LAG_SECONDS
 
     def url(self, *, reader: bool = False) -> str:
         """SQLAlchemy URL for the writer (``host``, the proxy when there is one) or the reader."""
         host = (self.reader_host or self.host) if reader else self.host
-        user, pwd = quote(self.username, safe=""), quote(self.password, safe="")
-        return f"postgresql+psycopg://{user}:{pwd}@{host}:{self.port}/{self.name}?sslmode={self.sslmode}"
+        user = quote(self.username, safe="")
+        secret = f":{quote(self.password, safe='')}" if self.password else ""  # IAM: a token per connection
+        return f"postgresql+psycopg://{user}{secret}@{host}:{self.port}/{self.name}?sslmode={self.sslmode}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +87,7 @@ class AppConfig:
     database: DatabaseSettings | None
     database_url: str | None = None
     reader_database_url: str | None = None
+    local_replica_max_lag_seconds: float = DEFAULT_REPLICA_MAX_LAG_SECONDS
 
     def writer_url(self) -> str:
         if self.database_url:
@@ -97,6 +103,16 @@ class AppConfig:
             return self.reader_database_url or self.database_url  # type: ignore[return-value]
         return self.writer_url() if self.database is None else self.database.url(reader=True)
 
+    def replica_max_lag_seconds(self) -> float:
+        """How far behind the replica may be and still serve reads (SSM, or REPLICA_MAX_LAG_SECONDS locally)."""
+        if self.database is not None:
+            return self.database.replica_max_lag_seconds
+        return self.local_replica_max_lag_seconds
+
+    def app_username(self) -> str | None:
+        """The role the API, worker and DLQ analyzer sign in as (the migrations grant it its DML)."""
+        return None if self.database is None else self.database.app_username or self.database.username
+
 
 @dataclass(frozen=True, slots=True)
 class Pointers:
@@ -108,6 +124,8 @@ class Pointers:
     pins: dict[str, str] = field(default_factory=dict)
     database_url: str | None = None
     reader_database_url: str | None = None
+    database_username: str | None = None  # DATABASE_USERNAME: this function's role (migrate: the owner)
+    replica_max_lag_seconds: float = DEFAULT_REPLICA_MAX_LAG_SECONDS
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Pointers:
@@ -127,6 +145,10 @@ class Pointers:
             pins=parse_pins(env.get(contract.CONFIG_PINS, "")),
             database_url=env.get(contract.DATABASE_URL) or None,
             reader_database_url=env.get(contract.READER_DATABASE_URL) or None,
+            database_username=env.get(contract.DATABASE_USERNAME) or None,
+            replica_max_lag_seconds=_float(
+                env.get(contract.REPLICA_MAX_LAG_SECONDS), DEFAULT_REPLICA_MAX_LAG_SECONDS, contract.REPLICA_MAX_LAG_SECONDS
+            ),
         )
 
 
@@ -156,6 +178,18 @@ def _int(raw: str | None, default: int, name: str, lo: int = 1, hi: int = 1_000_
     return value
 
 
+def _float(raw: str | None, default: float, name: str, lo: float = 0.0, hi: float = 86_400.0) -> float:
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if not lo <= value <= hi:
+        raise ConfigError(f"{name} must be between {lo:g} and {hi:g}, got {value:g}")
+    return value
+
+
 def _param(raw: Mapping[str, str], spec: contract.IntParameter, default: int | None = None) -> int:
     """An integer parameter within the bounds the infrastructure validates too (app/contract.py)."""
     return _int(raw.get(spec.relative), spec.default if default is None else default, spec.relative,
@@ -180,8 +214,14 @@ def build_config(raw: Mapping[str, str], pointers: Pointers) -> AppConfig:
             host=raw["database/host"],
             port=_param(raw, DATABASE_PORT),
             name=raw["database/name"],
-            username=raw["database/username"],
-            password=raw["database/password"],
+            username=pointers.database_username or raw["database/username"],
+            password=raw.get("database/password", ""),
+            app_username=raw["database/username"],
+            replica_max_lag_seconds=_float(
+                raw.get("database/replica_max_lag_seconds"),
+                DEFAULT_REPLICA_MAX_LAG_SECONDS,
+                "database/replica_max_lag_seconds",
+            ),
             reader_host=raw.get("database/reader_host") or None,
             sslmode=raw.get(f"database/{contract.DATABASE_SSLMODE_KEY}") or "require",
         )
@@ -192,6 +232,7 @@ def build_config(raw: Mapping[str, str], pointers: Pointers) -> AppConfig:
         database=database,
         database_url=pointers.database_url,
         reader_database_url=pointers.reader_database_url,
+        local_replica_max_lag_seconds=pointers.replica_max_lag_seconds,
     )
 
 

@@ -22,9 +22,11 @@ ORDERS_QUEUE_URL = "ORDERS_QUEUE_URL"  # the api function's async route sends he
 DLQ_SOURCE_MAX_RECEIVE_COUNT = "DLQ_SOURCE_MAX_RECEIVE_COUNT"  # the orders queue's maxReceiveCount
 DLQ_ANALYZER_RETAIN = "DLQ_ANALYZER_RETAIN"  # "false": the analyzer consumes dead letters
 DB_POOL_SIZE = "DB_POOL_SIZE"
+DATABASE_USERNAME = "DATABASE_USERNAME"  # this function's database role (migrate: the owner)
 # Local runs and tests only (never set by the compute layer): a URL instead of the SSM hierarchy.
 DATABASE_URL = "DATABASE_URL"
 READER_DATABASE_URL = "READER_DATABASE_URL"
+REPLICA_MAX_LAG_SECONDS = "REPLICA_MAX_LAG_SECONDS"  # with DATABASE_URL: the lag bound SSM gives otherwise
 
 # --- SSM Parameter Store: /myapp/{env}/{category}/{key} ---------------------------------------------
 PARAMETER_ROOT = "myapp"
@@ -78,12 +80,15 @@ CONFIG_TTL = IntParameter(
 )
 INT_PARAMETERS: tuple[IntParameter, ...] = (MAX_BATCH_SIZE, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, CONFIG_TTL)
 
-# /myapp/{env}/database/: written by the data layer, all required except where the app has a default.
-DATABASE_KEYS: tuple[str, ...] = ("host", "port", "name", "username", "password", "reader_host")
-REQUIRED_DATABASE_KEYS: tuple[str, ...] = ("host", "port", "name", "username", "password")
+# /myapp/{env}/database/: what the data layer writes (``host`` is the RDS Proxy when there is one; no
+# password: the functions sign in with IAM tokens), and what the app reads when present.
+DATABASE_KEYS: tuple[str, ...] = ("host", "port", "name", "username", "reader_host", "replica_max_lag_seconds")
+REQUIRED_DATABASE_KEYS: tuple[str, ...] = ("host", "port", "name", "username")
 DATABASE_PORT = IntParameter("database", "port", 5432, 1, 65_535, "Port of the writer (proxy or primary)")
-# Optional, local runs only (the data layer does not write it: RDS forces TLS, "require" is right there).
+# Optional, local runs only (the data layer does not write them: RDS forces TLS, "require" is right
+# there; a password only for a database without IAM auth).
 DATABASE_SSLMODE_KEY = "sslmode"
+OPTIONAL_DATABASE_KEYS: tuple[str, ...] = (DATABASE_SSLMODE_KEY, "password")
 
 # --- database authentication modes (data publishes one, compute turns it into DATABASE_IAM_AUTH) -------
 DB_AUTH_IAM = "iam"  # functions sign an IAM token per connection to RDS Proxy

@@ -132,6 +132,7 @@ def run(
     stop: threading.Event | None = None,
     environments: int = 4,
     quiet: bool = False,
+    throttle: bool = False,
 ) -> None:
     """Serve until Ctrl-C (or ``stop``). ``environments``: the API's concurrency, one process per
     execution environment (0: one environment in this process). The database and the AWS emulator sit
@@ -181,8 +182,13 @@ def run(
     log(f"migrations: {upgrade(direct_db_url)}")
     poller = Poller(sqs, queues["queue"], queues["dlq"], log=log)
     poller.start()
-    server = make_api_server(host, port, environments=environments, warm=min(2, environments), quiet=quiet)
-    base = f"http://{host}:{server.server_address[1]}"
+    from app.local_validation import stage_throttle
+
+    bucket = stage_throttle(env) if throttle else None  # the env's stage throttle, 429 as API Gateway answers
+    server = make_api_server(
+        host, port, environments=environments, warm=min(2, environments), quiet=quiet, throttle=bucket
+    )
+    base = f"http://{host}:{server.server_address[1]}/v1"  # the stage path, as on API Gateway
     log(f"\nOrders API on {base}  (Ctrl-C to stop)\n\nTry:\n{examples(base)}\n")
     if ready is not None:
         ready.base_url = base  # type: ignore[attr-defined]

@@ -8,6 +8,7 @@ in the handlers imports this module.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import threading
 import time
@@ -19,6 +20,8 @@ from typing import Any, cast
 from urllib.parse import parse_qsl, urlsplit
 
 ACCOUNT = "123456789012"
+# The deployed API serves under its stage (https://{id}.execute-api.../v1/orders); so does the local one.
+STAGE = "v1"
 
 
 @dataclass
@@ -26,7 +29,7 @@ class FakeContext:
     """The attributes of ``LambdaContext`` Powertools and the handlers read."""
 
     function_name: str = "serverless-infra-dev-api"
-    timeout_ms: int = 29_000
+    timeout_ms: int = 25_000  # compute's api timeoutSeconds (<= shared/aws_limits.API_FUNCTION_MAX_TIMEOUT_SECONDS)
     memory_limit_in_mb: int = 512
     aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     started: float = field(default_factory=time.monotonic)
@@ -52,9 +55,13 @@ class FakeContext:
 
 
 def api_event(
-    method: str, raw_path: str, headers: dict[str, str] | None = None, body: str | None = None
+    method: str,
+    raw_path: str,
+    headers: dict[str, str] | None = None,
+    body: str | None = None,
+    stage: str = STAGE,
 ) -> dict:
-    """An API Gateway REST (v1) proxy event, as the proxy integration sends it."""
+    """An API Gateway REST (v1) proxy event, as the proxy integration sends it for ``/{stage}{raw_path}``."""
     parts = urlsplit(raw_path)
     query = parse_qsl(parts.query, keep_blank_values=True)
     single: dict[str, str] = {}
@@ -77,8 +84,8 @@ def api_event(
         "requestContext": {
             "resourcePath": "/{proxy+}",
             "httpMethod": method.upper(),
-            "path": f"/local{parts.path}",
-            "stage": "local",
+            "path": f"/{stage}{parts.path}",
+            "stage": stage,
             "requestId": request_id,
             "accountId": ACCOUNT,
             "apiId": "local",
@@ -241,8 +248,14 @@ def make_api_server(
     warm: int = 1,
     handler_path: str = "app.handlers.api:lambda_handler",
     quiet: bool = False,
+    validate: bool = True,
+    throttle: Any = None,
 ) -> ThreadingHTTPServer:
     """An HTTP/1.1 server that turns each request into a proxy event.
+
+    Like the deployed API: served under ``/{STAGE}``, and (``validate``) requests the gateway's validators
+    would refuse are answered before the handler runs (app/local_validation.py); with ``throttle`` (a
+    ``local_validation.TokenBucket``) requests over the stage's rate get the gateway's 429.
 
     ``environments=0`` serves ``handler`` (default: the API's) in this process, one request at a time: a
     test can patch the module state the handler sees. ``environments=N`` models Lambda's scaling: up to
@@ -259,10 +272,43 @@ def make_api_server(
 
             handler = cast(Callable[[dict, Any], dict], lambda_handler)
         invoke = _in_process(handler)
-    server = ThreadingHTTPServer((host, port), _handler_class(invoke))
-    server.daemon_threads = True
+    gateway = functools.partial(_gateway, validate=validate, throttle=throttle)
+    server = _Server((host, port), _handler_class(invoke, gateway))
     server.environments = invoke  # type: ignore[attr-defined]
     return server
+
+
+class _Server(ThreadingHTTPServer):
+    # socketserver's default listen backlog is 5: a load test's first burst of connections was refused.
+    request_queue_size = 256
+    daemon_threads = True
+
+
+def _json_response(status: int, body: Any) -> dict:
+    text = body if isinstance(body, str) else json.dumps(body)
+    return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": text}
+
+
+def _gateway(
+    method: str, raw_path: str, headers: dict[str, str], body: str | None, *, validate: bool, throttle: Any
+) -> tuple[dict, dict | None]:
+    """(the proxy event, what API Gateway answers itself or None): no stage prefix, a refused request."""
+    path = urlsplit(raw_path).path
+    if path != f"/{STAGE}" and not path.startswith(f"/{STAGE}/"):
+        message = f"no route for {method} {path}: the API is served under /{STAGE}"
+        return {}, _json_response(404, {"message": message})
+    event = api_event(method, raw_path[len(STAGE) + 1 :] or "/", headers, body)
+    if throttle is not None and not throttle.take():
+        from app.local_validation import throttled
+
+        return event, _json_response(*throttled(event["requestContext"]["requestId"]))
+    if validate:
+        from app.local_validation import as_event_check
+
+        refused = as_event_check(event)
+        if refused is not None:
+            return event, _json_response(refused[0], refused[1])
+    return event, None
 
 
 def _json_payload(status: int, message: str) -> dict:
@@ -270,7 +316,9 @@ def _json_payload(status: int, message: str) -> dict:
             "body": json.dumps({"message": message})}
 
 
-def _handler_class(invoke: Callable[[dict], dict]) -> type[BaseHTTPRequestHandler]:
+def _handler_class(
+    invoke: Callable[[dict], dict], gateway: Callable[..., tuple[dict, dict | None]]
+) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         _headers_buffer: list[bytes]  # the stdlib's buffer of the response head (set by send_response)
@@ -336,7 +384,9 @@ def _handler_class(invoke: Callable[[dict], dict]) -> type[BaseHTTPRequestHandle
                 except UnicodeDecodeError:
                     raise HttpReject(400, "body is not valid UTF-8") from None
                 headers = {k: v for k, v in self.headers.items() if k.lower() != "transfer-encoding"}
-                response = invoke(api_event(self.command, self.path, headers, body))
+                event, response = gateway(self.command, self.path, headers, body)
+                if response is None:
+                    response = invoke(event)
             except HttpReject as reject:
                 self.close_connection = self.close_connection or reject.close
                 response = _json_payload(reject.status, reject.message)

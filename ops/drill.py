@@ -41,12 +41,12 @@ def _pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-def _client(host: str, port: int, work: queue.Queue, results: Results) -> None:
+def _client(host: str, port: int, prefix: str, work: queue.Queue, results: Results) -> None:
     conn = http.client.HTTPConnection(host, port, timeout=30)
     while (item := work.get()) is not None:
         scheduled, key = item
         try:
-            conn.request("POST", "/orders", json.dumps(ORDER),
+            conn.request("POST", f"{prefix}/orders", json.dumps(ORDER),
                          {"Content-Type": "application/json", "Idempotency-Key": key})
             resp = conn.getresponse()
             resp.read()
@@ -70,10 +70,12 @@ def _client(host: str, port: int, work: queue.Queue, results: Results) -> None:
 
 def offer_load(base_url: str, rps: float, seconds: float, clients: int, on_tick: Any = None) -> Results:
     """Send ``rps`` requests per second for ``seconds`` through ``clients`` keep-alive connections."""
-    host, port = base_url.removeprefix("http://").split(":")
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(base_url)
     work: queue.Queue = queue.Queue()
     results = Results()
-    threads = [threading.Thread(target=_client, args=(host, int(port), work, results), daemon=True)
+    threads = [threading.Thread(target=_client, args=(parts.hostname, parts.port, parts.path, work, results), daemon=True)
                for _ in range(clients)]
     for t in threads:
         t.start()
@@ -164,10 +166,13 @@ def drill(c, rps=167, seconds=60, environments=8, clients=32, db_down_at=None, d
             print("  " + line)
         # Re-send what was refused or got no answer: each key must end with exactly one row.
         retried = Counter()
-        host, port = base.removeprefix("http://").split(":")
-        conn = http.client.HTTPConnection(host, int(port), timeout=30)
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(base)
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
         for key in results.unavailable + results.dropped:
-            conn.request("POST", "/orders", json.dumps(ORDER), {"Content-Type": "application/json", "Idempotency-Key": key})
+            headers = {"Content-Type": "application/json", "Idempotency-Key": key}
+            conn.request("POST", f"{parts.path}/orders", json.dumps(ORDER), headers)
             resp = conn.getresponse()
             resp.read()
             retried[resp.status] += 1

