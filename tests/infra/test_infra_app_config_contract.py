@@ -13,6 +13,7 @@ import pytest
 
 from app import contract
 from app.config import KNOWN_KEYS, Pointers, build_config
+from shared.components.data.settings import DataSettings
 from shared.components.security.parameters import parameter_specs
 from shared.components.security.settings import ApiParameters, CacheParameters, SecuritySettings
 from shared.synth.render import layer_config
@@ -35,7 +36,7 @@ def written_parameters(system: dict, env: str) -> dict[str, str]:
         "database/port": str(data["db_port"]),
         "database/name": data["db_name"],
         "database/username": data["db_username"],
-        "database/password": "generated",
+        "database/replica_max_lag_seconds": str(DataSettings.model_validate(layer_config("data", env)).replica_max_lag_seconds),
     }
     root = f"/{contract.PARAMETER_ROOT}/{env}/"
     names = [p.inputs["name"] for layer in ("security", "data") for p in system[layer].of_type(PARAMETER)]
@@ -62,6 +63,7 @@ def test_app_config_builds_from_what_the_graph_writes(synth, env: str) -> None:
         assert config.api.max_batch_size == int(raw["api/max_batch_size"])
         assert config.cache.config_ttl_seconds == int(raw["cache/config_ttl_seconds"])
         assert config.database is not None and config.database.host == raw["database/host"]
+        assert config.database.replica_max_lag_seconds == float(raw["database/replica_max_lag_seconds"])
         assert variables[contract.DATABASE_IAM_AUTH] == str(
             system["data"].exports["db_auth_mode"] == contract.DB_AUTH_IAM
         ).lower()
