@@ -6,7 +6,7 @@ import pytest
 from serverless_infra_policy.exceptions import ExceptionsFileError, load, parse, waiver
 from serverless_infra_policy.pack import POLICY_NAMES
 
-pytestmark = pytest.mark.unit
+pytestmark = [pytest.mark.unit, pytest.mark.policy]
 
 REASON = "Invoked only synchronously by invoke migrate, which reads the result."
 

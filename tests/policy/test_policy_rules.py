@@ -22,7 +22,7 @@ from pulumi_policy import (
 )
 from serverless_infra_policy.pack import RULES, build_policies
 
-pytestmark = pytest.mark.unit
+pytestmark = [pytest.mark.unit, pytest.mark.policy]
 
 POLICIES = {p.name: p for p in build_policies()}
 KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
