@@ -1,8 +1,52 @@
-"""Fixed values AWS accepts, used by settings validation and by the synth's value checks alike."""
+"""Fixed values AWS accepts, used by settings validation and by the synth's value checks alike.
 
-# CloudWatch Logs PutRetentionPolicy: the only retention periods it accepts.
+Where a settings field and a synth rule check the same AWS constraint, the check lives here once:
+an annotated type for the settings models (``LogRetentionDays``, ``KmsDeletionWindowDays``...) and a
+plain function the synth rules call (``check_log_retention_days``...), sharing one error message.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import AfterValidator, Field
+
+# CloudWatch Logs PutRetentionPolicy: the only retention periods it accepts
+# [docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html].
 LOG_RETENTION_DAYS = frozenset({1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827,
                                 2192, 2557, 2922, 3288, 3653})
+
+
+def check_log_retention_days(days: int) -> int:
+    """``days`` if CloudWatch Logs accepts it as a retention period, else ValueError."""
+    if days not in LOG_RETENTION_DAYS:
+        raise ValueError(f"CloudWatch Logs accepts only {sorted(LOG_RETENTION_DAYS)}")
+    return days
+
+
+LogRetentionDays = Annotated[int, AfterValidator(check_log_retention_days)]
+
+# KMS ScheduleKeyDeletion PendingWindowInDays 7-30; EnableKeyRotation RotationPeriodInDays 90-2560
+# [docs.aws.amazon.com/kms/latest/APIReference/API_ScheduleKeyDeletion.html, API_EnableKeyRotation.html].
+KMS_DELETION_WINDOW_DAYS = range(7, 31)
+KMS_ROTATION_PERIOD_DAYS = range(90, 2561)
+KmsDeletionWindowDays = Annotated[int, Field(ge=KMS_DELETION_WINDOW_DAYS.start, le=KMS_DELETION_WINDOW_DAYS.stop - 1)]
+KmsRotationPeriodDays = Annotated[int, Field(ge=KMS_ROTATION_PERIOD_DAYS.start, le=KMS_ROTATION_PERIOD_DAYS.stop - 1)]
+
+# Lambda event source mapping from SQS: a batch over 10 messages needs a batching window of at least 1 s
+# (CreateEventSourceMapping BatchSize, "Related setting"
+# [docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html]).
+SQS_MAX_UNWINDOWED_BATCH_SIZE = 10
+
+
+def check_sqs_batching_window(batch_size: int, window_seconds: float, *, window_key: str) -> None:
+    """ValueError if an SQS event source mapping with this batch size needs a batching window it lacks.
+
+    ``window_key`` names the field as the caller's reader knows it (a stack key, a wire name).
+    """
+    if batch_size > SQS_MAX_UNWINDOWED_BATCH_SIZE and window_seconds < 1:
+        raise ValueError(f"batchSize {batch_size} > {SQS_MAX_UNWINDOWED_BATCH_SIZE} from SQS needs "
+                         f"{window_key} >= 1")
 
 # Lambda CreateFunction: MemorySize 128-10,240 MB, Timeout 1-900 s.
 LAMBDA_MIN_MEMORY_MB = 128

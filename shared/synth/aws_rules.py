@@ -17,7 +17,6 @@ from typing import Any
 from pulumi.runtime.rpc import is_rpc_secret, unwrap_rpc_secret
 
 from shared import aws_limits
-from shared.aws_limits import LOG_RETENTION_DAYS
 
 
 class AwsValidationError(ValueError):
@@ -52,12 +51,12 @@ ENUMS: dict[str, dict[str, set[Any]]] = {
                                     "tier": {"Standard", "Advanced", "Intelligent-Tiering"}},
     "aws:kms/key:Key": {"keyUsage": {"ENCRYPT_DECRYPT", "SIGN_VERIFY", "GENERATE_VERIFY_MAC"},
                         "customerMasterKeySpec": {"SYMMETRIC_DEFAULT"},
-                        "rotationPeriodInDays": set(range(90, 2561)),
-                        "deletionWindowInDays": set(range(7, 31))},
+                        "rotationPeriodInDays": set(aws_limits.KMS_ROTATION_PERIOD_DAYS),
+                        "deletionWindowInDays": set(aws_limits.KMS_DELETION_WINDOW_DAYS)},
     "aws:rds/instance:Instance": {"storageType": {"gp2", "gp3", "io1", "io2", "standard"},
                                   "engine": {"postgres"},
-                                  "performanceInsightsRetentionPeriod": {7, *range(31, 731, 31), 731},
-                                  "monitoringInterval": {0, 1, 5, 10, 15, 30, 60}},
+                                  "performanceInsightsRetentionPeriod": set(aws_limits.RDS_PI_RETENTION_DAYS),
+                                  "monitoringInterval": set(aws_limits.RDS_MONITORING_INTERVALS)},
     "aws:rds/proxy:Proxy": {"engineFamily": {"POSTGRESQL", "MYSQL", "SQLSERVER"},
                             "defaultAuthScheme": {"NONE", "IAM_AUTH"},
                             "auths[].authScheme": {"SECRETS"},
@@ -207,9 +206,11 @@ def _check_policies(token: str, name: str, inputs: dict[str, Any]) -> None:
 def _check_specifics(token: str, name: str, inputs: dict[str, Any]) -> None:
     if token == "aws:cloudwatch/logGroup:LogGroup":
         days = inputs.get("retentionInDays")
-        if days is not None and days not in LOG_RETENTION_DAYS:
-            raise AwsValidationError(f"{token} {name!r}: retentionInDays = {days}; CloudWatch accepts "
-                                     f"{sorted(LOG_RETENTION_DAYS)}")
+        try:
+            if days is not None:
+                aws_limits.check_log_retention_days(days)
+        except ValueError as error:
+            raise AwsValidationError(f"{token} {name!r}: retentionInDays = {days}; {error}") from None
     if token == "aws:ssm/parameter:Parameter":
         pname = inputs.get("name", "")
         if not pname.startswith("/") or len(pname) > 1011 or pname.count("/") > 15:
@@ -356,7 +357,8 @@ for _token, _enums in {
 
 # token -> {input path: (min, max)} inclusive, from the services' API references.
 RANGES: dict[str, dict[str, tuple[float, float]]] = {
-    "aws:lambda/function:Function": {"memorySize": (128, 10_240), "timeout": (1, 900),
+    "aws:lambda/function:Function": {"memorySize": (aws_limits.LAMBDA_MIN_MEMORY_MB, aws_limits.LAMBDA_MAX_MEMORY_MB),
+                                     "timeout": (1, aws_limits.LAMBDA_MAX_TIMEOUT_SECONDS),
                                      "reservedConcurrentExecutions": (-1, 100_000),
                                      "ephemeralStorage.size": (512, 10_240)},
     "aws:lambda/eventSourceMapping:EventSourceMapping": {
@@ -364,7 +366,7 @@ RANGES: dict[str, dict[str, tuple[float, float]]] = {
         "scalingConfig.maximumConcurrency": (2, 1000)},
     "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig": {
         "maximumRetryAttempts": (0, 2), "maximumEventAgeInSeconds": (60, 21_600)},
-    "aws:sqs/queue:Queue": {"visibilityTimeoutSeconds": (0, 43_200),
+    "aws:sqs/queue:Queue": {"visibilityTimeoutSeconds": (0, aws_limits.SQS_MAX_VISIBILITY_TIMEOUT_SECONDS),
                             "messageRetentionSeconds": (60, 1_209_600),
                             "kmsDataKeyReusePeriodSeconds": (60, 86_400), "receiveWaitTimeSeconds": (0, 20),
                             "delaySeconds": (0, 900), "maxMessageSize": (1024, 1_048_576)},
@@ -388,9 +390,11 @@ def _check_compute(token: str, name: str, inputs: dict[str, Any]) -> None:
     if token == "aws:lambda/eventSourceMapping:EventSourceMapping":
         source = str(inputs.get("eventSourceArn") or "")
         batch, window = inputs.get("batchSize"), inputs.get("maximumBatchingWindowInSeconds") or 0
-        if source.startswith("arn:aws:sqs:") and batch is not None and batch > 10 and window < 1:
-            raise AwsValidationError(f"{token} {name!r}: batchSize {batch} > 10 from SQS needs "
-                                     "maximumBatchingWindowInSeconds >= 1")
+        try:
+            if source.startswith("arn:aws:sqs:") and batch is not None:
+                aws_limits.check_sqs_batching_window(batch, window, window_key="maximumBatchingWindowInSeconds")
+        except ValueError as error:
+            raise AwsValidationError(f"{token} {name!r}: {error}") from None
     if token == "aws:sqs/queue:Queue" and inputs.get("redrivePolicy"):
         policy = json.loads(_plain(inputs["redrivePolicy"]))
         count = policy.get("maxReceiveCount")

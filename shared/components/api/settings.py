@@ -15,8 +15,8 @@ from shared.aws_limits import (
     APIGW_ACCOUNT_BURST_LIMIT,
     APIGW_ACCOUNT_RATE_LIMIT,
     APIGW_CACHE_CLUSTER_SIZES,
-    LOG_RETENTION_DAYS,
     WAF_EVALUATION_WINDOWS,
+    LogRetentionDays,
 )
 from shared.config import Settings
 
@@ -134,7 +134,7 @@ class ApiSettings(Settings):
     )
     cache: Cache = Field(default_factory=lambda: Cache.model_validate({}))
     usage_plans: dict[str, UsagePlan] = Field(default_factory=dict, description="client tier -> plan")
-    log_retention_days: int = 30
+    log_retention_days: LogRetentionDays = 30
     execution_log_level: Literal["OFF", "ERROR", "INFO"] = "ERROR"
     data_trace: bool = Field(False, description="full request/response bodies in execution logs")
     manage_account_settings: bool | None = Field(
@@ -150,13 +150,6 @@ class ApiSettings(Settings):
     def _stage(cls, value: str) -> str:
         if not _STAGE.match(value):
             raise ValueError("1-128 letters, digits, '-' or '_' (API Gateway stage names)")
-        return value
-
-    @field_validator("log_retention_days")
-    @classmethod
-    def _retention(cls, value: int) -> int:
-        if value not in LOG_RETENTION_DAYS:
-            raise ValueError(f"CloudWatch Logs accepts only {sorted(LOG_RETENTION_DAYS)}")
         return value
 
     @field_validator("method_throttles")

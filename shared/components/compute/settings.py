@@ -20,8 +20,9 @@ from shared.aws_limits import (
     LAMBDA_MAX_MEMORY_MB,
     LAMBDA_MAX_TIMEOUT_SECONDS,
     LAMBDA_MIN_MEMORY_MB,
-    LOG_RETENTION_DAYS,
     SQS_MAX_VISIBILITY_TIMEOUT_SECONDS,
+    LogRetentionDays,
+    check_sqs_batching_window,
 )
 from shared.components.compute import peak
 from shared.config import Settings
@@ -120,8 +121,7 @@ class QueueSettings(Settings):
 
     @model_validator(mode="after")
     def _window(self) -> QueueSettings:
-        if self.batch_size > 10 and self.batching_window_seconds < 1:
-            raise ValueError("batchSize > 10 needs batchingWindowSeconds >= 1 (an SQS mapping rule)")
+        check_sqs_batching_window(self.batch_size, self.batching_window_seconds, window_key="batchingWindowSeconds")
         return self
 
 
@@ -138,7 +138,7 @@ class ComputeSettings(Settings):
     provisioned_concurrency: ProvisionedConcurrency | None = None
     queue: QueueSettings
     async_invoke: AsyncInvokeSettings = Field(default_factory=lambda: AsyncInvokeSettings.model_validate({}))
-    log_retention_days: int = 30
+    log_retention_days: LogRetentionDays = 30
     log_level: LogLevel = "INFO"
     logger_sample_rate: float = Field(0.0, ge=0, le=1, description="share of invocations logged at DEBUG")
     config_ttl_seconds: int = Field(  # the app's fallback when /cache/config_ttl_seconds is absent
@@ -152,13 +152,6 @@ class ComputeSettings(Settings):
         "checked against the database's limits at synth (shared/connection_budget.py).",
     )
     artifact_noncurrent_days: int = Field(30, ge=1, description="days S3 keeps replaced artifact versions")
-
-    @field_validator("log_retention_days")
-    @classmethod
-    def _retention(cls, value: int) -> int:
-        if value not in LOG_RETENTION_DAYS:
-            raise ValueError(f"CloudWatch Logs accepts only {sorted(LOG_RETENTION_DAYS)}")
-        return value
 
     @field_validator("functions")
     @classmethod

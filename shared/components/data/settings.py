@@ -134,7 +134,7 @@ class DataSettings(Settings):
     replica_max_lag_seconds: float = Field(
         5.0, ge=0, le=3600, description="A replica further behind than this serves no reads (the primary does)."
     )
-    log_retention_days: int = Field(30, description="Retention of the exported PostgreSQL logs.")
+    log_retention_days: limits.LogRetentionDays = Field(30, description="Retention of the exported PostgreSQL logs.")
     replica_backup_retention_days: int = Field(
         0,
         ge=0,
@@ -198,13 +198,6 @@ class DataSettings(Settings):
         allowed = sorted(limits.RDS_MONITORING_INTERVALS - {0})
         if value not in allowed:
             raise ValueError(f"enhanced monitoring is on in every env; RDS accepts {allowed}")
-        return value
-
-    @field_validator("log_retention_days")
-    @classmethod
-    def _log_retention(cls, value: int) -> int:
-        if value not in limits.LOG_RETENTION_DAYS:
-            raise ValueError(f"CloudWatch Logs accepts only {sorted(limits.LOG_RETENTION_DAYS)}")
         return value
 
     @field_validator("master_username")

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from shared.aws_limits import LOG_RETENTION_DAYS
+from shared.aws_limits import LogRetentionDays
 from shared.config import Settings
 
 # The interface endpoints the stack needs when there is no internet route: the functions' AWS APIs,
@@ -28,7 +28,7 @@ class NetworkSettings(Settings):
     interface_endpoints: list[str] = Field(default_factory=lambda: list(DEFAULT_INTERFACE_ENDPOINTS))
     egress_mode: EgressMode = EgressMode.NONE
     nat_gateway_count: int = Field(1, ge=1, le=3, description="NAT gateways in nat mode: 1 (cheap) or one per AZ (HA).")
-    flow_log_retention_days: int = 30
+    flow_log_retention_days: LogRetentionDays = 30
     flow_log_traffic_type: Literal["ALL", "REJECT", "ACCEPT"] = "ALL"
 
     @field_validator("vpc_cidr")
@@ -37,13 +37,6 @@ class NetworkSettings(Settings):
         network = ipaddress.ip_network(value, strict=True)
         if not network.is_private or not 16 <= network.prefixlen <= 20:
             raise ValueError("must be a private IPv4 range between /16 and /20")
-        return value
-
-    @field_validator("flow_log_retention_days")
-    @classmethod
-    def _retention(cls, value: int) -> int:
-        if value not in LOG_RETENTION_DAYS:
-            raise ValueError(f"CloudWatch Logs accepts only {sorted(LOG_RETENTION_DAYS)}")
         return value
 
     @field_validator("interface_endpoints")

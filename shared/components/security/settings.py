@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from app.contract import CONFIG_TTL, MAX_BATCH_SIZE, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, IntParameter
+from shared.aws_limits import KmsDeletionWindowDays, KmsRotationPeriodDays
 from shared.config import Settings
 
 
@@ -38,15 +39,11 @@ class CacheParameters(Settings):
 
 
 class SecuritySettings(Settings):
-    key_deletion_window_days: int = Field(
-        ge=7,
-        le=30,
+    key_deletion_window_days: KmsDeletionWindowDays = Field(
         description="Days a scheduled key deletion can still be cancelled (KMS allows 7-30).",
     )
-    key_rotation_period_days: int = Field(
+    key_rotation_period_days: KmsRotationPeriodDays = Field(
         365,
-        ge=90,
-        le=2_560,
         description="Automatic rotation period of every key (KMS allows 90-2560).",
     )
     parameter_tier: Literal["Standard", "Advanced", "Intelligent-Tiering"] = Field(

@@ -1,0 +1,77 @@
+"""One source per AWS constraint: the settings models and the synth rules refuse the same values
+with the same words, and no settings model carries its own copy of a shared check."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+import pytest
+from pydantic import BaseModel
+
+import shared.components
+from shared import aws_limits, config
+from shared.components.network.settings import NetworkSettings
+from shared.synth.aws_rules import AwsValidationError, validate
+
+pytestmark = pytest.mark.unit
+
+
+def _settings_models() -> list[type[BaseModel]]:
+    modules = [config]
+    for info in pkgutil.walk_packages(shared.components.__path__, "shared.components."):
+        if info.name.endswith(".settings"):
+            modules.append(importlib.import_module(info.name))
+    return [obj for module in modules for obj in vars(module).values()
+            if isinstance(obj, type) and issubclass(obj, config.Settings) and obj is not config.Settings]
+
+
+def test_every_log_retention_setting_uses_the_shared_type():
+    fields = [(model.__name__, name, field) for model in _settings_models()
+              for name, field in model.model_fields.items() if name.endswith("log_retention_days")]
+    assert {f"{model}.{name}" for model, name, _ in fields} >= {
+        "NetworkSettings.flow_log_retention_days", "ApiSettings.log_retention_days",
+        "ComputeSettings.log_retention_days", "DataSettings.log_retention_days"}
+    for model, name, field in fields:
+        checks = [getattr(meta, "func", None) for meta in field.metadata]
+        assert aws_limits.check_log_retention_days in checks, f"{model}.{name} does not use LogRetentionDays"
+
+
+def test_settings_and_synth_refuse_a_log_retention_in_the_same_words():
+    with pytest.raises(ValueError) as from_settings:
+        NetworkSettings.model_validate({"vpcCidr": "10.20.0.0/16", "azCount": 2, "endpointAzCount": 1,
+                                        "flowLogRetentionDays": 45})
+    with pytest.raises(AwsValidationError) as from_synth:
+        validate("aws:cloudwatch/logGroup:LogGroup", "g", {"retentionInDays": 45})
+    words = f"CloudWatch Logs accepts only {sorted(aws_limits.LOG_RETENTION_DAYS)}"
+    assert words in str(from_settings.value) and words in str(from_synth.value)
+    validate("aws:cloudwatch/logGroup:LogGroup", "g", {"retentionInDays": 30})
+
+
+@pytest.mark.parametrize("batch, window, refused", [(10, 0, False), (11, 0, True), (11, 1, False), (500, 5, False)])
+def test_an_sqs_batch_over_ten_needs_a_window_in_the_synth_rule(batch, window, refused):
+    inputs = {"eventSourceArn": "arn:aws:sqs:us-east-1:123456789012:q", "functionName": "f",
+              "batchSize": batch, "maximumBatchingWindowInSeconds": window}
+    if refused:
+        with pytest.raises(AwsValidationError, match=f"batchSize {batch} > 10 from SQS needs "
+                                                     "maximumBatchingWindowInSeconds >= 1"):
+            validate("aws:lambda/eventSourceMapping:EventSourceMapping", "m", inputs)
+    else:
+        validate("aws:lambda/eventSourceMapping:EventSourceMapping", "m", inputs)
+
+
+def test_kms_windows_bound_the_settings_and_the_synth_alike():
+    from shared.components.security.settings import SecuritySettings
+
+    for days, ok in ((6, False), (7, True), (30, True), (31, False)):
+        try:
+            SecuritySettings.model_validate({"keyDeletionWindowDays": days})
+            settings_ok = True
+        except ValueError:
+            settings_ok = False
+        try:
+            validate("aws:kms/key:Key", "k", {"deletionWindowInDays": days})
+            synth_ok = True
+        except AwsValidationError:
+            synth_ok = False
+        assert settings_ok is synth_ok is ok, days
