@@ -107,6 +107,17 @@ class Context:
     def stage_traced(self) -> bool:
         return any(r.input("xrayTracingEnabled") for _, r in self.resources("aws:apigateway/stage:Stage"))
 
+    def traced(self, requests: float) -> float:
+        """Traces X-Ray records for ``requests``: the graph's sampling rule (a reservoir per second, then
+        a fixed rate of the rest: https://docs.aws.amazon.com/xray/latest/devguide/xray-console-sampling.html),
+        else the profile's sampled share."""
+        rules = [r for _, r in self.resources("aws:xray/samplingRule:SamplingRule")]
+        if not rules:
+            return requests * self.profile.tracing.sampled_share
+        rule = min(rules, key=lambda r: r.input("priority") or 0)
+        reservoir = min(requests, float(rule.input("reservoirSize") or 0) * self.seconds_per_month)
+        return reservoir + float(rule.input("fixedRate") or 0) * (requests - reservoir)
+
     def invocations(self, role: str) -> float:
         """Invocations a month of the function with this role (api, worker, or from the profile)."""
         if role == "api":

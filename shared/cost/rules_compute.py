@@ -45,7 +45,7 @@ def lambda_function(layer: str, r: GraphResource, ctx: Context) -> list[LineItem
         n, rate = ctx.profile.observability.custom_metrics, ctx.p.cloudwatch_custom_metric_month.usd
         items.append(item(layer, r, "custom metrics (EMF)", n * rate, f"{n} metrics x ${rate}"))
     if r.input("tracingConfig.mode") == "Active" and not (role == "api" and ctx.stage_traced):
-        traced = (ctx.traffic.requests if role == "api" else calls) * ctx.profile.tracing.sampled_share
+        traced = ctx.traced(ctx.traffic.requests if role == "api" else calls)
         items.append(item(layer, r, "X-Ray traces", traced / 1e6 * ctx.p.xray_traces_million.usd,
                           f"{traced / 1e6:,.3f} M traces x ${ctx.p.xray_traces_million.usd}", usage=True))
     return items

@@ -38,7 +38,7 @@ def stage(layer: str, r: GraphResource, ctx: Context) -> list[LineItem]:
         items.append(item(layer, r, f"API cache {size} GB", ctx.monthly(price),
                           f"{ctx.prices.hours_per_month:g} h x ${price.usd}"))
     if r.input("xrayTracingEnabled"):
-        traced = ctx.traffic.requests * ctx.profile.tracing.sampled_share
+        traced = ctx.traced(ctx.traffic.requests)
         items.append(item(layer, r, "X-Ray traces", traced / 1e6 * ctx.p.xray_traces_million.usd,
                           f"{traced / 1e6:,.3f} M traces x ${ctx.p.xray_traces_million.usd}", usage=True))
     return items

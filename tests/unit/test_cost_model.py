@@ -334,3 +334,13 @@ def test_the_real_price_table_cites_a_public_source_for_every_price():
         entries = value if isinstance(value, list) else list(value.values()) if "usd" not in value else [value]
         sources += [e["source"] for e in entries]
     assert sources and all(s.startswith("https://") for s in sources)
+
+
+def test_xray_traces_follow_the_graphs_sampling_rule_reservoir_then_rate():
+    stage = res("aws:apigateway/stage:Stage", "stage", xrayTracingEnabled=True)
+    rule = res("aws:xray/samplingRule:SamplingRule", "rule", priority=1000, reservoirSize=1, fixedRate=0.01)
+    b = bill(graphs(api=[stage], observability=[rule]))
+    reservoir = 1 * 730 * 3600  # one request a second all month (traffic never drops below 1/s here)
+    assert amount(b, "stage", "X-Ray") == pytest.approx((reservoir + 0.01 * (REQUESTS - reservoir)) / 1e6 * 5.0)
+    without_rule = bill(graphs(api=[stage]), profile(tracing__sampledShare=0.05))
+    assert amount(without_rule, "stage", "X-Ray") == pytest.approx(REQUESTS * 0.05 / 1e6 * 5.0)
