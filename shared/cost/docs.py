@@ -88,7 +88,9 @@ def layer_cost(layer: str, priced: Mapping[str, PricedEnv]) -> str:
     return "\n".join(lines)
 
 
-def expected_sections(priced: Mapping[str, PricedEnv], prod_graphs: Mapping[str, LayerGraph]) -> dict[Path, dict[str, str]]:
+def expected_sections(
+    priced: Mapping[str, PricedEnv], prod_graphs: Mapping[str, LayerGraph]
+) -> dict[Path, dict[str, str]]:
     sections: dict[Path, dict[str, str]] = {README: {"cost": readme_cost(priced), "diagram": render_mermaid(prod_graphs)}}
     for layer in LAYER_ORDER:
         doc = REPO_ROOT / "docs" / f"{layer}.md"

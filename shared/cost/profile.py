@@ -36,7 +36,7 @@ class ApiTraffic(Settings):
 class FunctionUsage(Settings):
     avg_duration_ms: float = Field(gt=0, description="Billed duration per invocation.")
     invocations_per_month: float | None = Field(
-        None, ge=0, description="For functions not driven by API requests or the queue (dlq-analyzer, migrate).")
+        None, ge=0, description="For functions driven neither by API requests nor by the queue.")
 
 
 class BatchTraffic(Settings):

@@ -136,7 +136,8 @@ def event_source_mapping(layer: str, r: GraphResource, ctx: Context) -> list[Lin
     polls = ESM_IDLE_POLLERS * ctx.seconds_per_month / LONG_POLL_SECONDS
     rate = ctx.p.sqs_requests_million.usd
     return [item(layer, r, "SQS long polling by Lambda", polls / 1e6 * rate,
-                 f"{ESM_IDLE_POLLERS} pollers x {ctx.seconds_per_month:g} s / {LONG_POLL_SECONDS} s = {polls:,.0f} x ${rate}/M")]
+                 f"{ESM_IDLE_POLLERS} pollers x {ctx.seconds_per_month:g} s / {LONG_POLL_SECONDS} s"
+                 f" = {polls:,.0f} x ${rate}/M")]
 
 
 def s3_bucket(layer: str, r: GraphResource, ctx: Context) -> list[LineItem]:

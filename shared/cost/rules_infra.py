@@ -117,7 +117,8 @@ def _backup(layer: str, r: GraphResource, ctx: Context, size: float) -> list[Lin
     backup = data + days * data * d.daily_change_share
     billable = max(0.0, backup - size)
     rate = ctx.p.rds_backup_gb_month.usd
-    basis = f"({data:g} + {days:g} d x {d.daily_change_share:g} x {data:g}) GiB - {size:g} GiB free = {billable:g} GiB x ${rate}"
+    basis = (f"({data:g} + {days:g} d x {d.daily_change_share:g} x {data:g}) GiB - {size:g} GiB free"
+             f" = {billable:g} GiB x ${rate}")
     return [item(layer, r, "backup storage beyond free", billable * rate, basis, usage=True)]
 
 

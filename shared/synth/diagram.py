@@ -57,7 +57,8 @@ def _network(d: _Drawing) -> None:
     if vpcs:
         zones = len({s.input("availabilityZone") for s in d.of("network", "aws:ec2/subnet:Subnet")})
         d.node("network", "vpc", f"VPC {vpcs[0].input('cidrBlock')}<br/>isolated subnets in {zones} AZs")
-    endpoints = sorted(str(e.input("serviceName")).rsplit(".", 1)[-1] for e in d.of("network", "aws:ec2/vpcEndpoint:VpcEndpoint"))
+    endpoints = sorted(str(e.input("serviceName")).rsplit(".", 1)[-1]
+                       for e in d.of("network", "aws:ec2/vpcEndpoint:VpcEndpoint"))
     if endpoints:
         d.node("network", "endpoints", "VPC endpoints<br/>" + ", ".join(endpoints))
     if d.of("network", "aws:ec2/natGateway:NatGateway"):
@@ -68,7 +69,8 @@ def _security(d: _Drawing, env: str) -> None:
     params = [str(p.input("name")) for layer in LAYER_ORDER for p in d.of(layer, "aws:ssm/parameter:Parameter")]
     categories = sorted({p.split("/")[3] for p in params if p.count("/") >= 4})
     if params:
-        d.node("security", "ssm", f"SSM Parameter Store<br/>/myapp/{env}/{{{','.join(categories)}}}/ ({len(params)} SecureStrings)")
+        paths = f"/myapp/{env}/{{{','.join(categories)}}}/"
+        d.node("security", "ssm", f"SSM Parameter Store<br/>{paths} ({len(params)} SecureStrings)")
     keys = d.of("security", "aws:kms/key:Key")
     if keys:
         d.node("security", "kms", f"KMS keys x{len(keys)}<br/>one per category, rotation on")
@@ -99,7 +101,8 @@ def _compute(d: _Drawing, env: str, database: str | None) -> dict[str, str]:
     functions = {}
     for f in sorted(d.of("compute", FN), key=lambda r: _function_role(r, env)):
         role = _function_role(f, env)
-        functions[role] = d.node("compute", _id(f"fn_{role}"), f"λ {role}<br/>{f.input('memorySize'):g} MB {(f.input('architectures') or ['x86_64'])[0]}")
+        arch = (f.input("architectures") or ["x86_64"])[0]
+        functions[role] = d.node("compute", _id(f"fn_{role}"), f"λ {role}<br/>{f.input('memorySize'):g} MB {arch}")
         if database and f.inputs.get("vpcConfig"):
             d.edge(functions[role], database, "SQL", "-->")
     queues = {str(q.outputs.get("arn")): q for q in d.of("compute", "aws:sqs/queue:Queue")}
