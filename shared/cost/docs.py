@@ -56,7 +56,8 @@ def readme_cost(priced: Mapping[str, PricedEnv]) -> str:
         ("**total per month**", lambda p: f"**{_usd(p.bill.total)}**"),
         ("budget (`monthlyBudgetUsd`)", lambda p: _usd(p.bill.budget_usd)),
         ("requests per month", lambda p: f"{p.bill.requests / 1e6:,.1f} M"),
-        ("profile peak", lambda p: f"{p.profile.api.peak_requests_per_minute:,.0f}/min x {p.profile.api.peak_hours_per_day:g} h/day"),
+        ("profile peak", lambda p: f"{p.profile.api.peak_requests_per_minute:,.0f}/min"
+                                   f" x {p.profile.api.peak_hours_per_day:g} h/day"),
         ("marginal cost per million requests", lambda p: _usd(p.envelope.marginal_per_million)),
         ("most peak hours/day in budget", lambda p: "none" if p.envelope.max_peak_hours is None
          else f"{p.envelope.max_peak_hours:.1f} h"),

@@ -41,7 +41,7 @@ class FunctionUsage(Settings):
 
 class BatchTraffic(Settings):
     async_records_per_day: float = Field(ge=0, description="Orders sent through POST /orders/async (one SQS message each).")
-    records_per_invocation: float = Field(gt=0, description="Average records per worker invocation (<= the mapping's batch size).")
+    records_per_invocation: float = Field(gt=0, description="Average records per worker invocation (<= batch size).")
     record_bytes: int = Field(ge=0, le=262_144, description="Average SQS message body.")
 
 
