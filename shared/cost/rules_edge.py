@@ -127,5 +127,5 @@ FREE_PREFIXES = (
     "aws:wafv2/ruleGroup:", "aws:wafv2/regexPatternSet:", "aws:cloudwatch/logResourcePolicy:",
     "aws:cloudwatch/logSubscriptionFilter:", "aws:cloudwatch/queryDefinition:", "aws:cloudwatch/eventRule:",
     "aws:cloudwatch/eventTarget:", "aws:cfg/deliveryChannel:", "aws:cfg/recorderStatus:", "aws:cfg/retentionConfiguration:",
-    "aws:budgets/budgetAction:", "aws:sns/", "aws:xray/", "aws:acm/", "aws:route53/record:",
+    "aws:budgets/budgetAction:", "aws:sns/", "aws:xray/", "aws:acm/", "aws:route53/record:", "aws:servicequotas/",
 )
