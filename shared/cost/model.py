@@ -124,12 +124,22 @@ class Context:
             return self.traffic.requests * (1 - self.cache_hit_rate)
         if role == "worker":
             b = self.profile.batch
+            self._check_batch_size(b.records_per_invocation)
             return b.async_records_per_day * self.traffic.days / b.records_per_invocation
         usage = self.function_usage(role)
         if usage.invocations_per_month is None:
             raise ConfigError(f"{self.profile_source}: key 'functions.{role}.invocationsPerMonth' is unset: "
                               f"function {role!r} is driven neither by API requests nor by the orders queue")
         return usage.invocations_per_month
+
+    def _check_batch_size(self, records: float) -> None:
+        """The worker cannot see more records per invocation than its mapping's batch size."""
+        for _, mapping in self.resources("aws:lambda/eventSourceMapping:EventSourceMapping"):
+            size = mapping.input("batchSize")
+            if ":function:" in str(mapping.input("functionName")) and "-worker" in str(mapping.input("functionName")) \
+                    and size and records > size:
+                raise ConfigError(f"{self.profile_source}: key 'batch.recordsPerInvocation' = {records:g} exceeds the "
+                                  f"worker mapping's batchSize {size:g}")
 
     def function_usage(self, role: str):  # noqa: ANN201 - FunctionUsage
         usage = self.profile.functions.get(role)

@@ -22,7 +22,6 @@ class ApiTraffic(Settings):
     peak_requests_per_minute: float = Field(ge=0, description="Request rate during the daily peak.")
     peak_hours_per_day: float = Field(ge=0, le=24, description="Hours a day at the peak rate.")
     off_peak_requests_per_minute: float = Field(ge=0, description="Base rate for the rest of the day.")
-    request_bytes: int = Field(ge=0, description="Average request payload.")
     response_bytes: int = Field(ge=0, description="Average response payload (billed as data transfer out).")
     cache_hit_rate: float = Field(0.0, ge=0, lt=1, description="Share served by the stage cache (if the graph has one).")
 

@@ -27,8 +27,14 @@ def interface_endpoint(layer: str, r: GraphResource, ctx: Context) -> list[LineI
     azs = len(r.input("subnetIds") or [])
     usd = ctx.monthly(ctx.p.vpc_interface_endpoint_az_hour, azs)
     service = str(r.input("serviceName", "")).rsplit(".", 1)[-1]
-    return [item(layer, r, f"{service} endpoint x {azs} AZ", usd,
-                 f"{azs} AZ x {ctx.prices.hours_per_month:g} h x ${ctx.p.vpc_interface_endpoint_az_hour.usd}")]
+    items = [item(layer, r, f"{service} endpoint x {azs} AZ", usd,
+                  f"{azs} AZ x {ctx.prices.hours_per_month:g} h x ${ctx.p.vpc_interface_endpoint_az_hour.usd}")]
+    if service == "sqs":  # the async orders cross this endpoint; other endpoints carry a few KB of config
+        b = ctx.profile.batch
+        gib = b.async_records_per_day * ctx.traffic.days * b.record_bytes / GIB
+        rate = ctx.p.vpc_endpoint_data_gb.usd
+        items.append(item(layer, r, "endpoint data processed", gib * rate, f"{gib:,.3f} GiB x ${rate}", usage=True))
+    return items
 
 
 def nat_gateway(layer: str, r: GraphResource, ctx: Context) -> list[LineItem]:

@@ -54,7 +54,7 @@ def profile(**changes: Any) -> UsageProfile:
     base: dict[str, Any] = {
         "description": "test",
         "api": {"peakRequestsPerMinute": 10000, "peakHoursPerDay": 2, "offPeakRequestsPerMinute": 200,
-                "requestBytes": 0, "responseBytes": 0, "cacheHitRate": 0.0},
+                "responseBytes": 0, "cacheHitRate": 0.0},
         "functions": {"api": {"avgDurationMs": 40}},
         "batch": {"asyncRecordsPerDay": 0, "recordsPerInvocation": 100, "recordBytes": 1024},
         "logs": {"appBytesPerRequest": 0, "appBytesPerRecord": 0, "platformBytesPerInvocation": 0,
@@ -344,3 +344,29 @@ def test_xray_traces_follow_the_graphs_sampling_rule_reservoir_then_rate():
     assert amount(b, "stage", "X-Ray") == pytest.approx((reservoir + 0.01 * (REQUESTS - reservoir)) / 1e6 * 5.0)
     without_rule = bill(graphs(api=[stage]), profile(tracing__sampledShare=0.05))
     assert amount(without_rule, "stage", "X-Ray") == pytest.approx(REQUESTS * 0.05 / 1e6 * 5.0)
+
+
+def test_async_orders_are_billed_as_sqs_requests_and_endpoint_data():
+    # 150,000 records/day x 30.42 days = 4,562,500 messages; batches of 10 x 1 KB fit one 64 KB chunk;
+    # the worker gets 100 per invocation: 45,625 receives + 45,625 deletes.
+    p = profile(batch__asyncRecordsPerDay=150_000, functions={"worker": {"avgDurationMs": 600}})
+    g = graphs(network=[res("aws:ec2/vpcEndpoint:VpcEndpoint", "sqs-endpoint", vpcEndpointType="Interface",
+                            serviceName="com.amazonaws.us-east-1.sqs", subnetIds=["a"])],
+               compute=[res("aws:sqs/queue:Queue", "queue", redrivePolicy="{}"), res("aws:sqs/queue:Queue", "dlq"),
+                        res("aws:lambda/function:Function", "worker", name="serverless-infra-prod-worker", memorySize=1024,
+                            architectures=["arm64"])])
+    b = bill(g, p)
+    records = 150_000 * DAYS
+    assert amount(b, "queue") == pytest.approx((records / 10 + 2 * records / 100) / 1e6 * 0.40)
+    assert amount(b, "dlq") == 0
+    assert amount(b, "sqs-endpoint", "data") == pytest.approx(records * 1024 / 1024**3 * 0.01)
+    assert amount(b, "worker", "duration") == pytest.approx(records / 100 * 0.6 * 1.0 * 0.0000133334)
+
+
+def test_records_per_invocation_above_the_batch_size_is_refused():
+    g = graphs(compute=[res("aws:lambda/eventSourceMapping:EventSourceMapping", "orders", batchSize=50,
+                            functionName="arn:aws:lambda:us-east-1:1:function:serverless-infra-prod-worker:live"),
+                        res("aws:lambda/function:Function", "worker", name="serverless-infra-prod-worker", memorySize=1024)])
+    p = profile(functions={"worker": {"avgDurationMs": 600}})
+    with pytest.raises(ConfigError, match=r"'batch.recordsPerInvocation' = 100 exceeds the worker mapping's batchSize 50"):
+        bill(g, p)
