@@ -76,3 +76,57 @@ def test_diagram_draws_layers_paths_config_and_stack_refs(synth):
     api_layer = graphs["api"]
     if api_layer.of_type("aws:apigateway/restApi:RestApi"):
         assert re.search(r"apigw_\w+ --> fn_api", mermaid)
+
+
+@pytest.fixture
+def offline_cost(synth, monkeypatch):
+    """`invoke cost` as the CLI runs it, on the session's synthesized graphs (no second render)."""
+    from invoke import Context
+
+    import shared.cost.run as run
+    from ops.cost import cost
+
+    monkeypatch.setattr(run, "render_graphs", lambda env, out_root=None: synth(env.value))
+    return lambda **kwargs: cost(Context(), **kwargs)
+
+
+def _profile_file(tmp_path, **api):
+    import yaml
+
+    from shared.config import Environment
+    from shared.cost.profile import profile_file
+
+    raw = yaml.safe_load(profile_file(Environment.PROD).read_text())
+    raw["api"].update(api)
+    path = tmp_path / "profile.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
+def test_cost_task_exits_non_zero_over_budget_naming_the_largest_items(offline_cost, tmp_path, capsys):
+    from invoke.exceptions import Exit
+
+    with pytest.raises(Exit) as exit_:
+        offline_cost(env="prod", profile=str(_profile_file(tmp_path, peakHoursPerDay=24)))
+    assert exit_.value.code == 1
+    assert "prod is over budget" in str(exit_.value.message) and str(exit_.value.message).count(" $") >= 5
+    out = capsys.readouterr().out
+    assert "OVER BUDGET" in out and "envelope within $500.00" in out
+
+
+def test_cost_task_json_and_format_and_profile_errors(offline_cost, tmp_path, capsys):
+    import json
+
+    from invoke.exceptions import Exit
+
+    offline_cost(env="prod", format="json")
+    report = json.loads(capsys.readouterr().out)
+    assert report["env"] == "prod" and report["totalUsd"] > 0 and not report["overBudget"]
+    assert report["envelope"]["maxPeakHoursPerDay"] >= 1
+    with pytest.raises(Exit) as bad_format:
+        offline_cost(env="prod", format="yaml")
+    assert bad_format.value.code == 2
+    typo = _profile_file(tmp_path, peakHourPerDay=3)
+    with pytest.raises(Exit) as bad_profile:
+        offline_cost(env="prod", profile=str(typo))
+    assert str(typo) in str(bad_profile.value.message) and "api.peakHourPerDay" in str(bad_profile.value.message)
