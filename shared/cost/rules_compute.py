@@ -38,8 +38,8 @@ def lambda_function(layer: str, r: GraphResource, ctx: Context) -> list[LineItem
     items = [
         item(layer, r, "Lambda requests", calls / 1e6 * ctx.p.lambda_requests_million.usd,
              f"{calls / 1e6:,.3f} M x ${ctx.p.lambda_requests_million.usd}", usage=True),
-        item(layer, r, f"Lambda duration ({_arch(r)})", gb_s * rate,
-             f"{calls:,.0f} x {seconds:g} s x {_memory_gb(r):g} GB x ${rate}", usage=True),
+        item(layer, r, "Lambda duration", gb_s * rate,
+             f"{_arch(r)}: {calls:,.0f} x {seconds:g} s x {_memory_gb(r):g} GB x ${rate}", usage=True),
     ]
     if role == "api":  # the app's EMF metrics are custom metrics; priced once, here
         n, rate = ctx.profile.observability.custom_metrics, ctx.p.cloudwatch_custom_metric_month.usd
@@ -107,7 +107,7 @@ def provisioned_concurrency(layer: str, r: GraphResource, ctx: Context) -> list[
     basis = (f"({floor:g} x {ctx.prices.hours_per_month:g} h + {peak_floor - floor:g} x {window_hours:.1f} h scheduled"
              f" + {extra_peak / max(t.peak_hours, 1e-9):g} x {t.peak_hours:.1f} h + {extra_off / max(t.off_peak_hours, 1e-9):g}"
              f" x {t.off_peak_hours:.1f} h autoscaled) unit-h x 3600 x {gb:g} GB x ${rate}")
-    return [item(layer, r, f"provisioned concurrency ({fn_name})", usd, basis, usage=extra_peak + extra_off > 0)]
+    return [item(layer, r, "provisioned concurrency", usd, f"{fn_name}: {basis}", usage=extra_peak + extra_off > 0)]
 
 
 def _target_utilization(ctx: Context, resource_id: str) -> float | None:
@@ -187,8 +187,8 @@ def log_group(layer: str, r: GraphResource, ctx: Context) -> list[LineItem]:
     store = ctx.p.logs_storage_gb_month.usd
     return [
         item(layer, r, "log ingestion", gib * ingest, f"{gib:,.3f} GiB ({source}) x ${ingest}", usage=True),
-        item(layer, r, f"log storage ({retention or 'never expire'} d)", gib * months * store,
-             f"{gib:,.3f} GiB x {months:.2f} months kept x ${store}", usage=True),
+        item(layer, r, "log storage", gib * months * store,
+             f"{gib:,.3f} GiB x {months:.2f} months kept ({retention or 'never expire'} d) x ${store}", usage=True),
     ]
 
 

@@ -35,8 +35,8 @@ def stage(layer: str, r: GraphResource, ctx: Context) -> list[LineItem]:
     if r.input("cacheClusterEnabled"):
         size = str(r.input("cacheClusterSize") or "0.5")
         price = ctx.p.api_gateway_cache_hour.get(size) or ctx.p.api_gateway_cache_hour[f"{float(size):g}"]
-        items.append(item(layer, r, f"API cache {size} GB", ctx.monthly(price),
-                          f"{ctx.prices.hours_per_month:g} h x ${price.usd}"))
+        items.append(item(layer, r, "API cache cluster", ctx.monthly(price),
+                          f"{size} GB: {ctx.prices.hours_per_month:g} h x ${price.usd}"))
     if r.input("xrayTracingEnabled"):
         traced = ctx.traced(ctx.traffic.requests)
         items.append(item(layer, r, "X-Ray traces", traced / 1e6 * ctx.p.xray_traces_million.usd,
@@ -49,7 +49,7 @@ def web_acl(layer: str, r: GraphResource, ctx: Context) -> list[LineItem]:
     p = ctx.p
     requests = ctx.traffic.requests
     return [item(layer, r, "WAF web ACL", p.waf_web_acl_month.usd, f"${p.waf_web_acl_month.usd}/month"),
-            item(layer, r, f"WAF rules x {rules}", rules * p.waf_rule_month.usd, f"{rules} x ${p.waf_rule_month.usd}"),
+            item(layer, r, "WAF rules", rules * p.waf_rule_month.usd, f"{rules} x ${p.waf_rule_month.usd}"),
             item(layer, r, "WAF requests", requests / 1e6 * p.waf_requests_million.usd,
                  f"{requests / 1e6:,.3f} M x ${p.waf_requests_million.usd}", usage=True)]
 

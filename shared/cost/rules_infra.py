@@ -27,7 +27,7 @@ def interface_endpoint(layer: str, r: GraphResource, ctx: Context) -> list[LineI
     azs = len(r.input("subnetIds") or [])
     usd = ctx.monthly(ctx.p.vpc_interface_endpoint_az_hour, azs)
     service = str(r.input("serviceName", "")).rsplit(".", 1)[-1]
-    items = [item(layer, r, f"{service} endpoint x {azs} AZ", usd,
+    items = [item(layer, r, f"{service} interface endpoint", usd,
                   f"{azs} AZ x {ctx.prices.hours_per_month:g} h x ${ctx.p.vpc_interface_endpoint_az_hour.usd}")]
     if service == "sqs":  # the async orders cross this endpoint; other endpoints carry a few KB of config
         b = ctx.profile.batch
@@ -102,7 +102,7 @@ def rds_instance(layer: str, r: GraphResource, ctx: Context) -> list[LineItem]:
     hourly = _instance_class_price(ctx, cls)
     hours = ctx.prices.hours_per_month
     az = "Multi-AZ" if copies == 2 else "single-AZ"
-    items = [item(layer, r, f"{cls} {az}", hourly * hours * copies, f"{copies} x {hours:g} h x ${hourly}")]
+    items = [item(layer, r, "DB instance hours", hourly * hours * copies, f"{cls} {az}: {copies} x {hours:g} h x ${hourly}")]
     size, size_basis = _allocated_gib(ctx, r)
     gp3 = ctx.p.rds_gp3_gb_month.usd
     items.append(item(layer, r, "gp3 storage", size * gp3 * copies, f"{copies} x {size_basis} x ${gp3}",
@@ -133,10 +133,10 @@ def _performance_insights(layer: str, r: GraphResource, ctx: Context, cls: str) 
         return []
     days = r.input("performanceInsightsRetentionPeriod") or PI_FREE_DAYS
     if days <= PI_FREE_DAYS:
-        return [item(layer, r, "Performance Insights (7 days)", 0.0, "free tier")]
+        return [item(layer, r, "Performance Insights", 0.0, "7 days: free tier")]
     vcpus = RDS_VCPUS.get(cls, 2)
     rate = ctx.p.rds_performance_insights_vcpu_month.usd
-    return [item(layer, r, f"Performance Insights ({days:g} days)", vcpus * rate, f"{vcpus} vCPU x ${rate}")]
+    return [item(layer, r, "Performance Insights", vcpus * rate, f"{days:g} days kept: {vcpus} vCPU x ${rate}")]
 
 
 def _enhanced_monitoring(layer: str, r: GraphResource, ctx: Context) -> list[LineItem]:
