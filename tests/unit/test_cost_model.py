@@ -131,7 +131,7 @@ def _database(**primary: Any) -> list[GraphResource]:
 
 def test_rds_multi_az_replica_proxy_and_secret():
     b = bill(graphs(data=_database()))
-    assert amount(b, "primary", "Multi-AZ") == pytest.approx(2 * 730 * 0.065)  # 94.90
+    assert amount(b, "primary", "instance hours") == pytest.approx(2 * 730 * 0.065)  # 94.90, Multi-AZ bills twice
     assert amount(b, "primary", "gp3") == pytest.approx(2 * 50 * 0.115)  # 11.50
     assert amount(b, "primary", "backup") == 0  # 10 + 35 x 0.02 x 10 = 17 GiB < 50 GiB free
     assert amount(b, "replica") == pytest.approx(730 * 0.065 + 50 * 0.115)  # 47.45 + 5.75, storage from its source
