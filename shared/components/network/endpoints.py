@@ -15,8 +15,10 @@ AWS services do on our behalf does not cross our subnets and needs no endpoint:
   https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format.html]
 * ``xray``: the SDK sends segments over UDP to the X-Ray daemon that Lambda runs beside the
   function (``AWS_XRAY_DAEMON_ADDRESS``, a link-local address), and Lambda forwards them; tracing of
-  VPC functions works without an X-Ray endpoint (it did before X-Ray had one).
-  [https://docs.aws.amazon.com/xray/latest/devguide/xray-services-lambda.html]
+  VPC functions worked before X-Ray had VPC endpoints at all (they launched in May 2021; a VPC
+  function's traces arriving in 2019: aws/aws-xray-daemon#26).
+  [https://docs.aws.amazon.com/xray/latest/devguide/xray-services-lambda.html;
+  https://aws.amazon.com/about-aws/whats-new/2021/05/aws-x-ray-now-supports-vpc-endpoints/]
 * ``rds``: the app signs RDS IAM auth tokens locally (``generate_db_auth_token`` makes no call).
   [https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.IAMDBAuth.Connecting.html]
 """
