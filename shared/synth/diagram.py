@@ -120,7 +120,20 @@ def _compute(d: _Drawing, env: str, database: str | None) -> dict[str, str]:
         role = str(m.input("functionName")).split(":function:")[-1].split(":")[0].removeprefix(f"serverless-infra-{env}-")
         if q is not None and role in functions:
             d.edge(_id(f"q_{q.name}"), functions[role], f"batches of {m.input('batchSize'):g}")
+    _reads_from_replica(d, functions)
     return functions
+
+
+def _reads_from_replica(d: _Drawing, functions: dict[str, str]) -> None:
+    """When the app's reader_host parameter is built from a replica (readerRouting: replica), the
+    functions read there directly: the parameter's dependencies in the graph say which."""
+    replicas = {r.urn: n + 1 for n, r in enumerate(i for i in d.of("data", "aws:rds/instance:Instance")
+                                                   if i.input("replicateSourceDb"))}
+    for parameter in d.of("data", "aws:ssm/parameter:Parameter"):
+        if str(parameter.input("name")).endswith("/reader_host"):
+            for urn in parameter.dependencies:
+                if urn in replicas and "api" in functions:
+                    d.edge(functions["api"], f"replica{replicas[urn]}", "reads")
 
 
 def _api(d: _Drawing, functions: dict[str, str]) -> None:

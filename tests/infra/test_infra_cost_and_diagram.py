@@ -130,3 +130,19 @@ def test_cost_task_json_and_format_and_profile_errors(offline_cost, tmp_path, ca
     with pytest.raises(Exit) as bad_profile:
         offline_cost(env="prod", profile=str(typo))
     assert str(typo) in str(bad_profile.value.message) and "api.peakHourPerDay" in str(bad_profile.value.message)
+
+
+def test_diagram_draws_direct_replica_reads_only_when_reader_host_is_a_replica(synth):
+    import copy
+
+    graphs = dict(synth("prod"))
+    reader = next(p for p in graphs["data"].of_type("aws:ssm/parameter:Parameter")
+                  if p.inputs["name"].endswith("/reader_host"))
+    replica = next(i for i in graphs["data"].of_type("aws:rds/instance:Instance") if i.inputs.get("replicateSourceDb"))
+    via_proxy = [d for d in reader.dependencies if d != replica.urn]
+    data = copy.deepcopy(graphs["data"])
+    target = next(p for p in data.resources if p.urn == reader.urn)
+    target.dependencies = via_proxy
+    assert "fn_api -->|reads| replica1" not in render_mermaid({**graphs, "data": data})
+    target.dependencies = [*via_proxy, replica.urn]
+    assert "fn_api -->|reads| replica1" in render_mermaid({**graphs, "data": data})
