@@ -41,6 +41,7 @@ def lambda_function(layer: str, r: GraphResource, ctx: Context) -> list[LineItem
         item(layer, r, "Lambda duration", gb_s * rate,
              f"{_arch(r)}: {calls:,.0f} x {seconds:g} s x {_memory_gb(r):g} GB x ${rate}", usage=True),
     ]
+    items += _config_decrypts(layer, r, ctx, role, seconds)
     if role == "api":  # the app's EMF metrics are custom metrics; priced once, here
         n, rate = ctx.profile.observability.custom_metrics, ctx.p.cloudwatch_custom_metric_month.usd
         items.append(item(layer, r, "custom metrics (EMF)", n * rate, f"{n} metrics x ${rate}"))
@@ -49,6 +50,29 @@ def lambda_function(layer: str, r: GraphResource, ctx: Context) -> list[LineItem
         items.append(item(layer, r, "X-Ray traces", traced / 1e6 * ctx.p.xray_traces_million.usd,
                           f"{traced / 1e6:,.3f} M traces x ${ctx.p.xray_traces_million.usd}", usage=True))
     return items
+
+
+def _config_decrypts(layer: str, r: GraphResource, ctx: Context, role: str, seconds: float) -> list[LineItem]:
+    """KMS requests of the config cache: each warm environment re-reads the SecureStrings every
+    CONFIG_TTL_SECONDS, one Decrypt per parameter (docs/security.md). Warm environments: the average
+    concurrency at peak and off peak (requests/s x duration), at least one while the function is used."""
+    ttl = r.input("environment.variables.CONFIG_TTL_SECONDS")
+    if not ttl or ctx.invocations(role) <= 0:
+        return []
+    params = sum(1 for _, p in ctx.resources("aws:ssm/parameter:Parameter") if p.input("type") == "SecureString")
+    t = ctx.traffic
+    if role == "api":
+        hit = 1 - ctx.cache_hit_rate
+        env_hours = (max(1.0, t.peak_rpm / 60 * hit * seconds) * t.peak_hours
+                     + max(1.0, t.off_peak_rpm / 60 * hit * seconds) * t.off_peak_hours)
+    else:
+        env_hours = max(ctx.prices.hours_per_month / 24,  # at least an hour a day warm
+                        ctx.invocations(role) * seconds / 3600)
+    requests = env_hours * 3600 / float(ttl) * params
+    rate = ctx.p.kms_requests10k.usd
+    return [item(layer, r, "KMS decrypts (config cache)", requests / 1e4 * rate,
+                 f"{env_hours:,.0f} warm env-hours x 3600 / {float(ttl):g} s x {params} SecureStrings = "
+                 f"{requests:,.0f} x ${rate}/10k", usage=True)]
 
 
 def _cron_window(start: str, end: str) -> tuple[float, int] | None:

@@ -383,3 +383,13 @@ def test_diagram_request_path_runs_client_waf_gateway_function_on_a_hand_made_gr
     assert "apigw_rest --> fn_api" in mermaid and "WAF web ACL<br/>2 rules" in mermaid
     without_gateway = render_mermaid(graphs(compute=[res("aws:lambda/function:Function", "api-fn", **API_FN)]))
     assert "client -->|HTTPS (no API Gateway in the graph yet)| fn_api" in without_gateway
+
+
+def test_config_cache_refreshes_are_billed_as_kms_decrypts():
+    # warm environments = concurrency: 10,000/min x 40 ms = 6.67 for 60.8 h; 200/min -> 0.13, at least 1, for 669.2 h.
+    # each refreshes every 300 s and decrypts both SecureStrings: 1,074.7 env-hours x 12 x 2 = 25,793 requests.
+    fn = res("aws:lambda/function:Function", "api-fn", environment={"variables": {"CONFIG_TTL_SECONDS": "300"}}, **API_FN)
+    params = [res("aws:ssm/parameter:Parameter", f"p{i}", type="SecureString") for i in range(2)]
+    b = bill(graphs(security=params, compute=[fn]))
+    env_hours = 10_000 / 60 * 0.04 * 2 * DAYS + 1 * 22 * DAYS
+    assert amount(b, "api-fn", "KMS") == pytest.approx(env_hours * 3600 / 300 * 2 / 1e4 * 0.03)
