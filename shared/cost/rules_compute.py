@@ -174,8 +174,9 @@ def _log_source(ctx: Context, r: GraphResource) -> tuple[float, str]:
     """Bytes a month that land in this log group, and where they come from."""
     name = str(r.input("name") or "")
     logs = ctx.profile.logs
-    if name.startswith("/aws/lambda/"):
-        role = ctx.function_role(name.removeprefix("/aws/lambda/"))
+    writer = _function_logging_to(ctx, name)
+    if writer is not None:
+        role = ctx.function_role(_function_name(writer))
         calls = ctx.invocations(role)
         app = 0.0
         if role == "api":
@@ -190,6 +191,14 @@ def _log_source(ctx: Context, r: GraphResource) -> tuple[float, str]:
     if _is_access_log(ctx, r):
         return ctx.traffic.requests * logs.access_bytes_per_request, "API Gateway access log lines"
     return 0.0, "no source in the profile"
+
+
+def _function_logging_to(ctx: Context, group: str) -> GraphResource | None:
+    """The function whose logs land in ``group``: its loggingConfig.logGroup, else Lambda's default name."""
+    for _, fn in ctx.resources("aws:lambda/function:Function"):
+        if (fn.input("loggingConfig.logGroup") or f"/aws/lambda/{_function_name(fn)}") == group:
+            return fn
+    return None
 
 
 def _is_access_log(ctx: Context, r: GraphResource) -> bool:

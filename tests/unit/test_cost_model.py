@@ -393,3 +393,13 @@ def test_config_cache_refreshes_are_billed_as_kms_decrypts():
     b = bill(graphs(security=params, compute=[fn]))
     env_hours = 10_000 / 60 * 0.04 * 2 * DAYS + 1 * 22 * DAYS
     assert amount(b, "api-fn", "KMS") == pytest.approx(env_hours * 3600 / 300 * 2 / 1e4 * 0.03)
+
+
+def test_a_function_log_group_is_found_by_the_functions_logging_config_not_its_name():
+    # Retained prod log groups carry a lifecycle suffix; the function's loggingConfig names the group.
+    fn = res("aws:lambda/function:Function", "api-fn", loggingConfig={"logGroup": "/aws/lambda/serverless-infra-prod-api-abc123"},
+             **API_FN)
+    group = res("aws:cloudwatch/logGroup:LogGroup", "api-logs", name="/aws/lambda/serverless-infra-prod-api-abc123",
+                retentionInDays=30)
+    b = bill(graphs(compute=[fn, group]), profile(logs__platformBytesPerInvocation=100))
+    assert amount(b, "api-logs", "ingestion") == pytest.approx(REQUESTS * 100 / 1024**3 * 0.5)
