@@ -397,8 +397,8 @@ def test_config_cache_refreshes_are_billed_as_kms_decrypts():
 
 def test_a_function_log_group_is_found_by_the_functions_logging_config_not_its_name():
     # Retained prod log groups carry a lifecycle suffix; the function's loggingConfig names the group.
-    fn = res("aws:lambda/function:Function", "api-fn", loggingConfig={"logGroup": "/aws/lambda/serverless-infra-prod-api-abc123"},
-             **API_FN)
+    logging = {"logGroup": "/aws/lambda/serverless-infra-prod-api-abc123"}
+    fn = res("aws:lambda/function:Function", "api-fn", loggingConfig=logging, **API_FN)
     group = res("aws:cloudwatch/logGroup:LogGroup", "api-logs", name="/aws/lambda/serverless-infra-prod-api-abc123",
                 retentionInDays=30)
     b = bill(graphs(compute=[fn, group]), profile(logs__platformBytesPerInvocation=100))
