@@ -8,7 +8,7 @@ from pathlib import Path
 from invoke import task
 from invoke.exceptions import Exit
 
-from shared.config import ConfigError
+from shared.config import ConfigError, Environment
 from shared.cost.report import envelope_lines, over_budget_message, render_json, render_markdown, render_text
 from shared.cost.run import price_env, render_graphs
 from shared.synth.runner import SynthError
@@ -69,9 +69,7 @@ def docs(c, check=False):
     print("generated sections " + ("are current" if not stale else f"rewritten in {', '.join(stale)}"))
 
 
-def _env(env: str):  # noqa: ANN202
-    from shared.config import Environment
-
+def _env(env: str) -> Environment:
     try:
         return Environment.parse(env, source="--env")
     except ConfigError as error:

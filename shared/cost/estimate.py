@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from shared.config import ConfigError
 from shared.cost import rules_compute, rules_edge, rules_infra
 from shared.cost.model import Bill, Context, LineItem, Rule, with_api_traffic
 from shared.cost.prices import PriceTable
@@ -45,8 +46,6 @@ def _check_profile_functions(ctx: Context) -> None:
     roles = {ctx.function_role(str(r.input("name"))) for _, r in ctx.resources("aws:lambda/function:Function")}
     for role in ctx.profile.functions:
         if roles and role not in roles:
-            from shared.config import ConfigError
-
             raise ConfigError(f"{ctx.profile_source}: key 'functions.{role}': no such function in the {ctx.env} graph "
                               f"(functions: {', '.join(sorted(roles))})")
 
@@ -64,7 +63,8 @@ def _total(env: str, graphs: Mapping[str, LayerGraph], prices: PriceTable, profi
     return estimate(env, graphs, prices, profile, float("inf")).total
 
 
-def _largest_fitting(cost, low: float, high: float, budget: float, steps: int = 60) -> float | None:  # noqa: ANN001
+def _largest_fitting(cost: Callable[[float], float], low: float, high: float, budget: float,
+                     steps: int = 60) -> float | None:
     """The largest x in [low, high] with cost(x) <= budget, for a cost that grows with x."""
     if cost(low) > budget:
         return None

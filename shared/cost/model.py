@@ -14,8 +14,8 @@ from functools import cached_property
 
 from shared.config import ConfigError
 from shared.contracts import LAYER_ORDER
-from shared.cost.prices import Price, PriceTable
-from shared.cost.profile import UsageProfile
+from shared.cost.prices import Price, Prices, PriceTable
+from shared.cost.profile import FunctionUsage, UsageProfile
 from shared.synth.graph import GraphResource, LayerGraph
 
 GIB = 1024**3
@@ -70,7 +70,8 @@ class Context:
     warnings: list[str] = field(default_factory=list)
 
     @property
-    def p(self):  # noqa: ANN201 - the Prices model, short for the rules
+    def p(self) -> Prices:
+        """The prices themselves (short, for the rules)."""
         return self.prices.prices
 
     @cached_property
@@ -141,7 +142,7 @@ class Context:
                 raise ConfigError(f"{self.profile_source}: key 'batch.recordsPerInvocation' = {records:g} exceeds the "
                                   f"worker mapping's batchSize {size:g}")
 
-    def function_usage(self, role: str):  # noqa: ANN201 - FunctionUsage
+    def function_usage(self, role: str) -> FunctionUsage:
         usage = self.profile.functions.get(role)
         if usage is None:
             raise ConfigError(f"{self.profile_source}: key 'functions.{role}' is missing: the graph has a "
