@@ -128,4 +128,6 @@ FREE_PREFIXES = (
     "aws:cloudwatch/logSubscriptionFilter:", "aws:cloudwatch/queryDefinition:", "aws:cloudwatch/eventRule:",
     "aws:cloudwatch/eventTarget:", "aws:cfg/deliveryChannel:", "aws:cfg/recorderStatus:", "aws:cfg/retentionConfiguration:",
     "aws:budgets/budgetAction:", "aws:sns/", "aws:xray/", "aws:acm/", "aws:route53/record:", "aws:servicequotas/",
+    # A secret-rotation function from the Serverless Application Repository: a few invocations a month.
+    "aws:serverlessrepository/",
 )

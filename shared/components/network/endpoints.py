@@ -50,7 +50,8 @@ INTERFACE_ENDPOINT_CALLERS: dict[str, EndpointNeed] = {
     "secretsmanager": EndpointNeed(
         callers=("rds-proxy",),
         calls=("secretsmanager:GetSecretValue",),
-        why="RDS Proxy, in the database subnets, reads the credentials it signs in to PostgreSQL with",
+        why="RDS Proxy, in the database subnets, reads the credentials it signs in to PostgreSQL with "
+            "(a secret-rotation function in the VPC would use the same endpoint)",
     ),
 }
 
