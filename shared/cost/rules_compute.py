@@ -134,6 +134,19 @@ def provisioned_concurrency(layer: str, r: GraphResource, ctx: Context) -> list[
     return [item(layer, r, "provisioned concurrency", usd, f"{fn_name}: {basis}", usage=extra_peak + extra_off > 0)]
 
 
+def provisioned_concurrency_config(layer: str, r: GraphResource, ctx: Context) -> list[LineItem]:
+    """A fixed allocation (no autoscaling): units x memory all month."""
+    name = str(r.input("functionName")).split(":function:")[-1].split(":")[0]
+    fn = next((f for _, f in ctx.resources("aws:lambda/function:Function") if _function_name(f) == name), None)
+    units = float(r.input("provisionedConcurrentExecutions") or 0)
+    if fn is None:
+        ctx.warnings.append(f"{r.name}: no function {name} in the graph; provisioned concurrency not priced")
+        return []
+    gb, rate = _memory_gb(fn), ctx.p.lambda_provisioned_gb_second[_arch(fn)].usd
+    return [item(layer, r, "provisioned concurrency", units * ctx.seconds_per_month * gb * rate,
+                 f"{name}: {units:g} units x {ctx.seconds_per_month:g} s x {gb:g} GB x ${rate}")]
+
+
 def _target_utilization(ctx: Context, resource_id: str) -> float | None:
     for _, policy in ctx.resources("aws:appautoscaling/policy:Policy"):
         if policy.input("resourceId") == resource_id:
@@ -228,6 +241,7 @@ def log_group(layer: str, r: GraphResource, ctx: Context) -> list[LineItem]:
 RULES: dict[str, Rule] = {
     "aws:lambda/function:Function": lambda_function,
     "aws:appautoscaling/target:Target": provisioned_concurrency,
+    "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig": provisioned_concurrency_config,
     "aws:sqs/queue:Queue": sqs_queue,
     "aws:lambda/eventSourceMapping:EventSourceMapping": event_source_mapping,
     "aws:s3/bucket:Bucket": s3_bucket,

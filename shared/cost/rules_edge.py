@@ -121,7 +121,7 @@ FREE_PREFIXES = (
     "aws:rds/proxyTarget:", "aws:rds/proxyEndpoint:", "aws:secretsmanager/secretVersion:",
     "aws:secretsmanager/secretRotation:", "aws:secretsmanager/secretPolicy:", "aws:s3/bucket", "aws:lambda/alias:",
     "aws:lambda/layerVersion", "aws:lambda/permission:", "aws:lambda/functionEventInvokeConfig:",
-    "aws:lambda/provisionedConcurrencyConfig:", "aws:lambda/codeSigningConfig:", "aws:signer/",
+    "aws:lambda/codeSigningConfig:", "aws:signer/",
     "aws:sqs/queuePolicy:", "aws:sqs/redrive", "aws:appautoscaling/policy:", "aws:appautoscaling/scheduledAction:",
     "aws:apigateway/", "aws:wafv2/webAclAssociation:", "aws:wafv2/webAclLoggingConfiguration:", "aws:wafv2/ipSet:",
     "aws:wafv2/ruleGroup:", "aws:wafv2/regexPatternSet:", "aws:cloudwatch/logResourcePolicy:",

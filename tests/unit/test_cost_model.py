@@ -403,3 +403,10 @@ def test_a_function_log_group_is_found_by_the_functions_logging_config_not_its_n
                 retentionInDays=30)
     b = bill(graphs(compute=[fn, group]), profile(logs__platformBytesPerInvocation=100))
     assert amount(b, "api-logs", "ingestion") == pytest.approx(REQUESTS * 100 / 1024**3 * 0.5)
+
+
+def test_a_fixed_provisioned_concurrency_config_is_priced_all_month():
+    g = graphs(compute=[res("aws:lambda/function:Function", "api-fn", **API_FN),
+                        res("aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig", "pc",
+                            functionName="serverless-infra-prod-api", qualifier="live", provisionedConcurrentExecutions=4)])
+    assert amount(bill(g), "pc") == pytest.approx(4 * 730 * 3600 * 0.5 * 0.0000033334)
