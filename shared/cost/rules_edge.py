@@ -118,7 +118,7 @@ FREE_PREFIXES = (
     "aws:iam/", "aws:ec2/vpc:", "aws:ec2/subnet:", "aws:ec2/routeTable", "aws:ec2/route:", "aws:ec2/securityGroup",
     "aws:ec2/defaultSecurityGroup:", "aws:ec2/internetGateway:", "aws:ec2/flowLog:", "aws:ec2/networkAcl",
     "aws:vpc/", "aws:kms/alias:", "aws:rds/subnetGroup:", "aws:rds/parameterGroup:", "aws:rds/proxyDefaultTargetGroup:",
-    "aws:rds/proxyTarget:", "aws:rds/proxyEndpoint:", "aws:secretsmanager/secretVersion:",
+    "aws:rds/proxyTarget:", "aws:secretsmanager/secretVersion:",
     "aws:secretsmanager/secretRotation:", "aws:secretsmanager/secretPolicy:", "aws:s3/bucket", "aws:lambda/alias:",
     "aws:lambda/layerVersion", "aws:lambda/permission:", "aws:lambda/functionEventInvokeConfig:",
     "aws:lambda/codeSigningConfig:", "aws:signer/",
