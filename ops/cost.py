@@ -20,8 +20,9 @@ FORMATS = ("table", "json", "markdown")
     "env": "dev, staging or prod",
     "profile": "a usage profile file (default: config/usage/<env>.yaml)",
     "format": f"output format: {', '.join(FORMATS)}",
+    "detail": "table format: show each billed item with its arithmetic",
 })
-def cost(c, env="prod", profile=None, format="table"):  # noqa: A002 - the CLI flag is --format
+def cost(c, env="prod", profile=None, format="table", detail=False):  # noqa: A002 - the CLI flag is --format
     """Price every resource of the env's synthesized graph plus the usage profile; fail over budget."""
     if format not in FORMATS:
         raise Exit(f"--format {format!r}: use one of {', '.join(FORMATS)}", code=2)
@@ -38,7 +39,7 @@ def cost(c, env="prod", profile=None, format="table"):  # noqa: A002 - the CLI f
     elif format == "markdown":
         print(render_markdown(bill, extra))
     else:
-        print(render_text(bill, extra))
+        print(render_text(bill, extra, detail=detail))
     if bill.over_budget:
         raise Exit(over_budget_message(bill), code=1)
 

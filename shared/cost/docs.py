@@ -77,7 +77,7 @@ def layer_cost(layer: str, priced: Mapping[str, PricedEnv]) -> str:
             if i.layer == layer:
                 key = (i.resource, i.item)
                 table[key][env] = table[key].get(env, 0.0) + i.monthly_usd
-    lines = ["Generated from the cost model (`invoke cost --env E` shows the arithmetic of every line).", "",
+    lines = ["Generated from the cost model (`invoke cost --env E --detail` shows the arithmetic of every line).", "",
              "| resource | billed for | " + " | ".join(ENVS) + " |", "|---|---|" + "---:|" * len(ENVS)]
     for (resource, what), amounts in sorted(table.items(), key=lambda kv: (-max(kv[1].values()), kv[0])):
         if max(amounts.values()) < CENT:

@@ -47,13 +47,17 @@ def headline(bill: Bill) -> str:
             f"budget {money(bill.budget_usd)} ({verdict})")
 
 
-def render_text(bill: Bill, extra: list[str]) -> str:
+def render_text(bill: Bill, extra: list[str], detail: bool = False) -> str:
+    """One line per resource; with ``detail``, each billed item under it with its arithmetic."""
     lines = [headline(bill), ""]
     for layer in LAYER_ORDER:
         items = [i for i in bill.items if i.layer == layer]
         lines.append(f"{layer}: {money(sum(i.monthly_usd for i in items))}")
         for resource, what, usd in _resource_rows(items):
             lines.append(f"  {money(usd):>11}  {resource:<38} {what}")
+            if detail:
+                lines += [f"{'':>17}{i.item}: {money(i.monthly_usd)} = {i.basis}" for i in items
+                          if i.resource == resource and i.monthly_usd >= CENT]
     lines += ["", *extra, *(f"not priced (unknown type): {t}" for t in bill.unpriced_types),
               *(f"warning: {w}" for w in bill.warnings)]
     return "\n".join(lines)

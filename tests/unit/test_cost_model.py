@@ -292,6 +292,8 @@ def test_renderings_carry_the_same_total():
     b = bill(g, p, budget=200)
     assert "$227.75" in render_text(b, []) and "**227.75**" in render_markdown(b, [])
     assert '"totalUsd": 227.75' in render_json(b, None)
+    detailed = render_text(b, [], detail=True)
+    assert "REST API requests: $127.75 = 36.500 M x $3.5" in detailed and "REST API requests: $" not in render_text(b, [])
 
 
 def test_a_profile_entry_for_a_missing_function_is_a_typo():
