@@ -45,7 +45,8 @@ class _Drawing:
         return node_id
 
     def edge(self, a: str, b: str, label: str = "", style: str = "-->") -> None:
-        self.edges.append(f"{a} {style}|{_label(label)}| {b}" if label else f"{a} {style} {b}")
+        # Quoted: parentheses or slashes in a bare edge label break the parser (https://mermaid.js.org/syntax/flowchart.html).
+        self.edges.append(f'{a} {style}|"{_label(label)}"| {b}' if label else f"{a} {style} {b}")
 
 
 def _function_role(r: GraphResource, env: str) -> str:
@@ -181,6 +182,6 @@ def render_mermaid(graphs: Mapping[str, LayerGraph]) -> str:
         graph = graphs.get(layer)
         for ref in sorted(graph.reads if graph else []):
             producer = ref.split("/")[1].removeprefix("serverless-infra-")
-            lines.append(f"  {producer} ==>|stack ref| {layer}")
+            lines.append(f'  {producer} ==>|"stack ref"| {layer}')
     lines.append("```")
     return "\n".join(lines) + "\n"

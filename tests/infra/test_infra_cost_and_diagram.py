@@ -63,16 +63,16 @@ def test_diagram_draws_layers_paths_config_and_stack_refs(synth):
     assert mermaid.startswith("```mermaid\nflowchart LR\n") and mermaid.rstrip().endswith("```")
     for layer in LAYER_ORDER:
         assert f'subgraph {layer}["{layer} layer"]' in mermaid
-    assert "fn_api -->|SQL| proxy" in mermaid and "proxy -->|writes + reads| primary" in mermaid
-    assert "primary -.->|replication| replica1" in mermaid
-    assert re.search(r"fn_api -->\|POST /orders/async\| q_\w+", mermaid)
-    assert re.search(r"q_\w+ -->\|batches of 500\| fn_worker", mermaid)
-    assert re.search(r"q_\w+ -->\|batches of 10\| fn_dlq_analyzer", mermaid)
-    assert "fn_api -.->|config| ssm" in mermaid and "ssm -.->|decrypt| kms" in mermaid
+    assert 'fn_api -->|"SQL"| proxy' in mermaid and 'proxy -->|"writes + reads"| primary' in mermaid
+    assert 'primary -.->|"replication"| replica1' in mermaid
+    assert re.search(r'fn_api -->\|"POST /orders/async"\| q_\w+', mermaid)
+    assert re.search(r'q_\w+ -->\|"batches of 500"\| fn_worker', mermaid)
+    assert re.search(r'q_\w+ -->\|"batches of 10"\| fn_dlq_analyzer', mermaid)
+    assert 'fn_api -.->|"config"| ssm' in mermaid and 'ssm -.->|"decrypt"| kms' in mermaid
     for layer in LAYER_ORDER:
         for ref in graphs[layer].reads:
             producer = ref.split("/")[1].removeprefix("serverless-infra-")
-            assert f"{producer} ==>|stack ref| {layer}" in mermaid
+            assert f'{producer} ==>|"stack ref"| {layer}' in mermaid
     api_layer = graphs["api"]
     if api_layer.of_type("aws:apigateway/restApi:RestApi"):
         assert re.search(r"apigw_\w+ --> fn_api", mermaid)
@@ -143,6 +143,6 @@ def test_diagram_draws_direct_replica_reads_only_when_reader_host_is_a_replica(s
     data = copy.deepcopy(graphs["data"])
     target = next(p for p in data.resources if p.urn == reader.urn)
     target.dependencies = via_proxy
-    assert "fn_api -->|reads| replica1" not in render_mermaid({**graphs, "data": data})
+    assert 'fn_api -->|"reads"| replica1' not in render_mermaid({**graphs, "data": data})
     target.dependencies = [*via_proxy, replica.urn]
-    assert "fn_api -->|reads| replica1" in render_mermaid({**graphs, "data": data})
+    assert 'fn_api -->|"reads"| replica1' in render_mermaid({**graphs, "data": data})

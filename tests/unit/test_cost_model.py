@@ -381,10 +381,10 @@ def test_diagram_request_path_runs_client_waf_gateway_function_on_a_hand_made_gr
                api=[res("aws:wafv2/webAcl:WebAcl", "acl", rules=[{}, {}]),
                     res("aws:apigateway/restApi:RestApi", "rest", name="serverless-infra-prod-api")])
     mermaid = render_mermaid(g)
-    assert 'client -->|HTTPS| waf_acl' in mermaid and "waf_acl --> apigw_rest" in mermaid
+    assert 'client -->|"HTTPS"| waf_acl' in mermaid and "waf_acl --> apigw_rest" in mermaid
     assert "apigw_rest --> fn_api" in mermaid and "WAF web ACL<br/>2 rules" in mermaid
     without_gateway = render_mermaid(graphs(compute=[res("aws:lambda/function:Function", "api-fn", **API_FN)]))
-    assert "client -->|HTTPS (no API Gateway in the graph yet)| fn_api" in without_gateway
+    assert 'client -->|"HTTPS (no API Gateway in the graph yet)"| fn_api' in without_gateway
 
 
 def test_config_cache_refreshes_are_billed_as_kms_decrypts():
