@@ -68,6 +68,11 @@ ENUMS: dict[str, dict[str, set[Any]]] = {
     "aws:rds/proxyEndpoint:ProxyEndpoint": {"targetRole": {"READ_WRITE", "READ_ONLY"}},
     "aws:rds/parameterGroup:ParameterGroup": {"parameters[].applyMethod": {"immediate", "pending-reboot"}},
     "aws:secretsmanager/secret:Secret": {"recoveryWindowInDays": {0, *range(7, 31)}},
+    # RotateSecret: AutomaticallyAfterDays 1-1000.
+    "aws:secretsmanager/secretRotation:SecretRotation": {"rotationRules.automaticallyAfterDays": set(range(1, 1001))},
+    "aws:serverlessrepository/cloudFormationStack:CloudFormationStack": {
+        "capabilities[]": {"CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_RESOURCE_POLICY",
+                           "CAPABILITY_AUTO_EXPAND"}},
     "aws:sqs/queue:Queue": {},
     "aws:lambda/eventSourceMapping:EventSourceMapping": {"functionResponseTypes[]": {"ReportBatchItemFailures"}},
     "aws:appautoscaling/policy:Policy": {"policyType": {"TargetTrackingScaling", "StepScaling",
@@ -211,6 +216,10 @@ def _check_specifics(token: str, name: str, inputs: dict[str, Any]) -> None:
                                      "not alias/aws/...")
     if token == "aws:rds/instance:Instance":
         _check_rds_instance(name, inputs)
+    if token == "aws:rds/proxy:Proxy" and inputs.get("defaultAuthScheme", "NONE") == "NONE" and not inputs.get("auths"):
+        # CreateDBProxy: Auth is required unless DefaultAuthScheme is IAM_AUTH (end-to-end IAM, no secrets).
+        raise AwsValidationError(f"{token} {name!r}: needs auths (a secret per database user) unless "
+                                 "defaultAuthScheme is IAM_AUTH")
     if token == "aws:rds/proxyDefaultTargetGroup:ProxyDefaultTargetGroup":
         pool = inputs.get("connectionPoolConfig") or {}
         for key, allowed in (("maxConnectionsPercent", range(1, 101)),

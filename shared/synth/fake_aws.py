@@ -140,6 +140,11 @@ def fake_resource(token: str, logical_name: str, urn: str, inputs: dict[str, Any
         return name, {"arn": arn("rds", f"db:{name}"), "address": host, "endpoint": f"{host}:5432",
                       "resourceId": f"db-{digest(urn, 26).upper()}", "port": inputs.get("port", 5432),
                       "hostedZoneId": "Z2R2ITUGPM61AM"}
+    if token == "aws:serverlessrepository/cloudFormationStack:CloudFormationStack":
+        # The rotation application's one output (terraform-provider-aws acceptance test: outputs.RotationLambdaARN).
+        function = inputs.get("parameters", {}).get("functionName", name)
+        return f"arn:aws:cloudformation:{REGION}:{ACCOUNT_ID}:stack/serverlessrepo-{name}/{seed}", {
+            "outputs": {"RotationLambdaARN": arn("lambda", f"function:{function}")}}
     if token == "aws:rds/proxy:Proxy":
         host = f"{name}.proxy-c{seed[:12]}.{REGION}.rds.amazonaws.com"
         return name, {"arn": arn("rds", f"db-proxy:prx-{seed}"), "endpoint": host}

@@ -104,6 +104,16 @@ def test_lambda_trust_may_not_condition_on_source_keys():
     validate("aws:iam/role:Role", "r", {"assumeRolePolicy": json.dumps(flow)})
 
 
+def test_proxy_needs_a_secret_per_user_unless_it_is_end_to_end_iam():
+    base = {"engineFamily": "POSTGRESQL", "roleArn": "arn:aws:iam::123456789012:role/p"}
+    with pytest.raises(AwsValidationError, match="needs auths"):
+        validate("aws:rds/proxy:Proxy", "p", base)
+    with pytest.raises(AwsValidationError, match="defaultAuthScheme"):
+        validate("aws:rds/proxy:Proxy", "p", {**base, "defaultAuthScheme": "IAM"})
+    validate("aws:rds/proxy:Proxy", "p", {**base, "defaultAuthScheme": "IAM_AUTH"})
+    validate("aws:rds/proxy:Proxy", "p", {**base, "auths": [{"authScheme": "SECRETS", "iamAuth": "REQUIRED"}]})
+
+
 def test_final_snapshot_identifier_follows_rds_naming():
     primary = {"instanceClass": "db.t4g.micro", "skipFinalSnapshot": False}
     good = "serverless-infra-prod-db-final-1a2b3c4d"
