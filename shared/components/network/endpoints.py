@@ -48,10 +48,11 @@ INTERFACE_ENDPOINT_CALLERS: dict[str, EndpointNeed] = {
         why="app/queue.py enqueues one message per order for POST /orders/async",
     ),
     "secretsmanager": EndpointNeed(
-        callers=("rds-proxy",),
+        callers=("function:migrate", "secret-rotation"),
         calls=("secretsmanager:GetSecretValue",),
-        why="RDS Proxy, in the database subnets, reads the credentials it signs in to PostgreSQL with "
-            "(a secret-rotation function in the VPC would use the same endpoint)",
+        why="app/handlers/migrate.py reads the master secret to bootstrap the database roles, and the "
+            "master secret's rotation function (SAR, in the VPC) rotates it through the endpoint; "
+            "RDS Proxy itself signs in with IAM end to end and reads no secret",
     ),
 }
 
