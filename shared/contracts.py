@@ -108,8 +108,23 @@ CONTRACTS: dict[str, LayerContract] = {
             "dependency_layer_arn": "Lambda layer version ARN with the app's dependencies",
         },
     ),
-    # api and observability are built by later issues; until then they publish nothing.
-    "api": LayerContract("api", reads=("compute", "security")),
+    "api": LayerContract(
+        "api",
+        reads=("compute", "security"),
+        publishes={
+            "rest_api_id": "REST API id",
+            "rest_api_name": "REST API name (CloudWatch ApiName dimension)",
+            "stage_name": "the deployed stage (CloudWatch Stage dimension)",
+            "invoke_url": "execute-api URL of the stage, ending in /{stage}",
+            "custom_domain_url": "https://{domain} when a custom domain is configured, else ''",
+            "public_url": "the URL clients use: custom_domain_url when set, else invoke_url",
+            "execution_arn": "execution ARN of the REST API (arn:aws:execute-api:...)",
+            "access_log_group_name": "the stage's access log group",
+            "usage_plan_ids": "map client tier -> usage plan id",
+            "web_acl_arn": "regional WAF web ACL ARN, '' when WAF is off",
+            "web_acl_name": "regional WAF web ACL name (CloudWatch WebACL dimension), '' when WAF is off",
+        },
+    ),
     "observability": LayerContract("observability", reads=("network", "security", "data", "compute", "api")),
 }
 

@@ -224,7 +224,20 @@ def api_url(pg_url: str, queues: dict[str, str], ssm_params: dict[str, str]) -> 
     server = make_api_server("127.0.0.1", 0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
+    yield f"http://127.0.0.1:{server.server_address[1]}/v1"  # the stage path, as on API Gateway
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="session")
+def handler_url(pg_url: str, queues: dict[str, str], ssm_params: dict[str, str]) -> Iterator[str]:
+    """The handler without the gateway's request validators in front: its own field-level refusals."""
+    from app.local import make_api_server
+
+    server = make_api_server("127.0.0.1", 0, validate=False)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
     server.shutdown()
     server.server_close()
 
