@@ -68,6 +68,7 @@ publish(
         "queue_name": queues.queue_name,
         "dlq_name": queues.dlq_name,
         "log_group_names": {fn: f.log_group_name for fn, f in functions.items()},
+        "function_timeout_seconds": {fn: f.timeout_seconds for fn, f in settings.functions.items()},
         "artifact_bucket_name": compute.artifacts.bucket_name,
         "dependency_layer_arn": compute.artifacts.layer_arn,
     },
