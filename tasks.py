@@ -2,7 +2,7 @@
 
 from invoke import Collection
 
-from ops import api, app, build, cost, deploy, dlq, integration, migrate, params, policy, quality, release, synth
+from ops import api, app, build, cost, deploy, dlq, drill, integration, migrate, params, policy, quality, release, synth
 
 ns = Collection()
 ns.add_task(build.build)
@@ -17,6 +17,7 @@ ns.add_task(cost.docs)
 ns.add_task(quality.test)
 ns.add_task(app.serve)
 ns.add_task(app.bench)
+ns.add_task(drill.drill)
 ns.add_task(integration.test_integration)
 ns.add_task(integration.loadtest)
 ns.add_collection(params.ns, name="params")

@@ -127,6 +127,12 @@ def reader() -> Engine:
     return _engine("reader")
 
 
+def reset_degraded() -> None:
+    """Forget an earlier outage (tests; a new execution environment starts this way)."""
+    global _degraded_until
+    _degraded_until = 0.0
+
+
 def route(role: str) -> tuple[Engine, str]:
     """The engine for a unit of work and the name of what serves it: ``primary`` or ``replica``."""
     if role == "writer":
@@ -146,6 +152,7 @@ def last_served() -> str | None:
 
 
 def dispose_engines() -> None:
+    reset_degraded()
     with _lock:
         for engine in _engines.values():
             engine.dispose()
@@ -155,8 +162,19 @@ def dispose_engines() -> None:
     served.clear()
 
 
+class CheckoutError(Exception):
+    """Getting a usable connection failed (connect, or the pool's pre-ping): never the statement's fault.
+
+    A connection cut mid-statement can come back from the pool still marked ACTIVE, and the pre-ping
+    then fails with psycopg's ProgrammingError ("can't change 'autocommit' now"): by its class that is
+    not transient, by its cause it is (found by ``invoke drill`` with the database taken away).
+    """
+
+
 def is_transient(exc: BaseException) -> bool:
     """Errors worth another attempt: the connection, not the statement, was the problem."""
+    if isinstance(exc, CheckoutError):
+        return True
     if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
         return True
     # OperationalError covers connection failures and psycopg's TransactionRollbackError
@@ -189,11 +207,14 @@ def retrying(
     clock: Callable[[], float] = time.monotonic,
     attempt_budget_s: float = CONNECT_TIMEOUT_S,
 ) -> Retrying:
+    stop = stop_after_attempt(max_attempts) | stop_at_deadline(deadline or invocation.current(), clock, attempt_budget_s)
+    budget = invocation.retry_until()
+    if budget is not None:  # the caller's retry budget (the API's ~1 s): no new attempt starts past it
+        stop = stop | stop_at_deadline(budget, clock, attempt_budget_s=0.0)
     return Retrying(
         retry=retry_if_exception(is_transient),
         wait=wait_random_exponential(multiplier=BACKOFF_MULTIPLIER_S, max=BACKOFF_MAX_S),
-        stop=stop_after_attempt(max_attempts)
-        | stop_at_deadline(deadline or invocation.current(), clock, attempt_budget_s),
+        stop=stop,
         sleep=sleep,
         reraise=True,
         before_sleep=_log_retry,
@@ -212,28 +233,45 @@ def _log_retry(retry_state: RetryCallState) -> None:
     )
 
 
+# After a transaction gave up on the database, this execution environment tries once (no backoff
+# retries) until a transaction succeeds or this window passes: during an outage every request answers
+# its 503 at once instead of each spending the retry budget (which queued requests behind one another
+# under load: `invoke drill`), and the first request after recovery succeeds.
+DEGRADED_WINDOW_S = 5.0
+_degraded_until = 0.0
+
+
 def transaction(work: Callable[[Connection], T], *, role: str = "writer", deadline: float | None = None) -> T:
     """Run ``work(conn)`` in one transaction, retried as a whole on transient errors within the deadline.
 
     ``role="reader"`` reads from the replica when it is usable; a transient failure there marks it down,
     so the retry runs on the primary.
     """
+    global _degraded_until
+    attempts = 1 if time.monotonic() < _degraded_until else MAX_ATTEMPTS
     try:
-        for attempt in retrying(deadline=deadline):
+        for attempt in retrying(deadline=deadline, max_attempts=attempts):
             with attempt:
                 engine, name = route(role)
                 try:
-                    with engine.begin() as conn:
-                        result = work(conn)
+                    try:
+                        connection = engine.connect()
+                    except sa_exc.DBAPIError as exc:
+                        engine.dispose()  # drop what the pool holds: the next attempt connects afresh
+                        raise CheckoutError(f"{type(exc).__name__}: {exc}"[:300]) from exc
+                    with connection, connection.begin():
+                        result = work(connection)
                 except Exception as exc:
                     if name == "replica" and is_transient(exc):
                         replica.health.mark_down(f"unreachable: {type(exc).__name__} during a read")
                     raise
+                _degraded_until = 0.0
                 _last_served.set(name)
                 served[name] += 1
                 return result
     except Exception as exc:
         if is_transient(exc):
+            _degraded_until = time.monotonic() + DEGRADED_WINDOW_S
             logger.error("database unavailable after retries", extra={"error": f"{type(exc).__name__}"})
             raise DatabaseUnavailableError() from exc
         raise

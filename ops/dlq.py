@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from invoke import task
 from invoke.exceptions import Exit
+from invoke.tasks import task
 
 ENVS = ("dev", "staging", "prod")
 

@@ -13,17 +13,19 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
+from app import contract
 from shared import iam
 from shared.components.compute.artifacts import ArtifactStore, ArtifactStoreArgs, BuiltArtifact
 from shared.components.compute.functions import CodeLocation, LambdaFunction, LambdaFunctionArgs
 from shared.components.compute.queues import OrderQueues, OrderQueuesArgs
 from shared.components.compute.scaling import ProvisionedScaling, ProvisionedScalingArgs
 from shared.components.compute.settings import FUNCTIONS, ComputeSettings
+from shared.components.compute.signing import CodeSigning, CodeSigningArgs
 from shared.config import REGION, Environment
 from shared.connection_budget import DatabaseLimits, Demand, check
 
 HANDLERS = {fn: f"app.handlers.{fn.replace('-', '_')}.lambda_handler" for fn in FUNCTIONS}
-METRICS_NAMESPACE = "ServerlessInfra"
+METRICS_NAMESPACE = contract.METRICS_NAMESPACE
 QUEUE_CONSUMER_ACTIONS = [
     "sqs:ReceiveMessage",
     "sqs:DeleteMessage",
@@ -79,9 +81,9 @@ class ComputeArgs:
 
 
 def _iam_auth(mode: str) -> bool:
-    if mode not in ("iam", "password"):
-        raise ValueError(f"db_auth_mode {mode!r} from the data layer is neither 'iam' nor 'password'")
-    return mode == "iam"
+    if mode not in contract.DB_AUTH_MODES:
+        raise ValueError(f"db_auth_mode {mode!r} from the data layer is not one of {', '.join(contract.DB_AUTH_MODES)}")
+    return mode == contract.DB_AUTH_IAM
 
 
 def rds_db_user_arn(proxy_arn: str, account_id: str, username: str) -> str:
@@ -135,6 +137,7 @@ class Compute(pulumi.ComponentResource):
         }
         prefixes = pulumi.Output.from_input(args.parameter_prefixes)
 
+        self.signing = CodeSigning(f"{name}-code-signing", CodeSigningArgs(env=env), opts=child)
         self.artifacts = ArtifactStore(
             f"{name}-artifacts",
             ArtifactStoreArgs(
@@ -144,6 +147,8 @@ class Compute(pulumi.ComponentResource):
                 noncurrent_days=s.artifact_noncurrent_days,
                 layer=args.layer,
                 app=args.app,
+                signing_profile_name=self.signing.profile_name,
+                access_log_days=s.log_retention_days,
             ),
             opts=child,
         )
@@ -203,22 +208,20 @@ class Compute(pulumi.ComponentResource):
         code = CodeLocation(
             bucket=self.artifacts.bucket_name,
             key=self.artifacts.app_key,
-            object_version=self.artifacts.app_object_version,
             sha256_base64=args.app.code_sha256_base64,
         )
         self.functions = {}
         for fn in FUNCTIONS:
             variables: dict[str, pulumi.Input[str]] = {
-                "APP_ENV": env.value,
-                "PARAMETER_PREFIX_DATABASE": prefixes.apply(
-                    lambda p: _require(p, "database", "parameter_prefixes")
-                ),
-                "PARAMETER_PREFIX_API": prefixes.apply(lambda p: _require(p, "api", "parameter_prefixes")),
-                "PARAMETER_PREFIX_CACHE": prefixes.apply(
-                    lambda p: _require(p, "cache", "parameter_prefixes")
-                ),
-                "CONFIG_TTL_SECONDS": str(s.config_ttl_seconds),
-                "DATABASE_IAM_AUTH": pulumi.Output.from_input(args.db_auth_mode).apply(
+                contract.APP_ENV: env.value,
+                **{
+                    contract.prefix_variable(cat): prefixes.apply(
+                        lambda p, cat=cat: _require(p, cat, "parameter_prefixes")
+                    )
+                    for cat in contract.CATEGORIES
+                },
+                contract.CONFIG_TTL_SECONDS: str(s.config_ttl_seconds),
+                contract.DATABASE_IAM_AUTH: pulumi.Output.from_input(args.db_auth_mode).apply(
                     lambda mode: str(_iam_auth(mode)).lower()
                 ),
                 "DATABASE_USERNAME": args.db_owner_username if fn == "migrate" else args.db_app_username,
@@ -229,14 +232,14 @@ class Compute(pulumi.ComponentResource):
                 "POWERTOOLS_LOGGER_SAMPLE_RATE": str(s.logger_sample_rate),
             }
             if fn == "api":
-                variables["ORDERS_QUEUE_URL"] = q.queue_url
+                variables[contract.ORDERS_QUEUE_URL] = q.queue_url
             if fn == "migrate":
                 variables["DATABASE_MASTER_SECRET_ARN"] = args.db_master_secret_arn
                 variables["DATABASE_PRIMARY_HOST"] = args.db_endpoint
             if fn == "dlq-analyzer":
                 # A dead letter moved by the redrive policy arrives with this receive count + 1: the
                 # analyzer counts it in its metrics only at that first sight (docs/app.md).
-                variables["DLQ_SOURCE_MAX_RECEIVE_COUNT"] = str(s.queue.max_receive_count)
+                variables[contract.DLQ_SOURCE_MAX_RECEIVE_COUNT] = str(s.queue.max_receive_count)
             self.functions[fn] = LambdaFunction(
                 f"{name}-{fn}",
                 LambdaFunctionArgs(
@@ -260,6 +263,8 @@ class Compute(pulumi.ComponentResource):
                     async_retry_attempts=0 if fn == "migrate" else s.async_invoke.maximum_retry_attempts,
                     async_max_event_age_seconds=s.async_invoke.maximum_event_age_seconds,
                     async_failure_destination_arn=async_destination.get(fn),
+                    account_id=args.account_id,
+                    code_signing_config_arn=self.signing.config_arn,
                     retained_logs_suffix=logs_suffix,
                 ),
                 opts=child,

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 
+from app.contract import CONFIG_TTL
 from shared.aws_limits import (
     API_FUNCTION_TIMEOUT_HEADROOM_SECONDS,
     API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS,
@@ -140,7 +141,9 @@ class ComputeSettings(Settings):
     log_retention_days: int = 30
     log_level: LogLevel = "INFO"
     logger_sample_rate: float = Field(0.0, ge=0, le=1, description="share of invocations logged at DEBUG")
-    config_ttl_seconds: int = Field(300, ge=1, le=3600)
+    config_ttl_seconds: int = Field(  # the app's fallback when /cache/config_ttl_seconds is absent
+        CONFIG_TTL.default, ge=CONFIG_TTL.minimum, le=CONFIG_TTL.maximum
+    )
     db_pool_size: int = Field(
         1,
         ge=1,

@@ -6,9 +6,10 @@ import json
 
 import pytest
 
+from app.contract import DATABASE_KEYS
 from shared.synth import fake_aws
+from shared.synth.crossguard import violations
 from shared.synth.graph import SECRET_MASK
-from shared.synth.policy import wildcard_findings
 from shared.synth.render import layer_config
 
 pytestmark = pytest.mark.synth
@@ -20,7 +21,7 @@ PROXY = "aws:rds/proxy:Proxy"
 PARAMETER = "aws:ssm/parameter:Parameter"
 PASSWORD = "random:index/randomPassword:RandomPassword"
 ROLE = "aws:iam/role:Role"
-APP_KEYS = {"host", "port", "name", "username", "reader_host", "proxy_host", "replica_max_lag_seconds"}
+APP_KEYS = set(DATABASE_KEYS)  # what app/config.py reads (app/contract.py)
 
 
 def stack_settings(env: str) -> dict:
@@ -103,7 +104,8 @@ def test_replicas_sit_outside_the_primary_and_standby_zones(synth):
         assert replica.inputs["replicateSourceDb"] == primary.inputs["identifier"]
         assert replica.inputs["availabilityZone"] not in primary_zones
         assert replica.inputs["availabilityZone"] in system["network"].exports["availability_zones"]
-        assert replica.inputs["backupRetentionPeriod"] == 0 and replica.inputs["skipFinalSnapshot"] is True
+        assert replica.inputs["backupRetentionPeriod"] == layer_config("data", "prod")["replicaBackupRetentionDays"]
+        assert replica.inputs["skipFinalSnapshot"] is True
         assert "finalSnapshotIdentifier" not in replica.inputs
 
 
@@ -231,7 +233,7 @@ def test_app_parameters_under_the_database_hierarchy_with_the_database_key(synth
         assert parameter.inputs["type"] == "SecureString"
         assert parameter.inputs["keyId"] == database_key(system)
     proxy = graph.one(PROXY)
-    for key in ("host", "proxy_host"):
+    for key in ("host",):  # writes go through the proxy
         assert proxy.urn in found[key].dependencies, key
     _, replicas = instances(graph)
     reader = replicas[0] if stack_settings(env)["readerRouting"] == "replica" else proxy
@@ -256,7 +258,7 @@ def test_exports_point_at_the_instances(synth, env):
 
 def test_roles_are_least_privilege(synth, env):
     graph = synth(env)["data"]
-    assert wildcard_findings(graph) == []
+    assert violations(graph, "iam-least-privilege") == []
     policy = graph.one("aws:iam/rolePolicy:RolePolicy").json_input("policy")
     (statement,) = policy["Statement"]  # the proxy may sign in as the owner and app roles, nothing else
     primary, _ = instances(graph)
