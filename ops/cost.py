@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from invoke import task
+from invoke.tasks import task
 from invoke.exceptions import Exit
 
 from shared.config import ConfigError, Environment
