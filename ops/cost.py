@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from invoke.tasks import task
 from invoke.exceptions import Exit
+from invoke.tasks import task
 
 from shared.config import ConfigError, Environment
 from shared.cost.report import envelope_lines, over_budget_message, render_json, render_markdown, render_text
