@@ -48,6 +48,11 @@ T = TypeVar("T")
 
 MAX_ATTEMPTS = 5
 CONNECT_TIMEOUT_S = 3  # also the worst case a retry can block before its first statement
+# A read on a hot standby can wait on a lock that WAL replay holds until the primary's transaction is
+# replayed (PostgreSQL docs, "Hot Standby": "Handling Query Conflicts"); bounded, it fails over to the
+# primary like any other replica failure instead of holding the request. Reader engines only: they talk
+# to the replica directly, never through RDS Proxy (where a startup option would pin the session).
+REPLICA_STATEMENT_TIMEOUT_MS = 2000
 BACKOFF_MULTIPLIER_S = 0.05
 BACKOFF_MAX_S = 2.0
 
@@ -68,7 +73,12 @@ class InsecureEngineError(ValueError):
 
 
 def build_engine(
-    url: str, *, iam: bool | None = None, pool_size: int | None = None, connect_timeout: int = CONNECT_TIMEOUT_S
+    url: str,
+    *,
+    iam: bool | None = None,
+    pool_size: int | None = None,
+    connect_timeout: int = CONNECT_TIMEOUT_S,
+    statement_timeout_ms: int | None = None,
 ) -> Engine:
     """The one engine factory. ``iam`` defaults to ``DATABASE_IAM_AUTH``; with it the URL must require TLS."""
     iam = iam_auth.enabled() if iam is None else iam
@@ -91,6 +101,7 @@ def build_engine(
             # No server-side prepared statements: RDS Proxy pins a client session that prepares one,
             # which would cost the multiplexing that lets 1,000 functions share a few connections.
             "prepare_threshold": None,
+            **({"options": f"-c statement_timeout={statement_timeout_ms}"} if statement_timeout_ms else {}),
         },
     )
     if iam:
@@ -110,7 +121,8 @@ def _engine(role: str) -> Engine:
             if engine is not None:
                 logger.info("database URL changed; rebuilding engine", extra={"role": role})
                 engine.dispose()
-            engine = build_engine(url)
+            timeout = REPLICA_STATEMENT_TIMEOUT_MS if role == "reader" and url != config.writer_url() else None
+            engine = build_engine(url, statement_timeout_ms=timeout)
             _engines[role], _urls[role] = engine, url
             if role == "reader":
                 replica.health.reset()  # a verdict about the old replica says nothing about the new one
