@@ -2,7 +2,7 @@
 
 from invoke import Collection
 
-from ops import api, app, build, deploy, dlq, drill, integration, migrate, params, policy, quality, release, synth
+from ops import api, app, build, cost, deploy, dlq, drill, integration, migrate, params, policy, quality, release, synth
 
 ns = Collection()
 ns.add_task(build.build)
@@ -11,6 +11,9 @@ for name in ("deploy", "preview", "destroy", "outputs"):
     ns.add_task(getattr(deploy, name))
 ns.add_task(migrate.migrate)
 ns.add_task(policy.policy)
+ns.add_task(cost.cost)
+ns.add_task(cost.diagram)
+ns.add_task(cost.docs)
 ns.add_task(quality.test)
 ns.add_task(app.serve)
 ns.add_task(app.bench)
