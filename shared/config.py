@@ -155,10 +155,6 @@ def validate_settings(model: type[M], values: dict[str, Any], source: str) -> M:
         raise ConfigError(f"{source}: {error}") from None
 
 
-def shared_settings_file(env: Environment) -> Path:
-    return REPO_ROOT / "config" / f"{env.value}.yaml"
-
-
 def load_shared_settings(env: Environment, root: Path = REPO_ROOT) -> SharedSettings:
     path = root / "config" / f"{env.value}.yaml"
     source = str(path.relative_to(root))

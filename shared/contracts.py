@@ -52,7 +52,7 @@ CONTRACTS: dict[str, LayerContract] = {
     ),
     "security": LayerContract(
         "security",
-        reads=("network",),
+        reads=(),  # keys and parameters need nothing from the network layer
         publishes={
             "kms_key_arns": "map category -> KMS key ARN (database, api, cache, logs, queues, artifacts, lambda)",
             "parameter_prefixes": "map category -> SSM path prefix (/myapp/{env}/database/ ...)",

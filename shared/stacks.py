@@ -48,11 +48,6 @@ class Upstream:
         return self.reference.get_output(key).apply(present)
 
 
-def upstreams(ctx: StackContext) -> dict[str, Upstream]:
-    """A reference to every layer ``ctx.layer`` declares it reads."""
-    return {layer: Upstream(ctx, layer) for layer in contract(ctx.layer).reads}
-
-
 def publish(ctx: StackContext, outputs: dict[str, Any]) -> None:
     """Export exactly the keys the contract says this layer publishes: no more, no fewer."""
     promised = set(contract(ctx.layer).publishes)

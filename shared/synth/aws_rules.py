@@ -479,13 +479,15 @@ for _token, _enums in {
 RANGES.update({
     # MethodSetting: cacheTtlInSeconds 0-3600; throttles -1 (off) up to the account's 10,000 rps / 5,000 burst.
     "aws:apigateway/methodSettings:MethodSettings": {
-        "settings.cacheTtlInSeconds": (0, 3600),
+        "settings.cacheTtlInSeconds": (aws_limits.APIGW_CACHE_TTL_SECONDS.start,
+                                       aws_limits.APIGW_CACHE_TTL_SECONDS.stop - 1),
         "settings.throttlingRateLimit": (-1, aws_limits.APIGW_ACCOUNT_RATE_LIMIT),
         "settings.throttlingBurstLimit": (-1, aws_limits.APIGW_ACCOUNT_BURST_LIMIT)},
     "aws:apigateway/usagePlan:UsagePlan": {
         "throttleSettings.rateLimit": (0, aws_limits.APIGW_ACCOUNT_RATE_LIMIT),
         "throttleSettings.burstLimit": (0, aws_limits.APIGW_ACCOUNT_BURST_LIMIT)},
-    "aws:wafv2/webAcl:WebAcl": {"rules[].statement.rateBasedStatement.limit": (10, 2_000_000_000)},
+    "aws:wafv2/webAcl:WebAcl": {"rules[].statement.rateBasedStatement.limit": (
+        aws_limits.WAF_RATE_LIMIT_RANGE.start, aws_limits.WAF_RATE_LIMIT_RANGE.stop - 1)},
 })
 _IAM_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
 _LAMBDA_INVOKE_URI = re.compile(

@@ -48,8 +48,9 @@ def test_destroy_with_cascade_goes_in_reverse_order():
 
 
 def test_cascade_skips_dependents_that_are_not_deployed():
-    p = plan("destroy", "dev", "organization", layer="network", deployed={"network", "security"}, cascade=True)
-    assert layers(p) == ["security", "network"]
+    p = plan("destroy", "dev", "organization", layer="network", deployed={"network", "security", "data"},
+             cascade=True)
+    assert layers(p) == ["data", "network"]  # security reads nothing from network: it stays
 
 
 def test_destroy_foundation_layer_alone_when_nothing_depends_on_it():

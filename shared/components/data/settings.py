@@ -108,7 +108,11 @@ class DataSettings(Settings):
     proxy_borrow_timeout_seconds: int = Field(
         10, ge=0, le=3600, description="Wait for a pooled connection before failing."
     )
-    proxy_idle_client_timeout_seconds: int = Field(1800, ge=1, le=28800)
+    proxy_idle_client_timeout_seconds: int = Field(
+        1800,
+        ge=limits.RDS_PROXY_IDLE_CLIENT_TIMEOUT_SECONDS.start,
+        le=limits.RDS_PROXY_IDLE_CLIENT_TIMEOUT_SECONDS.stop - 1,
+    )
     owner_username: str = Field(
         "app_owner", pattern=r"^[a-z][a-z0-9_]{0,62}$", description="Role that owns the tables; migrations run as it."
     )

@@ -54,16 +54,9 @@ class DurationAlarmSettings(AlarmSettings):
     threshold: float = Field(gt=0, lt=1)
 
 
-# Every alarm the layer creates, by key; a missing or unknown key in the stack file is an error.
-ALARM_KEYS = (
-    "apiLatencyP99", "api5xxRate", "api4xxRate", "apiThrottled",
-    "lambdaErrors", "lambdaThrottles", "lambdaDurationP99", "provisionedSpillover", "lambdaInitDuration",
-    "queueDepth", "queueOldestAge", "dlqDepth",
-    "rdsCpu", "rdsFreeStorage", "rdsFreeableMemory", "rdsConnections", "rdsReplicaLag", "proxyClientConnections",
-)
-
-
 class AlarmSet(Settings):
+    """Every alarm the layer creates, by key: a missing or unknown key in the stack file is an error."""
+
     api_latency_p99: AlarmSettings = Field(description="ms, API Gateway Latency p99")
     api5xx_rate: RateAlarmSettings = Field(alias="api5xxRate", description="percent of requests answered 5XX")
     api4xx_rate: RateAlarmSettings = Field(alias="api4xxRate", description="percent of requests answered 4XX")
