@@ -1,0 +1,468 @@
+"""Cold start as Lambda runs it: ``invoke bench --only cold`` (part of ``invoke bench``).
+
+Each run is one new execution environment, reproduced as closely as this machine allows:
+
+* a fresh interpreter (``-I -S``: nothing of the repository or its virtualenv on ``sys.path``);
+* the artifacts ``invoke build --host`` makes (the same trim, strip and bytecode steps as the Lambda
+  build, for this machine's platform and interpreter so they import here), unpacked into a
+  ``var/task`` (function) and ``opt/python`` (layer) of a sandbox, made read-only, bytecode writes off;
+  ``--variant source`` unpacks them without their ``__pycache__``: what Lambda gets when the build
+  could not compile with python3.12;
+* boto3/botocore from the virtualenv copied into ``var/runtime``, with the bytecode pip compiled for
+  them: the Lambda runtime provides them, installed (and compiled) in its image;
+* the function's environment variables from the synthesized compute graph (``build/synth/<env>``),
+  plus what Lambda itself sets (``LAMBDA_TASK_ROOT``, ``_X_AMZN_TRACE_ID``, ``AWS_XRAY_DAEMON_ADDRESS``
+  pointing at a local UDP sink that counts the trace documents, ...), and the AWS endpoint pointed at
+  moto's server; tracing is on because the graph says ``tracingConfig.mode = Active``;
+* then the first invocation: ``POST /orders`` through the api handler (the SSM config load from moto,
+  the first PostgreSQL connection to an embedded server, IAM token signing when the graph sets
+  ``DATABASE_IAM_AUTH``), or a 500-record SQS batch through the worker.
+
+``init`` is the handler module's import (Lambda's INIT phase for our code); ``first`` is the first
+invocation's duration; the sum is what the first caller of a new environment waits for, less the
+runtime's own start, which ``process`` (the whole child process, interpreter start included) adds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+import zipfile
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+REPO = Path(__file__).resolve().parents[1]
+CHILD = Path(__file__).with_name("coldstart_child.py")
+# What the python runtime provides (ops/build.py RUNTIME_PROVIDED), as import names.
+RUNTIME_MODULES = ("boto3", "botocore", "s3transfer", "jmespath", "urllib3", "dateutil", "six.py")
+FUNCTIONS = {"api": "app.handlers.api.lambda_handler", "worker": "app.handlers.worker.lambda_handler"}
+ORDER = {"customer_id": "coldstart", "items": [{"sku": "book", "quantity": 2, "unit_price": "12.50"}]}
+
+
+@dataclass
+class Sandbox:
+    """A read-only ``/var/task``, ``/opt/python`` and ``/var/runtime`` under a temporary folder."""
+
+    root: Path
+    task: Path = field(init=False)
+    layer: Path = field(init=False)
+    runtime: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.task = self.root / "var" / "task"
+        self.layer = self.root / "opt" / "python"
+        self.runtime = self.root / "var" / "runtime"
+
+    @property
+    def path(self) -> str:
+        # Lambda's python3.12 search order: /var/task, then /opt/python, then the runtime's packages
+        # (https://docs.aws.amazon.com/lambda/latest/dg/packaging-layers.html#packaging-layers-paths).
+        return os.pathsep.join(map(str, (self.task, self.layer, self.runtime)))
+
+    def pyc_count(self) -> int:
+        return sum(1 for _ in self.root.rglob("*.pyc"))
+
+
+def unpack(archive: Path, destination: Path, strip_prefix: str = "", with_bytecode: bool = True) -> int:
+    """Extract ``archive`` (optionally without its ``__pycache__``); the number of files."""
+    count = 0
+    with zipfile.ZipFile(archive) as zf:
+        for info in zf.infolist():
+            name = info.filename[len(strip_prefix) :] if info.filename.startswith(strip_prefix) else info.filename
+            if not with_bytecode and ("__pycache__/" in name or name.endswith(".pyc")):
+                continue
+            target = destination / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(zf.read(info))
+            count += 1
+    return count
+
+
+def copy_runtime_packages(destination: Path) -> None:
+    """boto3 and its dependencies from this virtualenv, with their pip-compiled bytecode (mtimes kept)."""
+    import boto3
+
+    site = Path(boto3.__file__).resolve().parents[1]
+    destination.mkdir(parents=True, exist_ok=True)
+    for name in RUNTIME_MODULES:
+        source = site / name
+        if source.is_dir():
+            shutil.copytree(source, destination / name, symlinks=False)
+        else:
+            shutil.copy2(source, destination / name)
+            cached = site / "__pycache__"
+            for pyc in cached.glob(f"{source.stem}.*.pyc"):
+                (destination / "__pycache__").mkdir(exist_ok=True)
+                shutil.copy2(pyc, destination / "__pycache__" / pyc.name)
+
+
+def set_read_only(root: Path, read_only: bool = True) -> None:
+    for path in [root, *root.rglob("*")]:
+        if path.is_dir():
+            path.chmod(0o555 if read_only else 0o755)
+        else:
+            path.chmod(0o444 if read_only else 0o644)
+
+
+@contextmanager
+def sandbox(build_dir: Path, with_bytecode: bool) -> Iterator[Sandbox]:
+    root = Path(tempfile.mkdtemp(prefix="coldstart-"))
+    box = Sandbox(root)
+    try:
+        unpack(build_dir / "app.zip", box.task, with_bytecode=with_bytecode)
+        unpack(build_dir / "dependencies-layer.zip", box.layer, "python/", with_bytecode=with_bytecode)
+        copy_runtime_packages(box.runtime)
+        set_read_only(root)
+        yield box
+    finally:
+        set_read_only(root, read_only=False)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+class UdpSink:
+    """Stands in for the X-Ray daemon: receives the SDK's UDP trace documents and counts them."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.2)
+        self.received = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    @property
+    def address(self) -> str:
+        host, port = self.sock.getsockname()
+        return f"{host}:{port}"
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                data = self.sock.recv(65_535)
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            if data.startswith(b'{"format":'):
+                self.received += 1
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(1)
+        self.sock.close()
+
+
+def function_settings(env: str, function: str) -> dict[str, Any]:
+    """Environment variables, memory and timeout of ``function`` in the synthesized compute graph."""
+    from shared.synth.graph import LayerGraph
+
+    path = REPO / "build" / "synth" / env / "compute.json"
+    if not path.exists():
+        from shared.synth.runner import synth_env
+
+        synth_env(env, ["compute"])
+    graph = LayerGraph.load(path)
+    resource = graph.one("aws:lambda/function:Function", f"compute-{function}-function")
+    if resource.input("tracingConfig.mode") != "Active":
+        raise RuntimeError(f"{function}: the graph has tracing {resource.input('tracingConfig.mode')!r}, not Active")
+    return {
+        "variables": dict(resource.input("environment.variables") or {}),
+        "memory_mb": int(resource.input("memorySize")),
+        "timeout_s": int(resource.input("timeout")),
+        "function_name": resource.input("name") or f"serverless-infra-{env}-{function}",
+    }
+
+
+def api_first_event() -> dict:
+    from app.local import api_event
+
+    headers = {"Content-Type": "application/json", "Idempotency-Key": f"coldstart-{uuid.uuid4()}"}
+    return api_event("POST", "/orders", headers=headers, body=json.dumps(ORDER))
+
+
+def worker_first_event(records: int = 500) -> dict:
+    job = str(uuid.uuid4())
+    return {
+        "Records": [
+            {
+                "messageId": f"m{i}",
+                "receiptHandle": "r",
+                "attributes": {"ApproximateReceiveCount": "1"},
+                "messageAttributes": {},
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:serverless-infra-orders",
+                "body": json.dumps({"job_id": job, "index": i, "idempotency_key": f"{job}:{i}", "order": ORDER}),
+            }
+            for i in range(records)
+        ]
+    }
+
+
+FIRST_EVENTS: dict[str, Callable[[], dict]] = {"api": api_first_event, "worker": worker_first_event}
+
+
+def check_response(function: str, response: Any) -> None:
+    if function == "api" and not (isinstance(response, dict) and response.get("statusCode") == 201):
+        raise RuntimeError(f"api: POST /orders answered {str(response)[:500]}")
+    if function == "worker" and not (isinstance(response, dict) and response.get("batchItemFailures") == []):
+        raise RuntimeError(f"worker: the first batch reported failures: {str(response)[:500]}")
+
+
+def trace_header() -> str:
+    """An ``_X_AMZN_TRACE_ID`` as Lambda sets it for a sampled invocation."""
+    return f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]};Parent={uuid.uuid4().hex[:16]};Sampled=1"
+
+
+def child_env(settings: dict[str, Any], box: Sandbox, handler: str, endpoint: str, xray: str, queue_url: str) -> dict:
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "LANG": "C.UTF-8",
+        "TZ": ":UTC",
+        **settings["variables"],
+        # Set by Lambda in every execution environment
+        # (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime).
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12",
+        "AWS_LAMBDA_FUNCTION_NAME": settings["function_name"],
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(settings["memory_mb"]),
+        "AWS_LAMBDA_FUNCTION_VERSION": "1",
+        "LAMBDA_TASK_ROOT": str(box.task),
+        "LAMBDA_RUNTIME_DIR": str(box.runtime),
+        "_HANDLER": handler,
+        "AWS_XRAY_DAEMON_ADDRESS": xray,
+        "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
+        "_X_AMZN_TRACE_ID": trace_header(),
+        "AWS_ACCESS_KEY_ID": "coldstart",
+        "AWS_SECRET_ACCESS_KEY": "coldstart",
+        "AWS_SESSION_TOKEN": "coldstart",
+        # Stand-ins: every AWS API call goes to moto's server on loopback.
+        "AWS_ENDPOINT_URL": endpoint,
+        "COLDSTART_LAYER_ROOT": str(box.layer),
+    }
+    if "ORDERS_QUEUE_URL" in env:
+        env["ORDERS_QUEUE_URL"] = queue_url
+    return env
+
+
+class UnixSocketRelay:
+    """TCP on loopback -> the embedded PostgreSQL's Unix socket (it listens on no TCP port).
+
+    The functions reach RDS over TCP with a host and port from SSM; this gives them one. Each
+    connection costs two threads copying bytes: microseconds per round trip.
+    """
+
+    def __init__(self, socket_path: str) -> None:
+        self.socket_path = socket_path
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.server.accept()
+            except OSError:
+                return
+            upstream = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            upstream.connect(self.socket_path)
+            for src, dst in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(src, dst), daemon=True).start()
+
+    @staticmethod
+    def _pipe(src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65_536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (src, dst):
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+    def close(self) -> None:
+        self.server.close()
+
+
+def tcp_url(db_url: str) -> tuple[str, UnixSocketRelay | None]:
+    """A TCP URL for ``db_url`` (a relay in front of it when it names a Unix socket directory)."""
+    parts = urlsplit(db_url)
+    query = dict(parse_qsl(parts.query))
+    if parts.hostname or not query.get("host", "").startswith("/"):
+        return db_url, None
+    port = query.get("port") or str(parts.port or 5432)
+    relay = UnixSocketRelay(f"{query['host']}/.s.PGSQL.{port}")
+    user = parts.username or "postgres"
+    return f"postgresql+psycopg://{user}@127.0.0.1:{relay.port}{parts.path or '/postgres'}", relay
+
+
+@dataclass
+class Stack:
+    """The stand-ins the functions talk to: moto's server (SSM, SQS) and an embedded PostgreSQL."""
+
+    endpoint: str
+    queue_url: str
+    xray: UdpSink
+    stop: Callable[[], None]
+
+
+@contextmanager
+def local_stack(env: str) -> Iterator[Stack]:
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    from app.devserver import create_queues, free_port, start_postgres, write_parameters
+    from app.migrate import upgrade
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    port = free_port()
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    moto.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    pgdata = Path(tempfile.mkdtemp(prefix="coldstart-pg-"))
+    db_url, pg = start_postgres(pgdata / "data")
+    db_url, relay = tcp_url(db_url)
+    sink = UdpSink()
+    try:
+        upgrade(db_url)
+        kwargs: dict[str, Any] = {"region_name": "us-east-1", "endpoint_url": endpoint}
+        kwargs.update(aws_access_key_id="coldstart", aws_secret_access_key="coldstart")
+        write_parameters(boto3.client("ssm", **kwargs), env, db_url)
+        queues = create_queues(boto3.client("sqs", **kwargs), env)
+        yield Stack(endpoint, queues["queue"], sink, moto.stop)
+    finally:
+        sink.close()
+        if relay is not None:
+            relay.close()
+        moto.stop()
+        from app.db import dispose_engines
+
+        dispose_engines()
+        if pg is not None:
+            pg.cleanup()
+        shutil.rmtree(pgdata, ignore_errors=True)
+
+
+def run_once(function: str, settings: dict[str, Any], box: Sandbox, stack: Stack, work: Path) -> dict[str, Any]:
+    """One cold start of ``function`` in a fresh interpreter; its figures."""
+    handler = FUNCTIONS[function]
+    event_file, out_file, log_file = work / f"{function}-event.json", work / f"{function}-out.json", work / "stdout.log"
+    event_file.write_text(json.dumps(FIRST_EVENTS[function]()))
+    env = child_env(settings, box, handler, stack.endpoint, stack.xray.address, stack.queue_url)
+    before = stack.xray.received
+    command = [sys.executable, "-I", "-S", str(CHILD), "--path", box.path, "--handler", handler]
+    command += ["--event", str(event_file), "--out", str(out_file), "--memory", str(settings["memory_mb"])]
+    command += ["--timeout", str(settings["timeout_s"])]
+    start = time.perf_counter()
+    with log_file.open("wb") as log:
+        proc = subprocess.run(command, env=env, stdout=log, stderr=subprocess.STDOUT, check=False, timeout=120)
+    process_ms = (time.perf_counter() - start) * 1000
+    if proc.returncode != 0 or not out_file.exists():
+        raise RuntimeError(f"{function}: the cold start failed:\n{log_file.read_text()[-3000:]}")
+    result = json.loads(out_file.read_text())
+    try:
+        check_response(function, result.pop("response"))
+    except RuntimeError as exc:
+        shutil.copy(log_file, work / "../coldstart-failed.log")
+        raise RuntimeError(f"{exc}\nits output:\n{log_file.read_text()[-3000:]}") from None
+    time.sleep(0.05)  # let the sink take the last UDP datagrams
+    result.update(process_ms=process_ms, trace_documents=stack.xray.received - before)
+    return result
+
+
+VARIANTS = {
+    "source": "artifacts without bytecode (what Lambda gets when python3.12 is not at build time)",
+    "bytecode": "artifacts with unchecked-hash bytecode from the target's interpreter",
+}
+BUDGET_MS = {"api": 300.0, "worker": 400.0}
+
+
+def measure(env: str, runs: int, variants: list[str], functions: list[str], echo=print) -> dict[str, Any]:
+    """``{variant: {function: [run figures...]}}``: runs interleaved, so load on the machine hits all alike."""
+    from ops.build import HOST_OUT_DIR, host_target, run_build
+
+    echo("building the host variant of the artifacts (invoke build --host)")
+    run_build(target=host_target(), echo=lambda line: None)
+    settings = {fn: function_settings(env, fn) for fn in functions}
+    results: dict[str, dict[str, list[dict]]] = {v: {fn: [] for fn in functions} for v in variants}
+    with ExitStack() as stack_of:
+        stack = stack_of.enter_context(local_stack(env))
+        work = Path(stack_of.enter_context(tempfile.TemporaryDirectory(prefix="coldstart-work-")))
+        boxes = {v: stack_of.enter_context(sandbox(HOST_OUT_DIR, with_bytecode=v == "bytecode")) for v in variants}
+        pycs = {v: box.pyc_count() for v, box in boxes.items()}
+        for i in range(runs):
+            for variant in variants:
+                for fn in functions:
+                    results[variant][fn].append(run_once(fn, settings[fn], boxes[variant], stack, work))
+            echo(f"  round {i + 1}/{runs} done")
+        for variant, box in boxes.items():  # nothing may have written bytecode into the read-only artifacts
+            if box.pyc_count() != pycs[variant]:
+                raise RuntimeError(f"{variant}: bytecode was written into the read-only artifacts")
+    shown = {fn: {k: v for k, v in s.items() if k != "variables"} for fn, s in settings.items()}
+    return {"env": env, "runs": runs, "settings": shown, "results": results}
+
+
+def summarize(samples: list[dict]) -> dict[str, float]:
+    def stats(key: str) -> tuple[float, float]:
+        values = [s[key] for s in samples]
+        return min(values), statistics.median(values)
+
+    total = [s["init_ms"] + s["first_ms"] for s in samples]
+    init_min, init_med = stats("init_ms")
+    first_min, first_med = stats("first_ms")
+    return {
+        "init_min": init_min,
+        "init_median": init_med,
+        "first_min": first_min,
+        "first_median": first_med,
+        "total_min": min(total),
+        "total_median": statistics.median(total),
+        "process_median": statistics.median(s["process_ms"] for s in samples),
+        "compiled_function": max(s["compiled_by_root"]["function"] for s in samples),
+        "compiled_layer": max(s["compiled_by_root"]["layer"] for s in samples),
+        "trace_documents": min(s["trace_documents"] for s in samples),
+    }
+
+
+def table(measured: dict[str, Any], optimistic_ms: float | None = None) -> str:
+    lines = [
+        "| function (memory) | artifacts | init min / median | first request min / median "
+        "| init + first min / median | budget | whole process median "
+        "| modules compiled at run time (function / layer) | X-Ray documents |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for variant, by_function in measured["results"].items():
+        for fn, samples in by_function.items():
+            s = summarize(samples)
+            memory = measured["settings"][fn]["memory_mb"]
+            verdict = "ok" if s["total_median"] <= BUDGET_MS[fn] else "OVER"
+            first = "POST /orders" if fn == "api" else "500 records"
+            lines.append(
+                f"| {fn} ({memory} MB) | {variant} | {s['init_min']:.0f} / {s['init_median']:.0f} ms "
+                f"| {first}: {s['first_min']:.0f} / {s['first_median']:.0f} ms "
+                f"| {s['total_min']:.0f} / {s['total_median']:.0f} ms | <= {BUDGET_MS[fn]:.0f} ms {verdict} "
+                f"| {s['process_median']:.0f} ms | {s['compiled_function']} / {s['compiled_layer']} | {s['trace_documents']} |"
+            )
+    if optimistic_ms is not None:
+        lines.append(
+            f"| api | old optimistic figure (repo import, cached bytecode, tracing off, no request) "
+            f"| {optimistic_ms:.0f} ms (median) | - | - | - | - | - | - |"
+        )
+    return "\n".join(lines)
