@@ -31,7 +31,6 @@ import logging
 import os
 import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -169,7 +168,7 @@ class UdpSink:
 
 
 def function_settings(env: str, function: str) -> dict[str, Any]:
-    """Environment variables, memory and timeout of ``function`` in the synthesized compute graph."""
+    """Settings of ``function`` from ``build/synth/<env>/compute.json`` (rendered first when missing)."""
     from shared.synth.graph import LayerGraph
 
     path = REPO / "build" / "synth" / env / "compute.json"
@@ -177,15 +176,26 @@ def function_settings(env: str, function: str) -> dict[str, Any]:
         from shared.synth.runner import synth_env
 
         synth_env(env, ["compute"])
-    graph = LayerGraph.load(path)
+    return settings_from_graph(LayerGraph.load(path), env, function)
+
+
+def settings_from_graph(graph: Any, env: str, function: str) -> dict[str, Any]:
+    """Environment variables, memory, timeout and provisioned floor of ``function`` in a compute graph."""
     resource = graph.one("aws:lambda/function:Function", f"compute-{function}-function")
     if resource.input("tracingConfig.mode") != "Active":
         raise RuntimeError(f"{function}: the graph has tracing {resource.input('tracingConfig.mode')!r}, not Active")
+    name = resource.input("name") or f"serverless-infra-{env}-{function}"
+    floors = [
+        int(t.input("minCapacity", 0))
+        for t in graph.of_type("aws:appautoscaling/target:Target")
+        if str(t.input("resourceId", "")).startswith(f"function:{name}:")
+    ]
     return {
         "variables": dict(resource.input("environment.variables") or {}),
+        "provisioned_floor": max(floors, default=0),
         "memory_mb": int(resource.input("memorySize")),
         "timeout_s": int(resource.input("timeout")),
-        "function_name": resource.input("name") or f"serverless-infra-{env}-{function}",
+        "function_name": name,
     }
 
 
@@ -391,7 +401,6 @@ VARIANTS = {
     "source": "artifacts without bytecode (what Lambda gets when python3.12 is not at build time)",
     "bytecode": "artifacts with unchecked-hash bytecode from the target's interpreter",
 }
-BUDGET_MS = {"api": 300.0, "worker": 400.0}
 
 
 def measure(env: str, runs: int, variants: list[str], functions: list[str], echo=print) -> dict[str, Any]:
@@ -417,52 +426,3 @@ def measure(env: str, runs: int, variants: list[str], functions: list[str], echo
                 raise RuntimeError(f"{variant}: bytecode was written into the read-only artifacts")
     shown = {fn: {k: v for k, v in s.items() if k != "variables"} for fn, s in settings.items()}
     return {"env": env, "runs": runs, "settings": shown, "results": results}
-
-
-def summarize(samples: list[dict]) -> dict[str, float]:
-    def stats(key: str) -> tuple[float, float]:
-        values = [s[key] for s in samples]
-        return min(values), statistics.median(values)
-
-    total = [s["init_ms"] + s["first_ms"] for s in samples]
-    init_min, init_med = stats("init_ms")
-    first_min, first_med = stats("first_ms")
-    return {
-        "init_min": init_min,
-        "init_median": init_med,
-        "first_min": first_min,
-        "first_median": first_med,
-        "total_min": min(total),
-        "total_median": statistics.median(total),
-        "process_median": statistics.median(s["process_ms"] for s in samples),
-        "compiled_function": max(s["compiled_by_root"]["function"] for s in samples),
-        "compiled_layer": max(s["compiled_by_root"]["layer"] for s in samples),
-        "trace_documents": min(s["trace_documents"] for s in samples),
-    }
-
-
-def table(measured: dict[str, Any], optimistic_ms: float | None = None) -> str:
-    lines = [
-        "| function (memory) | artifacts | init min / median | first request min / median "
-        "| init + first min / median | budget | whole process median "
-        "| modules compiled at run time (function / layer) | X-Ray documents |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
-    for variant, by_function in measured["results"].items():
-        for fn, samples in by_function.items():
-            s = summarize(samples)
-            memory = measured["settings"][fn]["memory_mb"]
-            verdict = "ok" if s["total_median"] <= BUDGET_MS[fn] else "OVER"
-            first = "POST /orders" if fn == "api" else "500 records"
-            lines.append(
-                f"| {fn} ({memory} MB) | {variant} | {s['init_min']:.0f} / {s['init_median']:.0f} ms "
-                f"| {first}: {s['first_min']:.0f} / {s['first_median']:.0f} ms "
-                f"| {s['total_min']:.0f} / {s['total_median']:.0f} ms | <= {BUDGET_MS[fn]:.0f} ms {verdict} "
-                f"| {s['process_median']:.0f} ms | {s['compiled_function']} / {s['compiled_layer']} | {s['trace_documents']} |"
-            )
-    if optimistic_ms is not None:
-        lines.append(
-            f"| api | old optimistic figure (repo import, cached bytecode, tracing off, no request) "
-            f"| {optimistic_ms:.0f} ms (median) | - | - | - | - | - | - |"
-        )
-    return "\n".join(lines)

@@ -3,8 +3,9 @@
 Every byte of the layer is unpacked into ``/opt`` of each new execution environment, and Lambda caps a
 function plus its layers at 250 MB unzipped. Our budget is 25 MB (docs/performance.md). A pattern
 here matches a file name, or (with a ``/``) the tail of a path, anywhere in the installed tree
-(``ops.lambda_zip.excluded``); each says why the app can never load it. ``tests/unit/test_layer_trim.py`` imports every handler and the modules
-their routes import, and fails if any loaded file matches one of these patterns.
+(``ops.lambda_zip.excluded``); each says why the app can never load it. ``tests/unit/test_layer_trim.py``
+imports every handler and the modules their routes import, and fails if any loaded file matches one of
+these patterns.
 """
 
 from __future__ import annotations
