@@ -370,14 +370,16 @@ def local_stack(env: str) -> Iterator[Stack]:
         shutil.rmtree(pgdata, ignore_errors=True)
 
 
-def run_once(function: str, settings: dict[str, Any], box: Sandbox, stack: Stack, work: Path) -> dict[str, Any]:
-    """One cold start of ``function`` in a fresh interpreter; its figures."""
+def run_once(
+    function: str, settings: dict[str, Any], box: Sandbox, stack: Stack, work: Path, flags: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """One cold start of ``function`` in a fresh interpreter (``flags``: e.g. ``-X importtime``); its figures."""
     handler = FUNCTIONS[function]
     event_file, out_file, log_file = work / f"{function}-event.json", work / f"{function}-out.json", work / "stdout.log"
     event_file.write_text(json.dumps(FIRST_EVENTS[function]()))
     env = child_env(settings, box, handler, stack.endpoint, stack.xray.address, stack.queue_url)
     before = stack.xray.received
-    command = [sys.executable, "-I", "-S", str(CHILD), "--path", box.path, "--handler", handler]
+    command = [sys.executable, "-I", "-S", *flags, str(CHILD), "--path", box.path, "--handler", handler]
     command += ["--event", str(event_file), "--out", str(out_file), "--memory", str(settings["memory_mb"])]
     command += ["--timeout", str(settings["timeout_s"])]
     start = time.perf_counter()

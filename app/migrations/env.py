@@ -5,9 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-from app.models import Base
+from app.models import metadata as target_metadata
 
-target_metadata = Base.metadata
 config = context.config
 
 
