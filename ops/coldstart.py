@@ -405,18 +405,31 @@ VARIANTS = {
 }
 
 
-def measure(env: str, runs: int, variants: list[str], functions: list[str], echo=print) -> dict[str, Any]:
-    """``{variant: {function: [run figures...]}}``: runs interleaved, so load on the machine hits all alike."""
+def measure(
+    env: str,
+    runs: int,
+    variants: list[str],
+    functions: list[str],
+    echo=print,
+    builds: dict[str, tuple[Path, bool]] | None = None,
+) -> dict[str, Any]:
+    """``{variant: {function: [run figures...]}}``: runs interleaved, so load on the machine hits all alike.
+
+    ``builds`` maps a variant to (artifacts folder, with bytecode); by default ``source`` and ``bytecode``
+    are the host build (``invoke build --host``, made here) without and with its bytecode.
+    """
     from ops.build import HOST_OUT_DIR, host_target, run_build
 
-    echo("building the host variant of the artifacts (invoke build --host)")
-    run_build(target=host_target(), echo=lambda line: None)
+    if builds is None:
+        echo("building the host variant of the artifacts (invoke build --host)")
+        run_build(target=host_target(), echo=lambda line: None)
+        builds = {"source": (HOST_OUT_DIR, False), "bytecode": (HOST_OUT_DIR, True)}
     settings = {fn: function_settings(env, fn) for fn in functions}
     results: dict[str, dict[str, list[dict]]] = {v: {fn: [] for fn in functions} for v in variants}
     with ExitStack() as stack_of:
         stack = stack_of.enter_context(local_stack(env))
         work = Path(stack_of.enter_context(tempfile.TemporaryDirectory(prefix="coldstart-work-")))
-        boxes = {v: stack_of.enter_context(sandbox(HOST_OUT_DIR, with_bytecode=v == "bytecode")) for v in variants}
+        boxes = {v: stack_of.enter_context(sandbox(*builds[v])) for v in variants}
         pycs = {v: box.pyc_count() for v, box in boxes.items()}
         for i in range(runs):
             for variant in variants:
