@@ -392,7 +392,6 @@ def run_once(
     try:
         check_response(function, result.pop("response"))
     except RuntimeError as exc:
-        shutil.copy(log_file, work / "../coldstart-failed.log")
         raise RuntimeError(f"{exc}\nits output:\n{log_file.read_text()[-3000:]}") from None
     time.sleep(0.05)  # let the sink take the last UDP datagrams
     result.update(process_ms=process_ms, trace_documents=stack.xray.received - before)
