@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import platform
 import re
 import shutil
 import subprocess
@@ -87,7 +88,10 @@ class Target:
     out_dir: Path
 
 
-LAMBDA_TARGET = Target("lambda", PYTHON_VERSION, PLATFORMS, native=False, out_dir=OUT_DIR)
+# GNU strip handles the layer's aarch64 binaries only on an aarch64 build machine.
+LAMBDA_TARGET = Target(
+    "lambda", PYTHON_VERSION, PLATFORMS, native=platform.machine() in ("aarch64", "arm64"), out_dir=OUT_DIR
+)
 
 
 def host_target(out_dir: Path = HOST_OUT_DIR) -> Target:
@@ -141,8 +145,8 @@ def _target_args(target: Target = LAMBDA_TARGET) -> list[str]:
     if target.platforms is None:  # this machine: pip's own interpreter and platform tags
         return args
     args += ["--python-version", target.python_version, "--implementation", "cp"]
-    for platform in target.platforms:
-        args += ["--platform", platform]
+    for tag in target.platforms:
+        args += ["--platform", tag]
     return args
 
 

@@ -133,7 +133,10 @@ def section(measured: dict[str, Any]) -> str:
     return f"""## Cold start as deployed
 
 Measured by `invoke bench --only cold --env {measured["env"]} --cold-runs {measured["runs"]}` on this machine
-({measured["machine"]}); {measured["runs"]} cold starts per function and variant, interleaved.
+({measured["machine"]}); {measured["runs"]} cold starts per function and variant, interleaved. How each
+figure is taken: "Cold start: what is measured, and how" above. Judge the machine's load by the last row:
+the same optimistic figure was ~56 ms on a quiet machine; wall times (and the memory table built on them)
+are inflated by about the same factor, CPU time much less.
 
 {table(measured, measured.get("optimistic_ms"))}
 
