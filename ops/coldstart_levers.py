@@ -27,6 +27,7 @@ LEVERS: list[tuple[str, tuple[str, ...]]] = [
     ("+ X-Ray patches botocore only", ("app/observability.py",)),
     ("+ Core tables, no ORM", ("app/models.py", "app/migrations/env.py")),
     ("+ IAM token without the RDS model", ("app/iam_auth.py",)),
+    ("+ SSM client from botocore, no boto3", ("app/config.py",)),
 ]
 
 

@@ -22,6 +22,10 @@ def loaded_after(statements: str) -> set[str]:
         "AWS_LAMBDA_FUNCTION_NAME": "serverless-infra-prod-api",
         "AWS_REGION": "us-east-1",
         "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_CONFIG_FILE": "/dev/null",
+        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
     }
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT, env=env)
     return set(proc.stdout.strip().splitlines()[-1].split(","))
@@ -34,6 +38,10 @@ def test_traced_init_patches_botocore_but_loads_no_database_library(handler):
     assert not {"sqlalchemy", "psycopg", "sqlite3", "aws_xray_sdk.ext.sqlalchemy_core"} & modules
 
 
-def test_first_request_path_loads_no_orm():
-    modules = loaded_after("import app.handlers.api, app.repository, app.db")
-    assert "sqlalchemy" in modules and "sqlalchemy.orm" not in modules
+def test_first_request_path_loads_no_orm_and_no_boto3():
+    modules = loaded_after(
+        "import app.handlers.api, app.repository, app.db; from app.config import _default_ssm_client; "
+        "from app.iam_auth import auth_token; _default_ssm_client(); auth_token('db.example', 5432, 'app')"
+    )
+    assert "sqlalchemy" in modules and "botocore.client" in modules
+    assert not {"sqlalchemy.orm", "boto3"} & modules
