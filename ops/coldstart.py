@@ -69,8 +69,10 @@ class Sandbox:
 
     @property
     def path(self) -> str:
-        # Lambda's python3.12 search order: /var/task, then /opt/python, then the runtime's packages
-        # (https://docs.aws.amazon.com/lambda/latest/dg/packaging-layers.html#packaging-layers-paths).
+        # The python runtime's search order: the function (/var/task), the layers (/opt/python, see
+        # https://docs.aws.amazon.com/lambda/latest/dg/packaging-layers.html#packaging-layers-paths), then
+        # the runtime's own packages, boto3 among them
+        # (https://docs.aws.amazon.com/lambda/latest/dg/python-package.html#python-package-searchpath).
         return os.pathsep.join(map(str, (self.task, self.layer, self.runtime)))
 
     def pyc_count(self) -> int:
