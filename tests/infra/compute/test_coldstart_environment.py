@@ -25,6 +25,7 @@ def test_bench_environment_is_the_deployed_one_with_tracing_on(synth, env, funct
     # What the app reads from that environment: the env's SSM hierarchies, tracing on.
     pointers = Pointers.from_env(variables)
     assert pointers.env == env and pointers.prefixes["database"] == f"/myapp/{env}/database/"
+    monkeypatch.delenv("POWERTOOLS_TRACE_DISABLED", raising=False)  # the child's environment is only `variables`
     for key, value in variables.items():
         monkeypatch.setenv(key, value)
     assert not tracing_disabled()
