@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from ops import coldstart
+from ops import coldstart, coldstart_stack
 from ops.coldstart_report import replace_section, stretched
 
 pytestmark = pytest.mark.unit
@@ -44,7 +44,7 @@ def test_sandbox_is_read_only_and_removed(tmp_path):
 
 
 def test_udp_sink_counts_xray_documents_only():
-    sink = coldstart.UdpSink()
+    sink = coldstart_stack.UdpSink()
     try:
         host, port = sink.address.split(":")
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
@@ -71,7 +71,7 @@ def test_relay_carries_tcp_to_a_unix_socket(tmp_path):
             conn.sendall(conn.recv(100).upper())
 
     threading.Thread(target=echo, daemon=True).start()
-    url, relay = coldstart.tcp_url(f"postgresql+psycopg://postgres:@/postgres?host={tmp_path}")
+    url, relay = coldstart_stack.tcp_url(f"postgresql+psycopg://postgres:@/postgres?host={tmp_path}")
     assert relay is not None and url == f"postgresql+psycopg://postgres@127.0.0.1:{relay.port}/postgres"
     try:
         with socket.create_connection(("127.0.0.1", relay.port), timeout=5) as client:
@@ -80,7 +80,7 @@ def test_relay_carries_tcp_to_a_unix_socket(tmp_path):
     finally:
         relay.close()
         server.close()
-    assert coldstart.tcp_url("postgresql+psycopg://u:p@db.example:5432/app") == (
+    assert coldstart_stack.tcp_url("postgresql+psycopg://u:p@db.example:5432/app") == (
         "postgresql+psycopg://u:p@db.example:5432/app",
         None,
     )
