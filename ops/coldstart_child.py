@@ -78,8 +78,8 @@ def main() -> None:
     result = {
         "init_ms": init_ms,
         "first_ms": first_ms,
-        # CPU time of this process: what the machine's other load does not inflate (but it leaves out the
-        # time spent waiting for SSM, SQS and PostgreSQL).
+        # CPU time of this process: the machine's other load inflates it much less than wall time (and it
+        # leaves out the time spent waiting for SSM, SQS and PostgreSQL).
         "init_cpu_ms": init_cpu_ms,
         "first_cpu_ms": first_cpu_ms,
         "compiled_at_init": compiled_at_init,
