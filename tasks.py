@@ -2,7 +2,7 @@
 
 from invoke import Collection
 
-from ops import app, build, deploy, dlq, migrate, params, policy, quality, release, synth
+from ops import api, app, build, deploy, dlq, integration, migrate, params, policy, quality, release, synth
 
 ns = Collection()
 ns.add_task(build.build)
@@ -14,6 +14,9 @@ ns.add_task(policy.policy)
 ns.add_task(quality.test)
 ns.add_task(app.serve)
 ns.add_task(app.bench)
+ns.add_task(integration.test_integration)
+ns.add_task(integration.loadtest)
 ns.add_collection(params.ns, name="params")
+ns.add_collection(api.ns, name="api")
 ns.add_collection(release.ns, name="release")
 ns.add_collection(Collection.from_module(dlq), name="dlq")

@@ -141,6 +141,13 @@ class ComputeSettings(Settings):
     log_level: LogLevel = "INFO"
     logger_sample_rate: float = Field(0.0, ge=0, le=1, description="share of invocations logged at DEBUG")
     config_ttl_seconds: int = Field(300, ge=1, le=3600)
+    db_pool_size: int = Field(
+        1,
+        ge=1,
+        le=5,
+        description="SQLAlchemy pool per execution environment and engine (one request at a time: 1); "
+        "checked against the database's limits at synth (shared/connection_budget.py).",
+    )
     artifact_noncurrent_days: int = Field(30, ge=1, description="days S3 keeps replaced artifact versions")
 
     @field_validator("log_retention_days")
