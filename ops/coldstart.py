@@ -233,6 +233,12 @@ def child_env(settings: dict[str, Any], box: Sandbox, handler: str, endpoint: st
     }
     if "ORDERS_QUEUE_URL" in env:
         env["ORDERS_QUEUE_URL"] = queue_url
+    if env.get("DATABASE_IAM_AUTH") == "true":
+        # The embedded PostgreSQL is built without TLS, and app.db refuses IAM auth without it (as RDS
+        # does). The connection goes without the token; the child signs one right after the first
+        # request, times it and adds it to the first request (COLDSTART_SIGN_TOKEN).
+        env["DATABASE_IAM_AUTH"] = "false"
+        env["COLDSTART_SIGN_TOKEN"] = "true"
     return env
 
 

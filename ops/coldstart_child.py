@@ -71,6 +71,8 @@ def main() -> None:
     context = Context(os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "function"), args.memory, args.timeout)
     start, cpu = time.perf_counter(), time.process_time()
     response = handler(event, context)
+    if os.environ.get("COLDSTART_SIGN_TOKEN") == "true":  # the IAM token the connection would have signed
+        importlib.import_module("app.iam_auth").auth_token("proxy.example", 5432, "app")
     first_ms, first_cpu_ms = (time.perf_counter() - start) * 1000, (time.process_time() - cpu) * 1000
 
     roots = {"function": os.environ.get("LAMBDA_TASK_ROOT", ""), "layer": os.environ.get("COLDSTART_LAYER_ROOT", "")}

@@ -94,7 +94,9 @@ def test_function_environment_keeps_the_graph_and_adds_what_lambda_sets(tmp_path
     }
     box = coldstart.Sandbox(tmp_path)
     env = coldstart.child_env(settings, box, "app.handlers.api.lambda_handler", "http://127.0.0.1:9", "127.0.0.1:7", "q")
-    assert env["APP_ENV"] == "prod" and env["DATABASE_IAM_AUTH"] == "true"
+    assert env["APP_ENV"] == "prod"
+    # No TLS in the embedded PostgreSQL: the connection goes without IAM, the token is signed and timed apart.
+    assert env["DATABASE_IAM_AUTH"] == "false" and env["COLDSTART_SIGN_TOKEN"] == "true"
     assert env["ORDERS_QUEUE_URL"] == "q" and env["AWS_ENDPOINT_URL"] == "http://127.0.0.1:9"
     assert env["AWS_XRAY_DAEMON_ADDRESS"] == "127.0.0.1:7" and "POWERTOOLS_TRACE_DISABLED" not in env
     assert env["LAMBDA_TASK_ROOT"] == str(box.task) and env["_X_AMZN_TRACE_ID"].endswith("Sampled=1")

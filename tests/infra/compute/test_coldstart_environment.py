@@ -20,8 +20,11 @@ def test_bench_environment_is_the_deployed_one_with_tracing_on(synth, env, funct
     assert settings["variables"] == deployed.inputs["environment"]["variables"]
     variables = child_env(settings, Sandbox(tmp_path), f"app.handlers.{function}.lambda_handler", "http://e", "x:1", "q")
     for key, value in settings["variables"].items():
-        if key != "ORDERS_QUEUE_URL":
+        if key not in ("ORDERS_QUEUE_URL", "DATABASE_IAM_AUTH"):
             assert variables[key] == value, key
+    # IAM auth as configured: signed (and timed) by the child, since the local PostgreSQL has no TLS.
+    iam = settings["variables"]["DATABASE_IAM_AUTH"] == "true"
+    assert (variables.get("COLDSTART_SIGN_TOKEN") == "true") is iam
     # What the app reads from that environment: the env's SSM hierarchies, tracing on.
     pointers = Pointers.from_env(variables)
     assert pointers.env == env and pointers.prefixes["database"] == f"/myapp/{env}/database/"
