@@ -5,12 +5,14 @@ from __future__ import annotations
 from invoke.exceptions import Exit
 from invoke.tasks import task
 
+from shared.naming import orders_queue_name
+
 ENVS = ("dev", "staging", "prod")
 
 
 def queue_names(env: str) -> tuple[str, str]:
     """(dlq, main queue) names the compute layer creates for ``env``."""
-    return f"serverless-infra-{env}-orders-dlq", f"serverless-infra-{env}-orders"
+    return orders_queue_name(env, dead_letter=True), orders_queue_name(env)
 
 
 @task(

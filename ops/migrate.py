@@ -21,9 +21,8 @@ from invoke.exceptions import Exit
 from invoke.tasks import task
 
 from shared.config import REGION, Environment
-from shared.naming import resource_name
+from shared.naming import live_function_name
 
-ALIAS = "live"
 # Seconds the client waits beyond the function's own timeout for Lambda to return the result.
 READ_TIMEOUT_MARGIN_SECONDS = 30
 
@@ -33,7 +32,7 @@ class MigrationFailed(RuntimeError):
 
 
 def migrate_function(env: Environment) -> str:
-    return f"{resource_name(env, 'migrate', service='lambda')}:{ALIAS}"
+    return live_function_name(env, "migrate")
 
 
 def migrate_timeout_seconds(env: Environment) -> int:

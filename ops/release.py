@@ -24,9 +24,8 @@ from invoke.exceptions import Exit
 from invoke.tasks import task
 
 from shared.config import REGION, Environment
-from shared.naming import resource_name
+from shared.naming import LIVE_ALIAS, resource_name
 
-ALIAS = "live"
 RELEASED_FUNCTIONS = ("api", "worker")
 
 
@@ -52,7 +51,7 @@ class Version:
 def versions(env: Environment, short: str, client: Any) -> list[Version]:
     """Published versions of one function up to and including ``live``, newest first."""
     name = resource_name(env, short, service="lambda")
-    live = int(client.get_alias(FunctionName=name, Name=ALIAS)["FunctionVersion"])
+    live = int(client.get_alias(FunctionName=name, Name=LIVE_ALIAS)["FunctionVersion"])
     found = []
     for page in client.get_paginator("list_versions_by_function").paginate(FunctionName=name):
         for v in page["Versions"]:
@@ -98,8 +97,8 @@ def rollback(env: Environment, client: Any, to: str | None = None) -> list[str]:
         plan.append(candidates[0])
     moved = []
     for target in plan:  # every target resolved before anything moves: all or nothing
-        current = client.get_alias(FunctionName=target.function, Name=ALIAS)["FunctionVersion"]
-        client.update_alias(FunctionName=target.function, Name=ALIAS, FunctionVersion=str(target.version))
+        current = client.get_alias(FunctionName=target.function, Name=LIVE_ALIAS)["FunctionVersion"]
+        client.update_alias(FunctionName=target.function, Name=LIVE_ALIAS, FunctionVersion=str(target.version))
         moved.append(f"{target.function}: live v{current} -> v{target.version} (code {code[:16]})"
                      f"{_provisioned_status(target.function, client)}")
     return moved
@@ -107,7 +106,7 @@ def rollback(env: Environment, client: Any, to: str | None = None) -> list[str]:
 
 def _provisioned_status(function: str, client: Any) -> str:
     try:
-        config = client.get_provisioned_concurrency_config(FunctionName=function, Qualifier=ALIAS)
+        config = client.get_provisioned_concurrency_config(FunctionName=function, Qualifier=LIVE_ALIAS)
     except client.exceptions.ProvisionedConcurrencyConfigNotFoundException:
         return ""
     return (f"; provisioned concurrency {config.get('RequestedProvisionedConcurrentExecutions')} "

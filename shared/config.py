@@ -211,7 +211,9 @@ class StackContext:
 
     @property
     def project(self) -> str:
-        return f"serverless-infra-{self.layer}"
+        from shared.naming import project_name  # shared.naming imports this module
+
+        return project_name(self.layer)
 
     @property
     def stack_file(self) -> str:

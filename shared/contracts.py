@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from shared import naming
+
 LAYER_ORDER: tuple[str, ...] = ("network", "security", "data", "compute", "api", "observability")
 
 
@@ -31,7 +33,7 @@ class LayerContract:
 def project_name(layer: str) -> str:
     if layer not in LAYER_ORDER:
         raise ContractError(f"unknown layer {layer!r}; layers are {', '.join(LAYER_ORDER)}")
-    return f"serverless-infra-{layer}"
+    return naming.project_name(layer)
 
 
 CONTRACTS: dict[str, LayerContract] = {

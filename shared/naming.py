@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from shared.config import Environment
 
 APPLICATION = "serverless-infra"
+# The Lambda alias every caller invokes (API Gateway, the migrate step, releases, provisioned concurrency).
+LIVE_ALIAS = "live"
 
 _SEGMENT = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
@@ -85,6 +87,21 @@ def resource_name(
     name = "-".join(parts)
     NAME_RULES[service].check(name, service)
     return name
+
+
+def project_name(layer: str) -> str:
+    """The Pulumi project of a layer, ``serverless-infra-{layer}`` (``shared.contracts`` checks the layer)."""
+    return f"{APPLICATION}-{layer}"
+
+
+def orders_queue_name(env: Environment | str, *, dead_letter: bool = False) -> str:
+    """``serverless-infra-{env}-orders`` or ``-orders-dlq``: the compute layer creates them, ops reads them."""
+    return resource_name(env, "orders", "dlq" if dead_letter else None, service="sqs")
+
+
+def live_function_name(env: Environment | str, function: str) -> str:
+    """``serverless-infra-{env}-{function}:live``: the qualified name callers invoke."""
+    return f"{resource_name(env, function, service='lambda')}:{LIVE_ALIAS}"
 
 
 def kms_alias_name(env: Environment | str, category: str) -> str:

@@ -22,9 +22,8 @@ from shared.components.api.openapi import document_hash, lambda_invoke_uri, load
 from shared.components.api.settings import ApiSettings
 from shared.components.api.stage import StageArgs, build_stage
 from shared.components.api.waf import build_waf
-from shared.components.compute.functions import ALIAS_NAME
 from shared.config import REGION, Environment
-from shared.naming import log_group_name, resource_name
+from shared.naming import LIVE_ALIAS, log_group_name, resource_name
 
 # AWS managed policy for the account's API Gateway CloudWatch role ("Set up CloudWatch API logging").
 PUSH_TO_CLOUDWATCH = "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
@@ -35,7 +34,7 @@ def api_function_name(env: Environment) -> str:
 
 
 def live_alias_arn(env: Environment, account_id: str) -> str:
-    return f"arn:aws:lambda:{REGION}:{account_id}:function:{api_function_name(env)}:{ALIAS_NAME}"
+    return f"arn:aws:lambda:{REGION}:{account_id}:function:{api_function_name(env)}:{LIVE_ALIAS}"
 
 
 @dataclass
@@ -57,7 +56,7 @@ class ApiArgs:
 
 
 def _check_compute_names(env: Environment, function_name: Any, alias_name: Any) -> bool:
-    expected = (api_function_name(env), ALIAS_NAME)
+    expected = (api_function_name(env), LIVE_ALIAS)
     if (function_name, alias_name) != expected:
         raise ValueError(
             f"compute publishes api function {function_name!r} alias {alias_name!r}; the api layer "

@@ -19,9 +19,7 @@ import pulumi_aws as aws
 from shared import iam
 from shared.components.compute.settings import FunctionSettings
 from shared.config import REGION, Environment
-from shared.naming import log_group_name, resource_name
-
-ALIAS_NAME = "live"
+from shared.naming import LIVE_ALIAS, log_group_name, resource_name
 
 # AWSLambdaVPCAccessExecutionRole's actions, scoped where the Service Authorization Reference gives them
 # resource types (list_amazonec2.html): CreateNetworkInterface names the subnet, the security group and
@@ -214,7 +212,7 @@ class LambdaFunction(pulumi.ComponentResource):
         )
         alias = aws.lambda_.Alias(
             f"{name}-alias",
-            name=ALIAS_NAME,
+            name=LIVE_ALIAS,
             function_name=function.name,
             function_version=function.version,
             description="The version clients invoke; moved by each deploy",

@@ -22,7 +22,7 @@ import pulumi_aws as aws
 from shared import iam
 from shared.components.compute.settings import QueueSettings
 from shared.config import Environment
-from shared.naming import resource_name
+from shared.naming import orders_queue_name
 
 
 @dataclass
@@ -51,7 +51,7 @@ class OrderQueues(pulumi.ComponentResource):
         s = args.settings
         dlq = aws.sqs.Queue(
             f"{name}-dlq",
-            name=resource_name(args.env, "orders", "dlq", service="sqs"),
+            name=orders_queue_name(args.env, dead_letter=True),
             message_retention_seconds=s.dlq_retention_seconds,
             visibility_timeout_seconds=args.dlq_visibility_timeout_seconds,
             kms_master_key_id=args.kms_key_arn,
@@ -60,7 +60,7 @@ class OrderQueues(pulumi.ComponentResource):
         )
         queue = aws.sqs.Queue(
             f"{name}-queue",
-            name=resource_name(args.env, "orders", service="sqs"),
+            name=orders_queue_name(args.env),
             message_retention_seconds=s.message_retention_seconds,
             visibility_timeout_seconds=args.visibility_timeout_seconds,
             receive_wait_time_seconds=20,  # long polling for readers other than the mapping
