@@ -2,7 +2,7 @@
 
 from invoke import Collection
 
-from ops import app, build, deploy, dlq, migrate, params, policy, quality, synth
+from ops import app, build, deploy, dlq, docs, migrate, params, policy, quality, synth
 
 ns = Collection()
 ns.add_task(build.build)
@@ -11,6 +11,7 @@ for name in ("deploy", "preview", "destroy", "outputs"):
     ns.add_task(getattr(deploy, name))
 ns.add_task(migrate.migrate)
 ns.add_task(policy.policy)
+ns.add_task(docs.docs)
 ns.add_task(quality.test)
 ns.add_task(app.serve)
 ns.add_task(app.bench)
