@@ -2,7 +2,7 @@
 
 from invoke import Collection
 
-from ops import app, build, deploy, dlq, docs, migrate, params, policy, quality, synth
+from ops import app, build, deploy, dlq, docs, migrate, params, policy, quality, release, synth
 
 ns = Collection()
 ns.add_task(build.build)
@@ -16,4 +16,5 @@ ns.add_task(quality.test)
 ns.add_task(app.serve)
 ns.add_task(app.bench)
 ns.add_collection(params.ns, name="params")
+ns.add_collection(release.ns, name="release")
 ns.add_collection(Collection.from_module(dlq), name="dlq")

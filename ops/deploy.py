@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from invoke import task
 from invoke.exceptions import Exit
 
 from ops.pulumi_cli import LayerFailed, PulumiCli, PulumiUnavailable
+from ops.queue_guard import check_compute_destroy
 from ops.rollout import Action, RolloutRefused, plan
 from shared.config import ConfigError, Environment, load_shared_settings
 from shared.contracts import LAYER_ORDER, ContractError
@@ -14,7 +17,7 @@ LAYERS = ", ".join(LAYER_ORDER)
 
 
 def _run(action: Action, env: str, layer: str | None, yes: bool, dry_run: bool, cascade: bool = False,
-         cli: PulumiCli | None = None) -> None:
+         cli: PulumiCli | None = None, proceed_with_messages: bool = False, sqs: Any = None) -> None:
     cli = cli or PulumiCli()
     try:
         environment = Environment.parse(env, source="--env")
@@ -28,17 +31,33 @@ def _run(action: Action, env: str, layer: str | None, yes: bool, dry_run: bool, 
         elif needs_state:
             deployed = set(LAYER_ORDER)  # dry run: plan as if everything were deployed, say so
         the_plan = plan(action, environment, organization, layer, deployed, cascade, yes)
+        destroys_compute = action is Action.DESTROY and any(step.layer == "compute" for step in the_plan.steps)
         if dry_run:
             print(the_plan.describe())
+            if destroys_compute:
+                print("  (a real run first reads the orders queue and DLQ and refuses while they hold messages, "
+                      "unless --proceed-with-messages)")
             if needs_state:
                 print("  (dry run: planned as if every layer were deployed; a real run reads stack state)")
             return
         if not needs_state:
             cli.preflight()
+        if destroys_compute:
+            note = check_compute_destroy(environment, sqs or _sqs_client(), proceed_with_messages)
+            if note:
+                the_plan.notes.append(note)
         print(the_plan.describe())
         cli.execute(the_plan)
     except (ConfigError, ContractError, RolloutRefused, PulumiUnavailable, LayerFailed) as error:
         raise Exit(f"{action.value}: {error}", code=1) from None
+
+
+def _sqs_client() -> Any:
+    import boto3
+
+    from shared.config import REGION
+
+    return boto3.client("sqs", region_name=REGION)
 
 
 COMMON = {"env": "dev, staging or prod", "layer": f"one layer: {LAYERS}", "dry-run": "print the exact plan, run nothing"}
@@ -57,10 +76,12 @@ def preview(c, env, layer=None, dry_run=False):
 
 
 @task(help={**COMMON, "yes": "do not ask for confirmation",
-            "cascade": "also destroy the deployed layers that read this one (reverse order)"})
-def destroy(c, env, layer=None, yes=False, dry_run=False, cascade=False):
-    """Destroy one layer (reverse order). network/security/data refuse while dependents are deployed."""
-    _run(Action.DESTROY, env, layer, yes, dry_run, cascade)
+            "cascade": "also destroy the deployed layers that read this one (reverse order)",
+            "proceed-with-messages": "destroy compute even while the orders queue or DLQ holds messages"})
+def destroy(c, env, layer=None, yes=False, dry_run=False, cascade=False, proceed_with_messages=False):
+    """Destroy one layer (reverse order). network/security/data refuse while dependents are deployed;
+    compute refuses while its queues hold messages (they are retained, but nothing consumes them)."""
+    _run(Action.DESTROY, env, layer, yes, dry_run, cascade, proceed_with_messages=proceed_with_messages)
 
 
 @task(help=COMMON)

@@ -20,6 +20,8 @@ from shared.config import REGION, Environment
 from shared.naming import resource_name
 
 ALIAS = "live"
+# Seconds the client waits beyond the function's own timeout for Lambda to return the result.
+READ_TIMEOUT_MARGIN_SECONDS = 30
 
 
 class MigrationFailed(RuntimeError):
@@ -30,13 +32,42 @@ def migrate_function(env: Environment) -> str:
     return f"{resource_name(env, 'migrate', service='lambda')}:{ALIAS}"
 
 
+def migrate_timeout_seconds(env: Environment) -> int:
+    """The migrate function's timeout, from the compute stack file that deploys it."""
+    from shared.accounts import compute_stack_values
+    from shared.components.compute.settings import ComputeSettings
+    from shared.config import validate_settings
+
+    values, source = compute_stack_values(env)
+    return validate_settings(ComputeSettings, values, source).functions["migrate"].timeout_seconds
+
+
+def client_config(function_timeout_seconds: int) -> Any:
+    """A Lambda client that waits out the whole migration and never sends it twice.
+
+    boto3's defaults are a 60 s read timeout and automatic retries: a migration longer than a minute
+    would be reported failed while it still runs, then invoked again ("Invoking long-running Lambda
+    functions synchronously under default parameters will lead to the functions being retried after
+    the default timeout of 60 seconds", AWS Knowledge Center lambda-function-retry-timeout-sdk and the
+    Lambda Invoke API guide). ``total_max_attempts=1`` is botocore's "initial request, no retries".
+    """
+    from botocore.config import Config
+
+    return Config(
+        read_timeout=function_timeout_seconds + READ_TIMEOUT_MARGIN_SECONDS,
+        connect_timeout=10,
+        retries={"mode": "standard", "total_max_attempts": 1},
+    )
+
+
 def run_migrations(env: Environment | str, client: Any = None, revision: str = "head") -> dict[str, Any]:
     """Invoke the migrate function synchronously; return its result or raise `MigrationFailed`."""
     environment = Environment.parse(str(env), source="--env")
     if client is None:
         import boto3
 
-        client = boto3.client("lambda", region_name=REGION)
+        config = client_config(migrate_timeout_seconds(environment))
+        client = boto3.client("lambda", region_name=REGION, config=config)
     function = migrate_function(environment)
     try:
         response = client.invoke(FunctionName=function, InvocationType="RequestResponse",

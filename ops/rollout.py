@@ -116,6 +116,11 @@ def plan(
         if act in (Action.DEPLOY, Action.PREVIEW) and name == "compute":
             # Deploy what the tree holds: the build is deterministic, so unchanged code redeploys nothing.
             steps.append(Step(name, stack, ("python", "-m", "invoke", "build"), ".", "build"))
+        if act is Action.DEPLOY and name == "compute":
+            # Lambda refuses reservations the applied account quota cannot hold; the quota request is
+            # asynchronous, so check the applied value before compute starts changing anything.
+            steps.append(Step(name, stack, ("python", "-m", "ops.quota", "--env", environment.value), ".",
+                              "quota check"))
         steps.append(Step(name, stack, _command(act, stack, yes)))
         if act is Action.DEPLOY and name == "compute":
             # The schema ships with the code: apply it before anything routes traffic to the new code.

@@ -29,3 +29,24 @@ RDS_PI_UNSUPPORTED_SIZES = frozenset({"micro", "small"})
 RDS_MAX_READ_REPLICAS = 15  # per source instance, RDS for PostgreSQL
 RDS_PROXY_BORROW_TIMEOUT_SECONDS = range(0, 3601)
 RDS_PROXY_IDLE_CLIENT_TIMEOUT_SECONDS = range(1, 28801)
+
+# Lambda account concurrency (Service Quotas: service "lambda", quota L-B99A9384 "Concurrent executions",
+# default 1,000 per Region; new accounts may start lower). Reservations may not take the account's
+# unreserved concurrency below 100: "You can reserve up to the Unreserved account concurrency value
+# that is shown, minus 100 for functions that don't have reserved concurrency"
+# [docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html]; PutFunctionConcurrency
+# refuses otherwise ("decreases account's UnreservedConcurrentExecution below its minimum value of [100]").
+LAMBDA_CONCURRENCY_SERVICE_CODE = "lambda"
+LAMBDA_CONCURRENCY_QUOTA_CODE = "L-B99A9384"
+LAMBDA_DEFAULT_CONCURRENCY_QUOTA = 1000
+LAMBDA_UNRESERVED_MINIMUM = 100
+
+# API Gateway REST: the integration timeout is 50 ms to 29 s by default (regional and private REST APIs
+# may raise it past 29 s through a quota request, trading account throttle quota; we do not)
+# [docs.aws.amazon.com/apigateway/latest/developerguide/limits.html; What's New 2024-06 "integration
+# timeout limit increase beyond 29 seconds"]. The api layer sets its integration timeout from this
+# constant; the api function must time out earlier by the headroom, so a slow request ends in the
+# function (logged, traced, connection released) rather than as API Gateway's bare 504 while the
+# function keeps running and billing.
+API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS = 29
+API_FUNCTION_TIMEOUT_HEADROOM_SECONDS = 4

@@ -21,6 +21,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
+from shared.aws_limits import LAMBDA_DEFAULT_CONCURRENCY_QUOTA, LAMBDA_UNRESERVED_MINIMUM
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 REGION = "us-east-1"
 APPLICATION_TAG = "serverless-infra"
@@ -65,6 +67,29 @@ class Settings(BaseModel):
     )
 
 
+class AccountSettings(Settings):
+    """The AWS account an environment lives in, and the account quotas the stack is sized against.
+
+    AWS recommends one account per environment ("Account-level separation is strongly recommended for
+    isolating production environments from development and test environments", Well-Architected
+    SEC01-BP01, docs.aws.amazon.com/wellarchitected/2022-03-31/framework/sec_securely_operate_multi_accounts.html),
+    and the shipped config does that. Envs that name the same account share its account-level
+    limits: `shared.accounts` checks them together at synth time.
+    """
+
+    id: str = Field(pattern=r"^\d{12}$", description="The 12-digit AWS account id this env deploys to.")
+    lambda_concurrency_quota: int = Field(
+        LAMBDA_DEFAULT_CONCURRENCY_QUOTA,
+        gt=LAMBDA_UNRESERVED_MINIMUM,
+        description="Lambda concurrent executions in us-east-1 (Service Quotas L-B99A9384) this account has "
+        "or is asked for as code; every reservation in the account must leave 100 of it unreserved.",
+    )
+
+
+# Environments whose provider must refuse any account but theirs: a wrong AWS_PROFILE must not reach them.
+GUARDED_ENVIRONMENTS = frozenset({"staging", "prod"})
+
+
 class SharedSettings(Settings):
     """``config/<env>.yaml``: settings every layer of one environment shares."""
 
@@ -77,16 +102,31 @@ class SharedSettings(Settings):
     cost_center: str = Field(min_length=1, max_length=256, description="CostCenter tag.")
     compliance: str = Field(min_length=1, max_length=256, description="Compliance tag (e.g. internal, sox).")
     backup: str = Field(min_length=1, max_length=256, description="Backup tag: the backup policy name.")
+    account: AccountSettings | None = Field(
+        None, description="The account this env lives in and its quotas (required in config/<env>.yaml)."
+    )
     allowed_account_ids: list[str] = Field(
         default_factory=list,
         description="If set, the AWS provider refuses any other account (guards against a wrong profile).",
     )
     monthly_budget_usd: float = Field(500.0, gt=0, description="Budget the cost model and alarms check.")
 
+    @property
+    def the_account(self) -> AccountSettings:
+        """The account model; `load_shared_settings` refuses a file without one."""
+        if self.account is None:
+            raise ConfigError("config/<env>.yaml: key 'account' is missing: state the account id this env lives in")
+        return self.account
+
     def model_post_init(self, _context: Any) -> None:
         for account in self.allowed_account_ids:
             if not (len(account) == 12 and account.isdigit()):
                 raise ValueError(f"allowedAccountIds: {account!r} is not a 12-digit AWS account id")
+        if self.account and self.allowed_account_ids and self.account.id not in self.allowed_account_ids:
+            raise ValueError(
+                f"allowedAccountIds {self.allowed_account_ids} does not contain account.id {self.account.id!r}: "
+                "the provider would refuse the env's own account"
+            )
 
 
 def _format_validation_error(error: ValidationError, source: str, values: dict[str, Any]) -> str:
@@ -119,15 +159,26 @@ def shared_settings_file(env: Environment) -> Path:
     return REPO_ROOT / "config" / f"{env.value}.yaml"
 
 
-def load_shared_settings(env: Environment) -> SharedSettings:
-    path = shared_settings_file(env)
-    source = str(path.relative_to(REPO_ROOT))
+def load_shared_settings(env: Environment, root: Path = REPO_ROOT) -> SharedSettings:
+    path = root / "config" / f"{env.value}.yaml"
+    source = str(path.relative_to(root))
     if not path.exists():
         raise ConfigError(f"{source}: missing; every environment needs its shared settings file")
     raw = yaml.safe_load(path.read_text()) or {}
     if not isinstance(raw, dict):
         raise ConfigError(f"{source}: expected a mapping of keys to values, got {type(raw).__name__}")
-    return validate_settings(SharedSettings, raw, source)
+    settings = validate_settings(SharedSettings, raw, source)
+    if settings.account is None:
+        raise ConfigError(
+            f"{source}: key 'account' is missing: state the AWS account this env lives in "
+            "(account.id, account.lambdaConcurrencyQuota; see docs/config.md)"
+        )
+    if env.value in GUARDED_ENVIRONMENTS and not settings.allowed_account_ids:
+        raise ConfigError(
+            f"{source}: key 'allowedAccountIds' = []: {env.value} must list its account "
+            f"([{settings.account.id!r}]) so a wrong AWS profile cannot deploy it elsewhere"
+        )
+    return settings
 
 
 def _namespace_values(namespace: str) -> dict[str, Any]:

@@ -8,6 +8,7 @@ that names the file and the command.
 
 import pulumi
 
+from shared.accounts import account_budget
 from shared.components.compute import Compute, ComputeArgs, ComputeSettings, load_artifacts
 from shared.config import REPO_ROOT, current_stack_context
 from shared.providers import aws_provider, caller_account_id
@@ -15,6 +16,7 @@ from shared.stacks import Upstream, publish
 
 ctx = current_stack_context("compute")
 settings = ctx.layer_settings(ComputeSettings)
+account_budget(ctx.env, compute=settings)  # these reservations, checked with every env sharing the account
 artifacts = load_artifacts(REPO_ROOT / "build" / "lambda")
 network, security, data = Upstream(ctx, "network"), Upstream(ctx, "security"), Upstream(ctx, "data")
 provider = aws_provider(ctx)

@@ -270,6 +270,11 @@ def _check_rds_instance(name: str, inputs: dict[str, Any]) -> None:
     if replica and not str(inputs["replicateSourceDb"]).startswith("arn:") and inputs.get("kmsKeyId"):
         refuse("kmsKeyId", "a same-region read replica inherits its source's key; CreateDBInstanceReadReplica "
                            "refuses KmsKeyId for it")
+    snapshot = inputs.get("finalSnapshotIdentifier")
+    if isinstance(snapshot, str) and not _SNAPSHOT_ID.fullmatch(snapshot):
+        # DeleteDBInstance FinalDBSnapshotIdentifier: 1-255 letters, digits or hyphens, a letter first, no
+        # trailing hyphen, no "--" (RDS API reference).
+        refuse("finalSnapshotIdentifier", "1-255 letters, digits or hyphens, a letter first, no '--', no trailing '-'")
     if replica and inputs.get("finalSnapshotIdentifier"):
         refuse("finalSnapshotIdentifier", "a read replica cannot take a final snapshot")
     if not replica and inputs.get("skipFinalSnapshot") is False and not inputs.get("finalSnapshotIdentifier"):
@@ -279,6 +284,9 @@ def _check_rds_instance(name: str, inputs: dict[str, Any]) -> None:
         refuse("performanceInsightsEnabled", f"Performance Insights does not run on {instance_class}")
     if inputs.get("monitoringInterval") and not inputs.get("monitoringRoleArn"):
         refuse("monitoringRoleArn", "enhanced monitoring needs a monitoring role")
+
+
+_SNAPSHOT_ID = re.compile(r"(?!.*--)[A-Za-z][A-Za-z0-9-]{0,254}(?<!-)")
 
 
 RULES: tuple[Rule, ...] = (_check_arns, _check_enums, _check_policies, _check_specifics)
@@ -379,6 +387,8 @@ def _check_compute(token: str, name: str, inputs: dict[str, Any]) -> None:
             inputs.get("schedule", "")):
         raise AwsValidationError(f"{token} {name!r}: schedule {inputs.get('schedule')!r} is not cron(), "
                                      "rate() or at()")
+    if token == "aws:servicequotas/serviceQuota:ServiceQuota":
+        _check_service_quota(name, inputs)
     if token == "aws:lambda/alias:Alias":
         alias = inputs.get("name", "")
         if not re.fullmatch(r"(?!^[0-9]+$)[a-zA-Z0-9-_]{1,128}", alias):
@@ -387,3 +397,22 @@ def _check_compute(token: str, name: str, inputs: dict[str, Any]) -> None:
 
 
 RULES = (*RULES, _check_ranges, _check_compute)
+
+
+def _check_service_quota(name: str, inputs: dict[str, Any]) -> None:
+    """RequestServiceQuotaIncrease: ServiceCode/QuotaCode ``[a-zA-Z][a-zA-Z0-9-]{1,128}``, DesiredValue
+    0..10,000,000,000 (Service Quotas API reference). Lambda concurrency also needs room for the 100
+    unreserved executions Lambda keeps (configuration-concurrency.html)."""
+    where = f"aws:servicequotas/serviceQuota:ServiceQuota {name!r}"
+    for key in ("serviceCode", "quotaCode"):
+        if not re.fullmatch(r"[a-zA-Z][a-zA-Z0-9-]{1,128}", str(inputs.get(key, ""))):
+            raise AwsValidationError(f"{where}: {key} = {inputs.get(key)!r} is not a Service Quotas code")
+    value = inputs.get("value")
+    if not isinstance(value, (int, float)) or not 0 <= value <= 10_000_000_000:
+        raise AwsValidationError(f"{where}: value = {value!r}; Service Quotas accepts 0..10,000,000,000")
+    lambda_concurrency = (aws_limits.LAMBDA_CONCURRENCY_SERVICE_CODE, aws_limits.LAMBDA_CONCURRENCY_QUOTA_CODE)
+    if (inputs.get("serviceCode"), inputs.get("quotaCode")) == lambda_concurrency and (
+        value <= aws_limits.LAMBDA_UNRESERVED_MINIMUM
+    ):
+        raise AwsValidationError(f"{where}: Lambda concurrency {value} leaves nothing to reserve above the "
+                                 f"{aws_limits.LAMBDA_UNRESERVED_MINIMUM} unreserved executions Lambda keeps")

@@ -27,6 +27,7 @@ class GraphResource:
     outputs: dict[str, Any]  # computed outputs the fake AWS returned (arn, endpoint, ...)
     taggable: bool
     effective_tags: dict[str, str] | None
+    options: dict[str, Any] = field(default_factory=dict)  # protect, retainOnDelete, ignoreChanges
 
     def input(self, path: str, default: Any = None) -> Any:
         """A nested input by dotted wire path, e.g. ``tracingConfig.mode``."""

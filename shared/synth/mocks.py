@@ -37,6 +37,7 @@ class Registration:
     id: str | None = None
     state: dict[str, Any] | None = None
     secret_outputs: list[str] | None = None  # additionalSecretOutputs: the engine marks these secret
+    options: dict[str, Any] | None = None  # lifecycle options the engine acts on (protect, retainOnDelete, ...)
 
 
 class SynthMocks(pulumi.runtime.Mocks):
@@ -75,6 +76,15 @@ class SynthMocks(pulumi.runtime.Mocks):
         return fake_aws.call(args.token, args.args), []
 
 
+def _lifecycle_options(request: Any) -> dict[str, Any]:
+    """What `pulumi destroy` and `pulumi up` do with a resource beyond its inputs: kept, protected, ignored."""
+    return {
+        "protect": bool(getattr(request, "protect", False)),
+        "retainOnDelete": bool(getattr(request, "retainOnDelete", False)),
+        "ignoreChanges": sorted(getattr(request, "ignoreChanges", None) or []),
+    }
+
+
 class RecordingMonitor(MockMonitor):
     """A MockMonitor that records each registration's parent, dependencies and provider."""
 
@@ -98,6 +108,7 @@ class RecordingMonitor(MockMonitor):
             provider=provider,
             inputs=rpc.deserialize_properties(request.object if hasattr(request, "object") else request.properties),
             secret_outputs=list(getattr(request, "additionalSecretOutputs", None) or []),
+            options=_lifecycle_options(request),
         )
         self.registrations.append(registration)
         self.synth_mocks.current_urn = urn

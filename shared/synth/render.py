@@ -26,6 +26,8 @@ from shared.synth.graph import SECRET_MASK, GraphResource, LayerGraph
 from shared.synth.mocks import STACK_REFERENCE, RecordingMonitor, Registration, SynthMocks
 from shared.tags import effective_tags
 
+SYNTH_NOW = "2026-01-04T12:00:00+00:00"  # a Sunday: off-peak in every shipped schedule
+
 
 class RenderError(RuntimeError):
     """A layer program failed to render; the message says which layer, env and why."""
@@ -143,7 +145,7 @@ def _to_graph_resources(registrations: list[Registration]) -> list[GraphResource
             urn=reg.urn, type=reg.type, name=reg.name, physical_name=physical, id=reg.id,
             custom=reg.custom, parent=reg.parent, dependencies=sorted(set(reg.dependencies)),
             provider=reg.provider, inputs=inputs, secret_inputs=sorted(secret_inputs),
-            outputs=outputs, taggable=taggable, effective_tags=tags,
+            outputs=outputs, taggable=taggable, effective_tags=tags, options=dict(reg.options or {}),
         ))
     return resources
 
@@ -167,6 +169,9 @@ def render_layer(
     from pulumi.runtime.sync_await import _sync_await
 
     environment = Environment.parse(str(env))
+    # Programs that depend on the time of day (the provisioned-concurrency floor during peak) render
+    # the same graph every time: a fixed off-peak instant (a Sunday noon UTC) unless one is given.
+    os.environ.setdefault("SERVERLESS_INFRA_NOW", SYNTH_NOW)
     project, config, secret_keys = stack_config(layer, environment)
     for key, value in (config_overrides or {}).items():
         config[key] = value if isinstance(value, str) else json.dumps(value)

@@ -8,6 +8,7 @@ import json
 import pytest
 
 from ops.migrate import MigrationFailed, run_migrations
+from shared.config import Environment
 
 pytestmark = pytest.mark.unit
 
@@ -48,3 +49,26 @@ def test_a_failing_migration_stops_with_the_handlers_message():
 def test_an_uninvokable_function_is_a_clear_error():
     with pytest.raises(MigrationFailed, match="could not invoke serverless-infra-staging-migrate:live: no creds"):
         run_migrations("staging", LambdaClient(None, raises=RuntimeError("no creds")))
+
+
+def test_the_default_client_waits_out_the_function_and_never_retries(monkeypatch):
+    import boto3
+
+    from ops.migrate import migrate_timeout_seconds
+
+    built: dict = {}
+    real_client = boto3.client
+
+    def client(service, **kwargs):
+        built["client"] = real_client(service, **kwargs)
+        return LambdaClient({"status": "ok"})
+
+    monkeypatch.setattr(boto3, "client", client)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    run_migrations("prod")
+    config = built["client"].meta.config
+    timeout = migrate_timeout_seconds(Environment.PROD)
+    assert timeout == 300
+    assert config.read_timeout > timeout, "boto3's default 60 s would report a long migration as failed"
+    assert config.retries["total_max_attempts"] == 1, "a retry would run the migration twice"

@@ -53,7 +53,7 @@ def test_rollout_creates_stacks_and_stops_at_the_first_failing_layer():
         cli(runner).execute(plan("deploy", "staging", "organization", yes=True), echo=lambda _: None)
     message = str(caught.value)
     assert message.startswith("data failed")
-    assert "not run: compute build, compute, compute migrations, api, observability" in message
+    assert "not run: compute build, compute quota check, compute, compute migrations, api, observability" in message
     ups = [cwd for command, cwd in runner.calls if command[1] == "up"]
     assert ups == ["projects/network", "projects/security", "projects/data"]
     selects = [c for c, _ in runner.calls if c[1:3] == ("stack", "select")]

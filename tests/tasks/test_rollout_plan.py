@@ -85,10 +85,11 @@ def test_deploy_applies_migrations_right_after_compute():
     migrate = ("python", "-m", "ops.migrate", "--env", "staging")
     compute_up = next(i for i, s in enumerate(p.steps) if s.is_pulumi and s.layer == "compute")
     assert commands.index(migrate) == compute_up + 1
-    assert commands[compute_up - 1] == ("python", "-m", "invoke", "build")
+    assert commands[compute_up - 1] == ("python", "-m", "ops.quota", "--env", "staging")
+    assert commands[compute_up - 2] == ("python", "-m", "invoke", "build")
     assert p.steps[commands.index(migrate)].cwd == "."
     alone = plan("deploy", "dev", "organization", layer="compute", deployed={"network", "security", "data"})
-    assert [s.label for s in alone.steps] == ["compute build", "compute", "compute migrations"]
+    assert [s.label for s in alone.steps] == ["compute build", "compute quota check", "compute", "compute migrations"]
 
 
 def test_no_migration_step_outside_a_compute_deploy():

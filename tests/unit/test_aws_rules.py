@@ -102,3 +102,23 @@ def test_lambda_trust_may_not_condition_on_source_keys():
     flow = iam.assume_role_policy("vpc-flow-logs.amazonaws.com", "123456789012",
                                   "arn:aws:ec2:us-east-1:123456789012:vpc-flow-log/*")
     validate("aws:iam/role:Role", "r", {"assumeRolePolicy": json.dumps(flow)})
+
+
+def test_final_snapshot_identifier_follows_rds_naming():
+    primary = {"instanceClass": "db.t4g.micro", "skipFinalSnapshot": False}
+    good = "serverless-infra-prod-db-final-1a2b3c4d"
+    validate("aws:rds/instance:Instance", "db", {**primary, "finalSnapshotIdentifier": good})
+    for bad in ("1-final", "db--final", "db-final-", "db_final", "x" * 256):
+        with pytest.raises(AwsValidationError, match="finalSnapshotIdentifier"):
+            validate("aws:rds/instance:Instance", "db", {**primary, "finalSnapshotIdentifier": bad})
+
+
+def test_service_quota_codes_and_lambda_concurrency_floor():
+    good = {"serviceCode": "lambda", "quotaCode": "L-B99A9384", "value": 1500.0}
+    validate("aws:servicequotas/serviceQuota:ServiceQuota", "q", good)
+    with pytest.raises(AwsValidationError, match="quotaCode = 'L_B99'"):
+        validate("aws:servicequotas/serviceQuota:ServiceQuota", "q", {**good, "quotaCode": "L_B99"})
+    with pytest.raises(AwsValidationError, match="leaves nothing to reserve"):
+        validate("aws:servicequotas/serviceQuota:ServiceQuota", "q", {**good, "value": 100.0})
+    with pytest.raises(AwsValidationError, match="0..10,000,000,000"):
+        validate("aws:servicequotas/serviceQuota:ServiceQuota", "q", {**good, "value": -1})

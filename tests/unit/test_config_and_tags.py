@@ -70,6 +70,7 @@ def test_every_env_has_valid_shared_settings():
 def test_shared_settings_reject_bad_account_ids(tmp_path):
     with pytest.raises(ConfigError, match="not a 12-digit AWS account id"):
         validate_settings(SharedSettings, {"owner": "o", "costCenter": "c", "compliance": "x", "backup": "b",
+                                           "account": {"id": "123456789012"},
                                            "allowedAccountIds": ["1234"]}, "config/dev.yaml")
     assert (REPO_ROOT / "config" / "prod.yaml").exists()
 

@@ -2,8 +2,13 @@
 
 The bucket is private, versioned, KMS-encrypted (the security layer's ``artifacts`` key with a
 bucket key, so S3 calls KMS once per bucket-key period, not per object), TLS-only and owner-enforced.
-The layer zip is uploaded under a content-addressed key and published as a layer version from S3;
-an unchanged zip keeps its sha256, so nothing is uploaded or published again.
+Each zip lives under one stable key (``layers/dependencies.zip``, ``functions/app.zip``): a new build
+is a new S3 *version* of the same key, so the versioned bucket keeps the history and the noncurrent-
+version lifecycle applies. (A content-addressed key would make every build a new object; replacing an
+object's key in the AWS provider deletes the old key with all its versions, so nothing would be kept.)
+Functions and the layer pin the exact object version; an unchanged zip keeps its sha256, so nothing is
+uploaded or published again. Rollback itself does not need the bucket: published Lambda versions keep
+their own code (ops/release.py).
 """
 
 from __future__ import annotations
@@ -20,6 +25,9 @@ from shared import iam
 from shared.config import Environment
 from shared.naming import resource_name
 
+# Stable keys: versions accumulate under them (see the module docstring).
+LAYER_KEY = "layers/dependencies.zip"
+APP_KEY = "functions/app.zip"
 BUILD_HINT = "run `invoke build` (it writes build/lambda/), then synth or deploy again"
 
 
@@ -85,19 +93,23 @@ class ArtifactStore(pulumi.ComponentResource):
         super().__init__("serverless-infra:compute:ArtifactStore", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         env = args.env
+        # Prod's bucket is the build history of a sox env: a compute destroy forgets it (and its settings and
+        # objects) instead of deleting it, and the next deploy takes it over: in us-east-1, CreateBucket for
+        # a bucket you already own "returns 200 OK" (S3 API reference, BucketAlreadyOwnedByYou), and the
+        # settings are idempotent Put calls. Elsewhere a destroy empties and deletes it (force_destroy).
+        keep = env is Environment.PROD
+        store = pulumi.ResourceOptions(parent=self, retain_on_delete=keep)
         bucket_name = pulumi.Output.from_input(args.account_id).apply(
             lambda account: resource_name(env, "artifacts", account, service="s3")
         )
-        # Artifacts are rebuilt from git: no need to keep the bucket when the stack is destroyed,
-        # except in prod, where a destroy should not silently take the rollback history with it.
         bucket = aws.s3.Bucket(
-            f"{name}-bucket", bucket=bucket_name, force_destroy=env is not Environment.PROD, opts=child
+            f"{name}-bucket", bucket=bucket_name, force_destroy=env is not Environment.PROD, opts=store
         )
         aws.s3.BucketOwnershipControls(
             f"{name}-ownership",
             bucket=bucket.id,
             rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-            opts=child,
+            opts=store,
         )
         public_block = aws.s3.BucketPublicAccessBlock(
             f"{name}-public-access-block",
@@ -106,13 +118,13 @@ class ArtifactStore(pulumi.ComponentResource):
             block_public_policy=True,
             ignore_public_acls=True,
             restrict_public_buckets=True,
-            opts=child,
+            opts=store,
         )
         versioning = aws.s3.BucketVersioning(
             f"{name}-versioning",
             bucket=bucket.id,
             versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
-            opts=child,
+            opts=store,
         )
         encryption = aws.s3.BucketServerSideEncryptionConfiguration(
             f"{name}-encryption",
@@ -125,7 +137,7 @@ class ArtifactStore(pulumi.ComponentResource):
                     bucket_key_enabled=True,
                 )
             ],
-            opts=child,
+            opts=store,
         )
         aws.s3.BucketLifecycleConfiguration(
             f"{name}-lifecycle",
@@ -148,7 +160,7 @@ class ArtifactStore(pulumi.ComponentResource):
                     ),
                 ),
             ],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning], retain_on_delete=keep),
         )
         aws.s3.BucketPolicy(
             f"{name}-tls-only",
@@ -156,15 +168,15 @@ class ArtifactStore(pulumi.ComponentResource):
             policy=bucket.arn.apply(
                 lambda arn: json.dumps(iam.document([iam.deny_insecure_transport("s3:*", [arn, f"{arn}/*"])]))
             ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[public_block]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[public_block], retain_on_delete=keep),
         )
 
         # Objects go in only once the bucket encrypts and versions by default.
-        upload = pulumi.ResourceOptions(parent=self, depends_on=[encryption, versioning])
+        upload = pulumi.ResourceOptions(parent=self, depends_on=[encryption, versioning], retain_on_delete=keep)
         layer_object = aws.s3.BucketObjectv2(
             f"{name}-layer-object",
             bucket=bucket.id,
-            key=f"layers/dependencies-{args.layer.sha256[:16]}.zip",
+            key=LAYER_KEY,
             source=pulumi.FileAsset(str(args.layer.path)),
             source_hash=args.layer.sha256,
             content_type="application/zip",
@@ -173,7 +185,7 @@ class ArtifactStore(pulumi.ComponentResource):
         app_object = aws.s3.BucketObjectv2(
             f"{name}-app-object",
             bucket=bucket.id,
-            key=f"functions/app-{args.app.sha256[:16]}.zip",
+            key=APP_KEY,
             source=pulumi.FileAsset(str(args.app.path)),
             source_hash=args.app.sha256,
             content_type="application/zip",

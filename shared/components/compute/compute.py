@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_random as random
 
 from shared import iam
 from shared.components.compute.artifacts import ArtifactStore, ArtifactStoreArgs, BuiltArtifact
@@ -142,6 +143,11 @@ class Compute(pulumi.ComponentResource):
         for fn in ("api", "worker", "dlq-analyzer"):
             statements[fn].append(iam.allow("UseQueuesKey", queue_key, [key["queues"]]))
 
+        # Prod's logs are audit records (compliance: sox): they outlive a destroy of compute, and each compute
+        # lifecycle writes to groups of its own (see LambdaFunctionArgs.retained_logs_suffix).
+        logs_suffix: pulumi.Output[str] | None = None
+        if env is Environment.PROD:
+            logs_suffix = random.RandomId(f"{name}-log-lifecycle", byte_length=3, opts=child).hex
         code = CodeLocation(
             bucket=self.artifacts.bucket_name,
             key=self.artifacts.app_key,
@@ -197,6 +203,7 @@ class Compute(pulumi.ComponentResource):
                     async_retry_attempts=0 if fn == "migrate" else s.async_invoke.maximum_retry_attempts,
                     async_max_event_age_seconds=s.async_invoke.maximum_event_age_seconds,
                     async_failure_destination_arn=async_destination.get(fn),
+                    retained_logs_suffix=logs_suffix,
                 ),
                 opts=child,
             )

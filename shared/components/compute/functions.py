@@ -112,6 +112,9 @@ class LambdaFunctionArgs:
     """Async events older than this are dropped to the failure destination."""
     async_failure_destination_arn: pulumi.Input[str] | None = None
     """Where failed async invocation records go (SQS/SNS ARN), or None."""
+    retained_logs_suffix: pulumi.Input[str] | None = None
+    """If set, the log group outlives a destroy (retain_on_delete) and its name ends in this suffix, new per
+    compute lifecycle, so a redeploy creates its group beside the retained one instead of colliding."""
 
 
 class LambdaFunction(pulumi.ComponentResource):
@@ -131,12 +134,17 @@ class LambdaFunction(pulumi.ComponentResource):
         env, fn = args.env, args.function
         function_name = resource_name(env, fn, service="lambda")
 
+        group_name: pulumi.Input[str] = log_group_name("/aws/lambda", env, fn)
+        if args.retained_logs_suffix is not None:
+            group_name = pulumi.Output.concat(group_name, "-", args.retained_logs_suffix)
         group = aws.cloudwatch.LogGroup(
             f"{name}-logs",
-            name=log_group_name("/aws/lambda", env, fn),
+            name=group_name,
             retention_in_days=args.log_retention_days,
             kms_key_id=args.logs_key_arn,
-            opts=child,
+            # CreateLogGroup refuses an existing name (ResourceAlreadyExistsException, CloudWatch Logs API
+            # reference): a retained group is never re-created under its own name, hence the suffix.
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=args.retained_logs_suffix is not None),
         )
         role = aws.iam.Role(
             f"{name}-role",

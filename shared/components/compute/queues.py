@@ -2,6 +2,13 @@
 
 Names are fixed (``serverless-infra-{env}-orders`` and ``-orders-dlq``): the app, the DLQ redrive
 task and the observability alarms find them by name.
+
+Both queues hold state (accepted orders in flight, dead letters kept for redrive), so they outlive the
+compute stack: ``retain_on_delete`` makes `pulumi destroy` forget them without deleting them, and the
+next deploy takes them over, since CreateQueue with the name and the exact attributes of an existing
+queue returns that queue's URL (SQS API reference, CreateQueue). The event source mappings are not
+retained: while compute is down nothing consumes, and messages wait out their retention period
+(4 days, DLQ 14). `invoke destroy --layer compute` refuses while either queue holds messages.
 """
 
 from __future__ import annotations
@@ -40,7 +47,7 @@ class OrderQueues(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: OrderQueuesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("serverless-infra:compute:OrderQueues", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        keep = pulumi.ResourceOptions(parent=self, retain_on_delete=True)
         s = args.settings
         dlq = aws.sqs.Queue(
             f"{name}-dlq",
@@ -49,7 +56,7 @@ class OrderQueues(pulumi.ComponentResource):
             visibility_timeout_seconds=args.dlq_visibility_timeout_seconds,
             kms_master_key_id=args.kms_key_arn,
             kms_data_key_reuse_period_seconds=s.kms_data_key_reuse_seconds,
-            opts=child,
+            opts=keep,
         )
         queue = aws.sqs.Queue(
             f"{name}-queue",
@@ -62,7 +69,7 @@ class OrderQueues(pulumi.ComponentResource):
             redrive_policy=dlq.arn.apply(
                 lambda arn: json.dumps({"deadLetterTargetArn": arn, "maxReceiveCount": s.max_receive_count})
             ),
-            opts=child,
+            opts=keep,
         )
         # Only the orders queue may use the DLQ as its dead-letter target (a separate resource:
         # inline it would make the two queues depend on each other).
@@ -72,7 +79,7 @@ class OrderQueues(pulumi.ComponentResource):
             redrive_allow_policy=queue.arn.apply(
                 lambda arn: json.dumps({"redrivePermission": "byQueue", "sourceQueueArns": [arn]})
             ),
-            opts=child,
+            opts=keep,  # queue attributes, kept with the queue: a retained DLQ stays byQueue and TLS-only
         )
         for logical, target in (("queue", queue), ("dlq", dlq)):
             aws.sqs.QueuePolicy(
@@ -81,7 +88,7 @@ class OrderQueues(pulumi.ComponentResource):
                 policy=target.arn.apply(
                     lambda arn: json.dumps(iam.document([iam.deny_insecure_transport("sqs:*", [arn])]))
                 ),
-                opts=child,
+                opts=keep,
             )
 
         self.queue_url, self.queue_arn = queue.url, queue.arn

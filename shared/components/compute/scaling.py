@@ -14,11 +14,19 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from shared.components.compute import peak
 from shared.components.compute.settings import ProvisionedConcurrency
 from shared.config import Environment
 from shared.naming import resource_name
 
 DIMENSION = "lambda:function:ProvisionedConcurrency"
+
+
+def floor_now(settings: ProvisionedConcurrency) -> int:
+    """The minimum to register: the peak floor while the peak schedule holds it, else minCapacity."""
+    if settings.peak is None:
+        return settings.min_capacity
+    return settings.peak.floor_at(peak.clock(), off_peak=settings.min_capacity)
 METRIC = "LambdaProvisionedConcurrencyUtilization"
 
 
@@ -49,7 +57,10 @@ class ProvisionedScaling(pulumi.ComponentResource):
             service_namespace="lambda",
             scalable_dimension=DIMENSION,
             resource_id=resource_id,
-            min_capacity=s.min_capacity,
+            # The floor the schedule holds right now: during peak the peak floor, so an `up` (or a refresh
+            # then `up`) during peak does not register the off-peak floor again until the next action.
+            # (ignore_changes would not do: an update of the target re-sends the minimum from state.)
+            min_capacity=floor_now(s),
             max_capacity=s.max_capacity,
             opts=child,
         )

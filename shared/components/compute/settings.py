@@ -7,25 +7,28 @@ file fails at synth with the key named, not after minutes of ``pulumi up``.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 
 from shared.aws_limits import (
+    API_FUNCTION_TIMEOUT_HEADROOM_SECONDS,
+    API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS,
     LAMBDA_MAX_MEMORY_MB,
     LAMBDA_MAX_TIMEOUT_SECONDS,
     LAMBDA_MIN_MEMORY_MB,
     LOG_RETENTION_DAYS,
     SQS_MAX_VISIBILITY_TIMEOUT_SECONDS,
 )
+from shared.components.compute import peak
 from shared.config import Settings
 
 # Functions this layer creates, in the order they are built. Names: serverless-infra-{env}-<function>.
 FUNCTIONS = ("api", "worker", "dlq-analyzer", "migrate")
-# Lambda keeps this much of the account's concurrency unreserved; reservations may not eat into it.
-UNRESERVED_MINIMUM = 100
-# API Gateway REST integrations time out at 29 s: an api function running longer only burns money.
-API_GATEWAY_TIMEOUT_SECONDS = 29
+# The api function must end before API Gateway's integration timeout (shared/aws_limits.py says why).
+API_MAX_TIMEOUT_SECONDS = API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS - API_FUNCTION_TIMEOUT_HEADROOM_SECONDS
 VISIBILITY_TIMEOUT_FACTOR = 6  # AWS guidance: queue visibility >= 6 x the consumer's timeout
 _CRON = re.compile(r"^cron\([^)]+\)$")
 
@@ -55,7 +58,21 @@ class PeakSchedule(Settings):
     def _cron(cls, value: str) -> str:
         if not _CRON.match(value) or len(value[5:-1].split()) != 6:
             raise ValueError("must be cron(minutes hours day-of-month month day-of-week year)")
+        peak.parse(value)  # the deploy computes the floor that holds now: only shapes it can evaluate
         return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone (e.g. America/New_York)") from None
+        return value
+
+    def floor_at(self, now: datetime, off_peak: int) -> int:
+        """The floor the schedule holds at ``now``: this one during peak, ``off_peak`` otherwise."""
+        return self.min_capacity if peak.in_peak(self.start, self.end, self.timezone, now) else off_peak
 
 
 class ProvisionedConcurrency(Settings):
@@ -113,12 +130,9 @@ class AsyncInvokeSettings(Settings):
 
 
 class ComputeSettings(Settings):
-    account_concurrency_limit: int = Field(
-        1000,
-        ge=UNRESERVED_MINIMUM + 1,
-        description="The account's Lambda concurrency quota in us-east-1 (default 1,000; new accounts may "
-        "start lower: check Service Quotas and set it here).",
-    )
+    """The account's concurrency quota is not here: it lives once, in config/<env>.yaml ``account``, and
+    ``shared.accounts`` checks every env sharing an account against it."""
+
     functions: dict[str, FunctionSettings]
     provisioned_concurrency: ProvisionedConcurrency | None = None
     queue: QueueSettings
@@ -141,9 +155,12 @@ class ComputeSettings(Settings):
     def _function_set(cls, value: dict[str, FunctionSettings]) -> dict[str, FunctionSettings]:
         if set(value) != set(FUNCTIONS):
             raise ValueError(f"needs exactly the functions {list(FUNCTIONS)}, got {sorted(value)}")
-        if value["api"].timeout_seconds > API_GATEWAY_TIMEOUT_SECONDS:
+        if value["api"].timeout_seconds > API_MAX_TIMEOUT_SECONDS:
             raise ValueError(
-                f"api.timeoutSeconds must be <= {API_GATEWAY_TIMEOUT_SECONDS} (API Gateway's limit)"
+                f"api.timeoutSeconds = {value['api'].timeout_seconds} must be <= {API_MAX_TIMEOUT_SECONDS}: "
+                f"API Gateway's integration timeout ({API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS} s) minus "
+                f"{API_FUNCTION_TIMEOUT_HEADROOM_SECONDS} s headroom, so the function ends before API Gateway "
+                "answers 504"
             )
         visibility = value["worker"].timeout_seconds * VISIBILITY_TIMEOUT_FACTOR
         if visibility > SQS_MAX_VISIBILITY_TIMEOUT_SECONDS:
@@ -155,13 +172,6 @@ class ComputeSettings(Settings):
 
     @model_validator(mode="after")
     def _concurrency(self) -> ComputeSettings:
-        reserved = sum(f.reserved_concurrency for f in self.functions.values())
-        allowed = self.account_concurrency_limit - UNRESERVED_MINIMUM
-        if reserved > allowed:
-            raise ValueError(
-                f"reserved concurrency totals {reserved}, but accountConcurrencyLimit "
-                f"{self.account_concurrency_limit} - {UNRESERVED_MINIMUM} unreserved allows {allowed}"
-            )
         pc = self.provisioned_concurrency
         if pc and pc.max_capacity > self.functions["api"].reserved_concurrency:
             raise ValueError(

@@ -146,7 +146,7 @@ class Database(pulumi.ComponentResource):
             ],
             opts=child,
         )
-        monitoring_role = self._monitoring_role(name, args.account_id)
+        monitoring_role, monitoring_policy = self._monitoring_role(name, args.account_id)
 
         identifier = self._named("db")
         replica_qualifiers = [f"replica-{i + 1}" for i in range(s.replica_count)]
@@ -193,12 +193,15 @@ class Database(pulumi.ComponentResource):
             db_subnet_group_name=primary_subnets.name,
             backup_retention_period=s.backup_retention_days,
             backup_window=s.backup_window,
-            skip_final_snapshot=False,
-            final_snapshot_identifier=f"{identifier}-final",
+            skip_final_snapshot=not s.final_snapshot,
+            final_snapshot_identifier=self._final_snapshot_identifier(name, identifier, args.kms_key_arn),
             delete_automated_backups=not s.deletion_protection,
             allow_major_version_upgrade=False,
             **common,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=log_groups[None]),
+            # Enhanced monitoring starts with the instance, through MonitoringRoleArn, "the IAM role that permits
+            # RDS to send enhanced monitoring metrics" (CreateDBInstance, RDS API reference): the role must hold
+            # AmazonRDSEnhancedMonitoringRole before the instance exists, or creation fails on the role check.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*log_groups[None], monitoring_policy]),
         )
 
         self.replicas = []
@@ -229,7 +232,9 @@ class Database(pulumi.ComponentResource):
                         backup_retention_period=0,
                         skip_final_snapshot=True,
                         **common,
-                        opts=pulumi.ResourceOptions(parent=self, depends_on=log_groups[qualifier]),
+                        opts=pulumi.ResourceOptions(
+                            parent=self, depends_on=[*log_groups[qualifier], monitoring_policy]
+                        ),
                     )
                 )
 
@@ -302,7 +307,35 @@ class Database(pulumi.ComponentResource):
             ]
         return groups
 
-    def _monitoring_role(self, name: str, account_id: pulumi.Input[str]) -> aws.iam.Role:
+    def _final_snapshot_identifier(
+        self, name: str, identifier: str, kms_key_arn: pulumi.Input[str]
+    ) -> pulumi.Output[str] | None:
+        """``<identifier>-final-<8 hex>``: new with each instance lifecycle, or None where none is taken.
+
+        A fixed name fails the second destroy of an env with DBSnapshotAlreadyExists (snapshot ids are
+        unique per account and Region). The suffix is a RandomId created with the instance and kept with
+        the inputs that replace it (identifier, key, database, user), so a recreated or replaced instance
+        gets a new one. Snapshot ids: 1-255 letters, digits and hyphens, a letter first, no "--", no
+        trailing hyphen (CreateDBSnapshot / DeleteDBInstance FinalDBSnapshotIdentifier).
+        """
+        if not self._s.final_snapshot:
+            return None
+        suffix = random.RandomId(
+            f"{name}-final-snapshot-suffix",
+            byte_length=4,
+            keepers={
+                "identifier": identifier,
+                "kms_key_id": kms_key_arn,
+                "db_name": self._s.database_name,
+                "username": self._s.master_username,
+            },
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return pulumi.Output.concat(identifier, "-final-", suffix.hex)
+
+    def _monitoring_role(
+        self, name: str, account_id: pulumi.Input[str]
+    ) -> tuple[aws.iam.Role, aws.iam.RolePolicyAttachment]:
         """Enhanced monitoring publishes OS metrics through this role (trust pinned to our instances)."""
         pattern = f"arn:aws:rds:{REGION}:{{account}}:db:{self._named('db')}*"
         role = aws.iam.Role(
@@ -316,10 +349,10 @@ class Database(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        aws.iam.RolePolicyAttachment(
+        attachment = aws.iam.RolePolicyAttachment(
             f"{name}-monitoring-policy",
             role=role.name,
             policy_arn=MONITORING_POLICY_ARN,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        return role
+        return role, attachment

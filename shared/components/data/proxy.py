@@ -67,7 +67,7 @@ class ConnectionProxy(pulumi.ComponentResource):
             recovery_window_in_days=30 if env is Environment.PROD else 0,
             opts=child,
         )
-        aws.secretsmanager.SecretVersion(
+        secret_value = aws.secretsmanager.SecretVersion(
             f"{name}-credentials-value",
             secret_id=self.secret.id,
             secret_string=pulumi.Output.secret(
@@ -86,7 +86,7 @@ class ConnectionProxy(pulumi.ComponentResource):
             assume_role_policy=json.dumps(iam.service_trust_policy("rds.amazonaws.com")),
             opts=child,
         )
-        aws.iam.RolePolicy(
+        read_credentials = aws.iam.RolePolicy(
             f"{name}-read-credentials",
             role=self.role.id,
             policy=pulumi.Output.all(self.secret.arn, args.kms_key_arn).apply(
@@ -130,7 +130,10 @@ class ConnectionProxy(pulumi.ComponentResource):
                     description="master credentials; clients sign in with IAM tokens when REQUIRED",
                 )
             ],
-            opts=child,
+            # The proxy reads its secret as soon as it exists: with no secret value yet, or before its role may
+            # read and decrypt it, its targets report UNAVAILABLE with Reason AUTH_FAILURE (RDS Proxy
+            # troubleshooting, docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-proxy.troubleshooting.html).
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[secret_value, read_credentials]),
         )
         target_group = aws.rds.ProxyDefaultTargetGroup(
             f"{name}-pool",

@@ -88,6 +88,11 @@ class DataSettings(Settings):
         "sun:04:30-sun:05:00", pattern=f"^{limits.RDS_MAINTENANCE_WINDOW_PATTERN}$"
     )
     deletion_protection: bool = False
+    final_snapshot: bool = Field(
+        True,
+        description="Take a final snapshot when the primary is deleted (its id is unique per instance "
+        "lifecycle); false skips it, for envs whose data is disposable (dev).",
+    )
     performance_insights: bool = Field(
         False, description="Performance Insights (not on micro/small classes)."
     )

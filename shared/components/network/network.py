@@ -256,7 +256,7 @@ class Network(pulumi.ComponentResource):
                 "vpc-flow-logs.amazonaws.com", acct, f"arn:aws:ec2:{REGION}:{acct}:vpc-flow-log/*"))),
             opts=self._opts,
         )
-        aws.iam.RolePolicy(
+        policy = aws.iam.RolePolicy(
             f"{name}-flow-logs-policy", role=role.id,
             policy=pulumi.Output.all(group.arn, account).apply(lambda a: json.dumps(iam.document([
                 iam.allow("WriteFlowLogs", ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
@@ -269,5 +269,10 @@ class Network(pulumi.ComponentResource):
         aws.ec2.FlowLog(
             f"{name}-flow-log", vpc_id=self.vpc.id, traffic_type=s.flow_log_traffic_type,
             log_destination_type="cloud-watch-logs", log_destination=group.arn, iam_role_arn=role.arn,
-            max_aggregation_interval=600, tags={"Name": self._named("flow-log")}, opts=self._opts,
+            max_aggregation_interval=600, tags={"Name": self._named("flow-log")},
+            # The role must be able to write before the flow log exists: IAM is eventually consistent, and a
+            # flow log whose role cannot publish yet records deliverLogsErrorMessage "Access error" ("the IAM
+            # role associated with the flow log does not have sufficient permissions to publish to CloudWatch
+            # Logs", docs.aws.amazon.com/AWSEC2/latest/APIReference/API_FlowLog.html).
+            opts=pulumi.ResourceOptions.merge(self._opts, pulumi.ResourceOptions(depends_on=[policy])),
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -42,7 +43,11 @@ def test_functions_in_private_subnets_traced_json_logged_and_encrypted(synth, en
         assert fn.inputs["vpcConfig"]["securityGroupIds"] == [network.exports["lambda_security_group_id"]]
         assert fn.inputs["tracingConfig"]["mode"] == "Active"
         assert fn.inputs["loggingConfig"]["logFormat"] == "JSON"
-        assert fn.inputs["loggingConfig"]["logGroup"] == f"/aws/lambda/serverless-infra-{env}-{short}"
+        group = fn.inputs["loggingConfig"]["logGroup"]
+        if env == "prod":  # prod's groups outlive a destroy, so each compute lifecycle has its own suffix
+            assert re.fullmatch(rf"/aws/lambda/serverless-infra-prod-{short}-[0-9a-f]{{6}}", group)
+        else:
+            assert group == f"/aws/lambda/serverless-infra-{env}-{short}"
         assert fn.inputs["kmsKeyArn"] == keys["lambda"]
         assert fn.inputs["runtime"] == "python3.12" and fn.inputs["architectures"] == ["arm64"]
         assert fn.inputs["publish"] is True
@@ -92,17 +97,23 @@ def test_log_groups_created_first_with_retention_and_logs_key(synth, env):
     layers = synth(env)
     graph = layers["compute"]
     groups = {g.inputs["name"]: g for g in graph.of_type(LOG_GROUP)}
-    for short, fn in functions(graph).items():
-        group = groups[f"/aws/lambda/serverless-infra-{env}-{short}"]
+    for fn in functions(graph).values():
+        group = groups[fn.inputs["loggingConfig"]["logGroup"]]
         assert group.inputs["retentionInDays"] == settings(env)["logRetentionDays"]
         assert group.inputs["kmsKeyId"] == layers["security"].exports["kms_key_arns"]["logs"]
         assert group.urn in fn.dependencies
-    assert graph.exports["log_group_names"]["api"] == f"/aws/lambda/serverless-infra-{env}-api"
+        assert group.options["retainOnDelete"] is (env == "prod")
+    assert graph.exports["log_group_names"]["api"] == functions(graph)["api"].inputs["loggingConfig"]["logGroup"]
+    assert graph.exports["log_group_names"]["api"].startswith(f"/aws/lambda/serverless-infra-{env}-api")
 
 
 def test_reserved_concurrency_leaves_the_unreserved_hundred(synth, env):
+    from shared.accounts import account_budget
+    from shared.config import Environment
+
     total = sum(f.inputs["reservedConcurrentExecutions"] for f in functions(synth(env)["compute"]).values())
-    assert total <= settings(env)["accountConcurrencyLimit"] - 100
+    budget = account_budget(Environment(env))
+    assert total <= budget.reserved_total <= budget.quota - 100
 
 
 def test_live_alias_on_the_published_version(synth, env):
@@ -275,8 +286,10 @@ def test_roles_least_privilege_without_wildcards(synth, env):
     assert set(docs) == set(NAMES)
     for short, doc in docs.items():
         by_sid = {s["Sid"]: s for s in doc["Statement"]}
+        group = functions(graph)[short].inputs["loggingConfig"]["logGroup"]
+        assert group.startswith(f"/aws/lambda/serverless-infra-{env}-{short}")
         assert by_sid["WriteOwnLogGroup"]["Resource"] == [
-            f"arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/serverless-infra-{env}-{short}:*"
+            f"arn:aws:logs:us-east-1:123456789012:log-group:{group}:*"
         ]
         assert by_sid["ConnectThroughRdsProxy"]["Resource"] == [
             f"arn:aws:rds-db:us-east-1:123456789012:dbuser:{proxy_id}/{user}"
@@ -305,13 +318,18 @@ def test_roles_least_privilege_without_wildcards(synth, env):
         (
             {
                 "functions": {
-                    "api": {"memoryMb": 512, "timeoutSeconds": 29, "reservedConcurrency": 900},
+                    "api": {"memoryMb": 512, "timeoutSeconds": 25, "reservedConcurrency": 900},
                     "worker": {"memoryMb": 512, "timeoutSeconds": 120, "reservedConcurrency": 5},
                     "dlq-analyzer": {"memoryMb": 256, "timeoutSeconds": 60, "reservedConcurrency": 2},
                     "migrate": {"memoryMb": 256, "timeoutSeconds": 300, "reservedConcurrency": 1},
                 }
             },
-            "reserved concurrency totals 908",
+            r"quota 1000 cannot hold the reservations of dev: dev 908 .* = 1008",
+        ),
+        (
+            {"functions": {fn: {"memoryMb": 512, "timeoutSeconds": 29 if fn == "api" else 60,
+                                "reservedConcurrency": 1} for fn in NAMES}},
+            "api.timeoutSeconds = 29 must be <= 25",
         ),
         (
             {"queue": {"batchSize": 500, "batchingWindowSeconds": 0, "maxConcurrency": 5}},

@@ -113,8 +113,18 @@ def test_backups_final_snapshot_and_deletion_protection(synth, env):
     assert primary.inputs["backupRetentionPeriod"] == settings["backupRetentionDays"]
     assert primary.inputs["backupWindow"] == settings["backupWindow"]
     assert primary.inputs["maintenanceWindow"] == settings["maintenanceWindow"]
-    assert primary.inputs["skipFinalSnapshot"] is False
-    assert primary.inputs["finalSnapshotIdentifier"] == f"{primary.inputs['identifier']}-final"
+    if not settings.get("finalSnapshot", True):
+        # Disposable data (dev): no final snapshot, so no name to collide on the next destroy.
+        assert primary.inputs["skipFinalSnapshot"] is True and "finalSnapshotIdentifier" not in primary.inputs
+    else:
+        # A fixed name fails the second destroy (DBSnapshotAlreadyExists): the suffix is a RandomId that is
+        # created with the instance and replaced with it (same keepers as the instance's identity).
+        assert primary.inputs["skipFinalSnapshot"] is False
+        (suffix,) = graph.of_type("random:index/randomId:RandomId")
+        assert suffix.inputs["keepers"]["identifier"] == primary.inputs["identifier"]
+        assert primary.inputs["finalSnapshotIdentifier"] == (
+            f"{primary.inputs['identifier']}-final-{suffix.outputs['hex']}")
+        assert suffix.urn in primary.dependencies
     assert primary.inputs["deletionProtection"] is (env == "prod")
     if env == "prod":
         assert primary.inputs["backupRetentionPeriod"] >= 7
