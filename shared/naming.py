@@ -101,3 +101,21 @@ def log_group_name(prefix: str, env: Environment | str, resource_type: str, qual
     name = f"{prefix}/{resource_name(env, resource_type, qualifier)}"
     NAME_RULES["log_group"].check(name, "log_group")
     return name
+
+
+@dataclass(frozen=True)
+class OrderQueueNames:
+    """The three queues of the orders flow: the compute layer creates them, the app and `invoke dlq` find them."""
+
+    queue: str
+    dlq: str
+    archive: str
+
+
+def order_queue_names(env: Environment | str) -> OrderQueueNames:
+    """``serverless-infra-{env}-orders``, ``-orders-dlq`` and ``-orders-dlq-archive``."""
+    return OrderQueueNames(
+        queue=resource_name(env, "orders", service="sqs"),
+        dlq=resource_name(env, "orders", "dlq", service="sqs"),
+        archive=resource_name(env, "orders", "dlq-archive", service="sqs"),
+    )

@@ -1,22 +1,15 @@
-"""DLQ analyzer: classify each dead letter, one metric per class, one structured summary log.
+"""DLQ analyzer: classify each dead letter once, file it in the archive queue, count it by class.
 
-The analyzer observes, it does not decide: by default (``DLQ_ANALYZER_RETAIN`` unset or true) it reports
-every record back as a batch item failure so the messages stay in the DLQ for an operator's
-``invoke dlq.redrive`` (the event source mapping must use ``ReportBatchItemFailures`` and a long DLQ
-visibility timeout, so a retained message is re-analyzed at most once per timeout). With
-``DLQ_ANALYZER_RETAIN=false`` it consumes them (the summary log is then the only record).
-
-Count once: a retained message comes back once per DLQ visibility timeout (6 h) for the DLQ's retention
-(14 days), i.e. up to ~56 times. ``DlqMessages{class}`` counts a dead letter only at its first sight,
-read from ``ApproximateReceiveCount``: SQS does not reset the count when its redrive policy moves a
-message to the DLQ, so the first receive on the DLQ shows ``maxReceiveCount + 1`` (the source queue's,
-``DLQ_SOURCE_MAX_RECEIVE_COUNT``, default 5); a message sent to the DLQ directly (a Lambda async-invoke
-failure) shows 1. ``DlqMessagesAnalyzed`` counts every sight (the retained backlog being re-read).
+Each record is classified (``app.dlq.classify``) and filed with its class in the consumer-less archive queue
+``serverless-infra-{env}-orders-dlq-archive`` (``DLQ_ARCHIVE_QUEUE_URL``); the filed records are returned
+as processed, so the mapping deletes them from the DLQ. A record the archive did not accept is reported as
+a batch item failure: it stays in the DLQ and comes back after the DLQ's visibility timeout. So a dead
+letter is in the DLQ or in the archive, never in neither, and never left in flight for hours where
+`invoke dlq.redrive` could not see it. ``DlqMessages{class}`` counts the filed letters: each once.
 """
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from typing import Any
 
@@ -25,7 +18,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from app import deadline
-from app.dlq import classify, flatten_attributes
+from app.dlq import classify, file_dead_letters, flatten_attributes
 from app.observability import make_tracer, route_library_logs
 
 logger = Logger()
@@ -67,12 +60,12 @@ def _recorded_classes(records: list[dict]) -> dict[tuple[str, int], str]:
         return {}
 
 
-def analyze(records: list[dict]) -> tuple[Counter, list[dict]]:
+def analyze(records: list[dict]) -> list[tuple[dict, str, str]]:
+    """``(record, class, reason)`` for each record."""
     import json
 
     recorded = _recorded_classes(records)
-    counts: Counter = Counter()
-    samples: list[dict] = []
+    classified = []
     for r in records:
         attributes = flatten_attributes(r.get("messageAttributes"))
         attributes.update({k: str(v) for k, v in (r.get("attributes") or {}).items() if k in ("ErrorCode",)})
@@ -83,45 +76,17 @@ def analyze(records: list[dict]) -> tuple[Counter, list[dict]]:
         except (ValueError, TypeError, KeyError):
             pass
         cls, reason = classify(r.get("body") or "", attributes, recorded.get(key) if key else None)
-        counts[cls] += 1
-        if len(samples) < 10:
-            samples.append(
-                {
-                    "message_id": r.get("messageId"),
-                    "class": cls,
-                    "reason": reason,
-                    "receive_count": (r.get("attributes") or {}).get("ApproximateReceiveCount"),
-                    "correlation_id": attributes.get("correlation_id"),
-                }
-            )
-    return counts, samples
+        classified.append((r, cls, reason))
+    return classified
 
 
-DEFAULT_SOURCE_MAX_RECEIVE_COUNT = 5  # the compute layer's default maxReceiveCount of the orders queue
-
-
-def _source_max_receive_count() -> int:
-    raw = os.environ.get("DLQ_SOURCE_MAX_RECEIVE_COUNT", "")
-    return int(raw) if raw.strip().isdigit() and int(raw) > 0 else DEFAULT_SOURCE_MAX_RECEIVE_COUNT
-
-
-def first_sight(record: dict, max_receive_count: int) -> bool:
-    """True when this delivery is the message's first on the DLQ (see the module docstring).
-
-    Moved by the redrive policy: first DLQ receive = ``maxReceiveCount + 1``; sent directly: 1. A
-    message the analyzer failed to process at its first sight (a crash, a throttled invocation) is not
-    counted later: the metric errs towards missing a dead letter, never towards counting one 56 times.
-    """
-    raw = (record.get("attributes") or {}).get("ApproximateReceiveCount")
-    try:
-        count = int(raw)
-    except (TypeError, ValueError):
-        return True  # no count (a hand-made event): count it
-    return count in (1, max_receive_count + 1)
-
-
-def _retain() -> bool:
-    return os.environ.get("DLQ_ANALYZER_RETAIN", "true").strip().lower() not in ("0", "false", "no", "off")
+def _sample(record: dict, cls: str, reason: str) -> dict[str, Any]:
+    return {
+        "message_id": record.get("messageId"),
+        "class": cls,
+        "reason": reason,
+        "correlation_id": flatten_attributes(record.get("messageAttributes")).get("correlation_id"),
+    }
 
 
 @tracer.capture_lambda_handler
@@ -130,24 +95,25 @@ def _retain() -> bool:
 def lambda_handler(event: dict, context: LambdaContext) -> dict[str, Any]:
     deadline.set_from_context(context)
     records = event.get("Records") or []
-    max_receive = _source_max_receive_count()
-    new = [r for r in records if first_sight(r, max_receive)]
-    counts, samples = analyze(new)
+    classified = analyze(records)
+    filed_ids = file_dead_letters(classified)
+    filed = [(r, cls, reason) for r, cls, reason in classified if str(r.get("messageId")) in filed_ids]
+    counts = Counter(cls for _, cls, _ in filed)
     for cls, n in sorted(counts.items()):
         with single_metric(name="DlqMessages", unit=MetricUnit.Count, value=n) as metric:
             metric.add_dimension(name="class", value=cls)
     metrics.add_metric(name="DlqMessagesAnalyzed", unit=MetricUnit.Count, value=len(records))
-    retain = _retain()
-    if new:  # a re-read of the retained backlog is not news: no log line for it (log volume)
-        logger.info(
-            "dlq summary",
-            extra={
-                "messages": len(records),
-                "new": len(new),
-                "by_class": dict(counts),
-                "retained": retain,
-                "samples": samples,
-            },
-        )
-    failures = [{"itemIdentifier": r["messageId"]} for r in records] if retain else []
-    return {"batchItemFailures": failures}
+    kept = [r for r in records if str(r.get("messageId")) not in filed_ids]
+    if kept:
+        metrics.add_metric(name="DlqMessagesNotFiled", unit=MetricUnit.Count, value=len(kept))
+    logger.info(
+        "dlq summary",
+        extra={
+            "messages": len(records),
+            "filed": len(filed),
+            "kept_in_dlq": len(kept),
+            "by_class": dict(counts),
+            "samples": [_sample(*c) for c in classified[:10]],
+        },
+    )
+    return {"batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in kept]}

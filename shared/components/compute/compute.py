@@ -132,7 +132,10 @@ class Compute(pulumi.ComponentResource):
         statements = {
             "api": [iam.allow("SendOrders", ["sqs:SendMessage"], [q.queue_arn])],
             "worker": [iam.allow("ConsumeOrders", QUEUE_CONSUMER_ACTIONS, [q.queue_arn])],
-            "dlq-analyzer": [iam.allow("ConsumeDeadLetters", QUEUE_CONSUMER_ACTIONS, [q.dlq_arn])],
+            "dlq-analyzer": [
+                iam.allow("ConsumeDeadLetters", QUEUE_CONSUMER_ACTIONS, [q.dlq_arn]),
+                iam.allow("FileDeadLetters", ["sqs:SendMessage"], [q.archive_arn]),
+            ],
             "migrate": [],
         }
         # Failed async invocations of api and worker land in the DLQ (the analyzer classifies them). The
@@ -177,9 +180,8 @@ class Compute(pulumi.ComponentResource):
             if fn == "api":
                 variables["ORDERS_QUEUE_URL"] = q.queue_url
             if fn == "dlq-analyzer":
-                # A dead letter moved by the redrive policy arrives with this receive count + 1: the
-                # analyzer counts it in its metrics only at that first sight (docs/app.md).
-                variables["DLQ_SOURCE_MAX_RECEIVE_COUNT"] = str(s.queue.max_receive_count)
+                # The analyzer files each dead letter here, then the mapping deletes it from the DLQ.
+                variables["DLQ_ARCHIVE_QUEUE_URL"] = q.archive_url
             self.functions[fn] = LambdaFunction(
                 f"{name}-{fn}",
                 LambdaFunctionArgs(

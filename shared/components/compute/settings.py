@@ -104,11 +104,12 @@ class QueueSettings(Settings):
     message_retention_seconds: int = Field(345_600, ge=60, le=1_209_600)
     dlq_retention_seconds: int = Field(1_209_600, ge=60, le=1_209_600)
     dlq_visibility_timeout_seconds: int = Field(
-        21_600,
+        360,
         ge=0,
         le=SQS_MAX_VISIBILITY_TIMEOUT_SECONDS,
-        description="The analyzer reports dead letters back as failures to keep them for redrive; each is "
-        "seen again once per this timeout (6 h: ~4 analyses a day per message).",
+        description="How long a dead letter stays hidden while the analyzer files it; one it could not "
+        "file (archive unreachable) is retried after this (6 x the analyzer's timeout, AWS's advice "
+        "for a queue that feeds a function).",
     )
     kms_data_key_reuse_seconds: int = Field(300, ge=60, le=86_400)
     batch_size: int = Field(500, ge=1, le=10_000)
