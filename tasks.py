@@ -2,7 +2,7 @@
 
 from invoke import Collection
 
-from ops import app, build, deploy, dlq, docs, migrate, params, policy, quality, release, synth
+from ops import app, build, config_refresh, deploy, dlq, docs, migrate, params, policy, quality, release, synth
 
 ns = Collection()
 ns.add_task(build.build)
@@ -16,5 +16,6 @@ ns.add_task(quality.test)
 ns.add_task(app.serve)
 ns.add_task(app.bench)
 ns.add_collection(params.ns, name="params")
+release.ns.add_task(config_refresh.refresh_task, name="refresh")
 ns.add_collection(release.ns, name="release")
 ns.add_collection(Collection.from_module(dlq), name="dlq")
