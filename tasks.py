@@ -2,7 +2,7 @@
 
 from invoke import Collection
 
-from ops import app, build, config_refresh, deploy, dlq, docs, migrate, params, policy, quality, release, synth
+from ops import app, build, config_refresh, db_restore, deploy, dlq, docs, migrate, params, policy, quality, release, synth
 
 ns = Collection()
 ns.add_task(build.build)
@@ -19,3 +19,4 @@ ns.add_collection(params.ns, name="params")
 release.ns.add_task(config_refresh.refresh_task, name="refresh")
 ns.add_collection(release.ns, name="release")
 ns.add_collection(Collection.from_module(dlq), name="dlq")
+ns.add_collection(Collection("data", db_restore.adopt_restored), name="data")
