@@ -4,8 +4,6 @@ that key protects, old ciphertext included."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import boto3
 import pytest
 from botocore.exceptions import ClientError
