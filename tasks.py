@@ -2,7 +2,10 @@
 
 from invoke import Collection
 
-from ops import app, build, config_refresh, db_restore, deploy, dlq, docs, migrate, params, policy, quality, release, synth
+from ops import (
+    api, app, build, config_refresh, db_restore, deploy, dlq, docs, integration, migrate, params, policy, quality,
+    release, synth,
+)
 
 ns = Collection()
 ns.add_task(build.build)
@@ -15,7 +18,10 @@ ns.add_task(docs.docs)
 ns.add_task(quality.test)
 ns.add_task(app.serve)
 ns.add_task(app.bench)
+ns.add_task(integration.test_integration)
+ns.add_task(integration.loadtest)
 ns.add_collection(params.ns, name="params")
+ns.add_collection(api.ns, name="api")
 release.ns.add_task(config_refresh.refresh_task, name="refresh")
 ns.add_collection(release.ns, name="release")
 ns.add_collection(Collection.from_module(dlq), name="dlq")

@@ -34,7 +34,10 @@ TTL_JITTER = 0.2
 # With nothing cached, a failed load is remembered this long (jittered the same way): requests answer
 # 503 + Retry-After at once instead of each paying SSM's timeouts and hammering a throttled SSM.
 EMPTY_RETRY_SECONDS = 5
-REQUIRED_DATABASE_KEYS = ("host", "port", "name", "username", "password")
+# No password: the functions sign in with IAM tokens (the data layer writes none for its roles; a
+# ``password`` parameter is still read when present, for a database without IAM auth).
+REQUIRED_DATABASE_KEYS = ("host", "port", "name", "username")
+DEFAULT_REPLICA_MAX_LAG_SECONDS = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,16 +46,19 @@ class DatabaseSettings:
     port: int
     name: str
     username: str
-    password: str = field(repr=False)
+    password: str = field(default="", repr=False)
     reader_host: str | None = None
     proxy_host: str | None = None
     sslmode: str = "require"
+    app_username: str | None = None  # the application role (SSM ``username``), when ``username`` differs
+    replica_max_lag_seconds: float = DEFAULT_REPLICA_MAX_LAG_SECONDS
 
     def url(self, *, reader: bool = False) -> str:
         """SQLAlchemy URL for the writer (``host``, the proxy when there is one) or the reader."""
         host = (self.reader_host or self.host) if reader else self.host
-        user, pwd = quote(self.username, safe=""), quote(self.password, safe="")
-        return f"postgresql+psycopg://{user}:{pwd}@{host}:{self.port}/{self.name}?sslmode={self.sslmode}"
+        user = quote(self.username, safe="")
+        secret = f":{quote(self.password, safe='')}" if self.password else ""  # IAM: a token per connection
+        return f"postgresql+psycopg://{user}{secret}@{host}:{self.port}/{self.name}?sslmode={self.sslmode}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +82,7 @@ class AppConfig:
     database: DatabaseSettings | None
     database_url: str | None = None
     reader_database_url: str | None = None
+    local_replica_max_lag_seconds: float = DEFAULT_REPLICA_MAX_LAG_SECONDS
 
     def writer_url(self) -> str:
         if self.database_url:
@@ -91,6 +98,16 @@ class AppConfig:
             return self.reader_database_url or self.database_url  # type: ignore[return-value]
         return self.writer_url() if self.database is None else self.database.url(reader=True)
 
+    def replica_max_lag_seconds(self) -> float:
+        """How far behind the replica may be and still serve reads (SSM, or REPLICA_MAX_LAG_SECONDS locally)."""
+        if self.database is not None:
+            return self.database.replica_max_lag_seconds
+        return self.local_replica_max_lag_seconds
+
+    def app_username(self) -> str | None:
+        """The role the API, worker and DLQ analyzer sign in as (the migrations grant it its DML)."""
+        return None if self.database is None else self.database.app_username or self.database.username
+
 
 @dataclass(frozen=True, slots=True)
 class Pointers:
@@ -102,6 +119,8 @@ class Pointers:
     pins: dict[str, str] = field(default_factory=dict)
     database_url: str | None = None
     reader_database_url: str | None = None
+    database_username: str | None = None  # DATABASE_USERNAME: this function's role (migrate: the owner)
+    replica_max_lag_seconds: float = DEFAULT_REPLICA_MAX_LAG_SECONDS
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Pointers:
@@ -121,6 +140,10 @@ class Pointers:
             pins=parse_pins(env.get("CONFIG_PINS", "")),
             database_url=env.get("DATABASE_URL") or None,
             reader_database_url=env.get("READER_DATABASE_URL") or None,
+            database_username=env.get("DATABASE_USERNAME") or None,
+            replica_max_lag_seconds=_float(
+                env.get("REPLICA_MAX_LAG_SECONDS"), DEFAULT_REPLICA_MAX_LAG_SECONDS, "REPLICA_MAX_LAG_SECONDS"
+            ),
         )
 
 
@@ -150,6 +173,18 @@ def _int(raw: str | None, default: int, name: str, lo: int = 1, hi: int = 1_000_
     return value
 
 
+def _float(raw: str | None, default: float, name: str, lo: float = 0.0, hi: float = 86_400.0) -> float:
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if not lo <= value <= hi:
+        raise ConfigError(f"{name} must be between {lo:g} and {hi:g}, got {value:g}")
+    return value
+
+
 def build_config(raw: Mapping[str, str], pointers: Pointers) -> AppConfig:
     """Turn ``{"database/host": ..., "api/max_batch_size": ...}`` into typed settings, defaults filled in."""
     api = ApiSettings(
@@ -175,8 +210,14 @@ def build_config(raw: Mapping[str, str], pointers: Pointers) -> AppConfig:
             host=raw["database/host"],
             port=_int(raw["database/port"], 5432, "database/port", hi=65_535),
             name=raw["database/name"],
-            username=raw["database/username"],
-            password=raw["database/password"],
+            username=pointers.database_username or raw["database/username"],
+            password=raw.get("database/password", ""),
+            app_username=raw["database/username"],
+            replica_max_lag_seconds=_float(
+                raw.get("database/replica_max_lag_seconds"),
+                DEFAULT_REPLICA_MAX_LAG_SECONDS,
+                "database/replica_max_lag_seconds",
+            ),
             reader_host=raw.get("database/reader_host") or None,
             proxy_host=raw.get("database/proxy_host") or None,
             sslmode=raw.get("database/sslmode") or "require",
@@ -188,6 +229,7 @@ def build_config(raw: Mapping[str, str], pointers: Pointers) -> AppConfig:
         database=database,
         database_url=pointers.database_url,
         reader_database_url=pointers.reader_database_url,
+        local_replica_max_lag_seconds=pointers.replica_max_lag_seconds,
     )
 
 

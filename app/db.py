@@ -1,9 +1,16 @@
-"""Database access: one writer and one reader engine per execution environment, bounded retries.
+"""Database access: the one engine factory, writer/replica engines per execution environment, retries.
 
-* Engines are module-level lazy singletons, rebuilt only when the resolved URL changes (a rotated password
-  or a rolled-back host reaches a warm function at the next config refresh).
-* Pools are Lambda-sized: ``pool_size`` 1 (``DB_POOL_SIZE``), no overflow, pre-ping, recycle; at 1,000
-  concurrent environments that is at most 1,000 writer connections, which is what RDS Proxy is for.
+* :func:`build_engine` is the only place an engine is made (the app, the migrate function, ``invoke serve``
+  and the tests all use it; ``tests/app/unit/test_app_engine_factory.py`` fails on any other
+  ``create_engine``). With ``DATABASE_IAM_AUTH`` on it refuses a URL without TLS and signs a fresh IAM token
+  as the password of every new connection.
+* Engines are module-level lazy singletons, rebuilt only when the resolved URL changes (a rolled-back host
+  reaches a warm function at the next config refresh).
+* Pools are Lambda-sized: ``pool_size`` 1 (``DB_POOL_SIZE``), no overflow, pre-ping, recycle: one execution
+  environment serves one request at a time (the connection budget is in docs/data.md).
+* Reads (``role="reader"``) go to the replica when the config names one (``reader_host`` differs from the
+  writer's), unless the replica is unreachable or lags more than ``replica_max_lag_seconds``: then the
+  primary serves them (:mod:`app.replica` keeps that verdict for a few seconds per environment).
 * :func:`transaction` runs a unit of work in ONE transaction and retries it as a whole on transient errors
   (connection loss, serialization failure, deadlock, pool timeout) with exponential backoff and full
   jitter, never past the invocation's remaining time minus a safety margin. A failed attempt is rolled
@@ -17,16 +24,19 @@ import logging
 import os
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import create_engine
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import make_url
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 from tenacity.stop import stop_base
 
 from app import deadline as invocation
-from app import iam_auth
+from app import iam_auth, replica
 from app.config import get_config
 from app.errors import DatabaseUnavailableError
 
@@ -44,26 +54,46 @@ BACKOFF_MAX_S = 2.0
 _lock = threading.Lock()
 _engines: dict[str, Engine] = {}  # "writer"/"reader" -> engine
 _urls: dict[str, str] = {}
+_last_served: ContextVar[str | None] = ContextVar("db_last_served", default=None)
+served: Counter[str] = Counter()  # transactions per serving engine, this environment
 
 
-def _build_engine(url: str) -> Engine:
-    pool_size = int(os.environ.get("DB_POOL_SIZE", "1"))
+# RDS accepts IAM tokens only over TLS ("IAM database authentication ... requires SSL", RDS User Guide,
+# UsingWithRDS.IAMDBAuth.Connecting); these are the libpq modes that guarantee it.
+TLS_SSLMODES = ("require", "verify-ca", "verify-full")
+
+
+class InsecureEngineError(ValueError):
+    """An engine with IAM auth was asked for over a connection that does not require TLS."""
+
+
+def build_engine(
+    url: str, *, iam: bool | None = None, pool_size: int | None = None, connect_timeout: int = CONNECT_TIMEOUT_S
+) -> Engine:
+    """The one engine factory. ``iam`` defaults to ``DATABASE_IAM_AUTH``; with it the URL must require TLS."""
+    iam = iam_auth.enabled() if iam is None else iam
+    parsed = make_url(url)
+    if iam and parsed.query.get("sslmode") not in TLS_SSLMODES:
+        raise InsecureEngineError(
+            f"IAM database auth needs TLS: the URL for {parsed.host} has sslmode="
+            f"{parsed.query.get('sslmode')!r}, expected one of {', '.join(TLS_SSLMODES)}"
+        )
     engine = create_engine(
         url,
-        pool_size=pool_size,
+        pool_size=pool_size or int(os.environ.get("DB_POOL_SIZE", "1")),
         max_overflow=0,
         pool_pre_ping=True,
         pool_recycle=300,
         pool_timeout=5,
         connect_args={
-            "connect_timeout": CONNECT_TIMEOUT_S,
+            "connect_timeout": connect_timeout,
             "application_name": os.environ.get("POWERTOOLS_SERVICE_NAME", "orders"),
             # No server-side prepared statements: RDS Proxy pins a client session that prepares one,
             # which would cost the multiplexing that lets 1,000 functions share a few connections.
             "prepare_threshold": None,
         },
     )
-    if iam_auth.enabled():
+    if iam:
         iam_auth.attach(engine)
     return engine
 
@@ -80,13 +110,15 @@ def _engine(role: str) -> Engine:
             if engine is not None:
                 logger.info("database URL changed; rebuilding engine", extra={"role": role})
                 engine.dispose()
-            engine = _build_engine(url)
+            engine = build_engine(url)
             _engines[role], _urls[role] = engine, url
+            if role == "reader":
+                replica.health.reset()  # a verdict about the old replica says nothing about the new one
     return engine
 
 
 def writer() -> Engine:
-    """The primary (or RDS Proxy) engine."""
+    """The primary (through RDS Proxy) engine."""
     return _engine("writer")
 
 
@@ -95,12 +127,32 @@ def reader() -> Engine:
     return _engine("reader")
 
 
+def route(role: str) -> tuple[Engine, str]:
+    """The engine for a unit of work and the name of what serves it: ``primary`` or ``replica``."""
+    if role == "writer":
+        return writer(), "primary"
+    config = get_config()
+    if config.reader_url() == config.writer_url():
+        return writer(), "primary"
+    engine = reader()
+    if replica.health.usable(engine, config.replica_max_lag_seconds()):
+        return engine, "replica"
+    return writer(), "primary"
+
+
+def last_served() -> str | None:
+    """Which engine served this context's last transaction (``primary``/``replica``): logs and tests."""
+    return _last_served.get()
+
+
 def dispose_engines() -> None:
     with _lock:
         for engine in _engines.values():
             engine.dispose()
         _engines.clear()
         _urls.clear()
+    replica.health.reset()
+    served.clear()
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -161,13 +213,25 @@ def _log_retry(retry_state: RetryCallState) -> None:
 
 
 def transaction(work: Callable[[Connection], T], *, role: str = "writer", deadline: float | None = None) -> T:
-    """Run ``work(conn)`` in one transaction, retried as a whole on transient errors within the deadline."""
+    """Run ``work(conn)`` in one transaction, retried as a whole on transient errors within the deadline.
+
+    ``role="reader"`` reads from the replica when it is usable; a transient failure there marks it down,
+    so the retry runs on the primary.
+    """
     try:
         for attempt in retrying(deadline=deadline):
             with attempt:
-                engine = writer() if role == "writer" else reader()
-                with engine.begin() as conn:
-                    return work(conn)
+                engine, name = route(role)
+                try:
+                    with engine.begin() as conn:
+                        result = work(conn)
+                except Exception as exc:
+                    if name == "replica" and is_transient(exc):
+                        replica.health.mark_down(f"unreachable: {type(exc).__name__} during a read")
+                    raise
+                _last_served.set(name)
+                served[name] += 1
+                return result
     except Exception as exc:
         if is_transient(exc):
             logger.error("database unavailable after retries", extra={"error": f"{type(exc).__name__}"})

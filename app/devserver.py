@@ -135,6 +135,7 @@ def run(
     log: Callable[[str], None] = print,
     ready: threading.Event | None = None,
     stop: threading.Event | None = None,
+    throttle: bool = False,
 ) -> None:
     for key, value in LOCAL_ENV.items():
         os.environ.setdefault(key, value)
@@ -177,8 +178,11 @@ def run(
     log(f"migrations: {upgrade(db_url)}")
     poller = Poller(sqs, queues["queue"], queues["dlq"], log=log)
     poller.start()
-    server = make_api_server(host, port)
-    base = f"http://{host}:{server.server_address[1]}"
+    from app.local_validation import stage_throttle
+
+    bucket = stage_throttle(env) if throttle else None  # the env's stage throttle, 429 as API Gateway answers
+    server = make_api_server(host, port, throttle=bucket)
+    base = f"http://{host}:{server.server_address[1]}/v1"  # the stage path, as on API Gateway
     log(f"\nOrders API on {base}  (Ctrl-C to stop)\n\nTry:\n{examples(base)}\n")
     if ready is not None:
         ready.base_url = base  # type: ignore[attr-defined]

@@ -18,6 +18,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 ACCOUNT = "123456789012"
+# The deployed API serves under its stage (https://{id}.execute-api.../v1/orders); so does the local one.
+STAGE = "v1"
 
 
 @dataclass
@@ -25,7 +27,7 @@ class FakeContext:
     """The attributes of ``LambdaContext`` Powertools and the handlers read."""
 
     function_name: str = "serverless-infra-dev-api"
-    timeout_ms: int = 29_000
+    timeout_ms: int = 25_000  # compute's api timeoutSeconds (<= shared/aws_limits.API_FUNCTION_MAX_TIMEOUT_SECONDS)
     memory_limit_in_mb: int = 512
     aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     started: float = field(default_factory=time.monotonic)
@@ -51,9 +53,13 @@ class FakeContext:
 
 
 def api_event(
-    method: str, raw_path: str, headers: dict[str, str] | None = None, body: str | None = None
+    method: str,
+    raw_path: str,
+    headers: dict[str, str] | None = None,
+    body: str | None = None,
+    stage: str = STAGE,
 ) -> dict:
-    """An API Gateway REST (v1) proxy event, as the proxy integration sends it."""
+    """An API Gateway REST (v1) proxy event, as the proxy integration sends it for ``/{stage}{raw_path}``."""
     parts = urlsplit(raw_path)
     query = parse_qsl(parts.query, keep_blank_values=True)
     single: dict[str, str] = {}
@@ -76,8 +82,8 @@ def api_event(
         "requestContext": {
             "resourcePath": "/{proxy+}",
             "httpMethod": method.upper(),
-            "path": f"/local{parts.path}",
-            "stage": "local",
+            "path": f"/{stage}{parts.path}",
+            "stage": stage,
             "requestId": request_id,
             "accountId": ACCOUNT,
             "apiId": "local",
@@ -90,9 +96,17 @@ def api_event(
 
 
 def make_api_server(
-    host: str, port: int, handler: Callable[[dict, Any], dict] | None = None
+    host: str,
+    port: int,
+    handler: Callable[[dict, Any], dict] | None = None,
+    validate: bool = True,
+    throttle: Any = None,
 ) -> ThreadingHTTPServer:
     """A ThreadingHTTPServer that turns each request into a proxy event for ``handler``.
+
+    Like the deployed API: served under ``/{STAGE}``, and (``validate``) requests the gateway's validators
+    would refuse are answered before the handler runs (app/local_validation.py); with ``throttle`` (a
+    ``local_validation.TokenBucket``) requests over the stage's rate get the gateway's 429.
 
     Requests reach the handler one at a time (a lock): a Lambda execution environment serves one
     request at a time too, and the Powertools resolver keeps the current event on the app object.
@@ -107,9 +121,10 @@ def make_api_server(
         def _serve(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length).decode() if length else None
-            event = api_event(self.command, self.path, {k: v for k, v in self.headers.items()}, body)
-            with lock:
-                response = handler(event, FakeContext())
+            event, response = _gateway(self.command, self.path, {k: v for k, v in self.headers.items()}, body)
+            if response is None:
+                with lock:
+                    response = handler(event, FakeContext())
             payload = (response.get("body") or "").encode()
             self.send_response(int(response["statusCode"]))
             for name, values in (response.get("multiValueHeaders") or {}).items():
@@ -126,7 +141,37 @@ def make_api_server(
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
             return None
 
-    return ThreadingHTTPServer((host, port), Handler)
+    def _gateway(method: str, raw_path: str, headers: dict[str, str], body: str | None) -> tuple[dict, dict | None]:
+        """(the proxy event, what API Gateway answers itself or None): no stage prefix, a refused request."""
+        path = urlsplit(raw_path).path
+        if path != f"/{STAGE}" and not path.startswith(f"/{STAGE}/"):
+            message = f"no route for {method} {path}: the API is served under /{STAGE}"
+            return {}, _json_response(404, {"message": message})
+        event = api_event(method, raw_path[len(STAGE) + 1 :] or "/", headers, body)
+        if throttle is not None and not throttle.take():
+            from app.local_validation import throttled
+
+            return event, _json_response(*throttled(event["requestContext"]["requestId"]))
+        if validate:
+            from app.local_validation import as_event_check
+
+            refused = as_event_check(event)
+            if refused is not None:
+                return event, _json_response(refused[0], refused[1])
+        return event, None
+
+    return _Server((host, port), Handler)
+
+
+class _Server(ThreadingHTTPServer):
+    # socketserver's default listen backlog is 5: a load test's first burst of connections was refused.
+    request_queue_size = 256
+    daemon_threads = True
+
+
+def _json_response(status: int, body: Any) -> dict:
+    text = body if isinstance(body, str) else json.dumps(body)
+    return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": text}
 
 
 def sqs_event(messages: list[dict], queue_arn: str) -> dict:

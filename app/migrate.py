@@ -1,4 +1,7 @@
-"""Programmatic ``alembic upgrade head`` (used by the migrate Lambda, ``invoke serve`` and the tests)."""
+"""Programmatic ``alembic upgrade head`` (the migrate Lambda, ``invoke serve`` and the tests) and the
+one-time owner bootstrap. Both connect through :func:`app.db.build_engine`, the app's engine factory:
+with ``DATABASE_IAM_AUTH`` on, a migration signs in with an IAM token over TLS like every function.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +11,17 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine
+
+from app.db import build_engine
+from app.roles import bootstrap_owner
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 LOCK_ID = 7_201_311  # pg_advisory_lock key: two concurrent deploys never migrate at once
+
+
+class OwnerSignInError(RuntimeError):
+    """The migrations could not sign in as the owner: on a new database, the owner does not exist yet
+    (``ops.migrate`` then runs the one-time bootstrap and tries again)."""
 
 
 def alembic_config() -> Config:
@@ -24,25 +34,50 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
-def upgrade(url: str, revision: str = "head") -> dict[str, str | None]:
-    """Upgrade the database at ``url`` to ``revision``; returns the revisions before and after."""
-    from sqlalchemy import text
+def upgrade(
+    url: str, revision: str = "head", *, app_username: str | None = None, iam: bool | None = None
+) -> dict[str, str | None]:
+    """Upgrade the database at ``url`` (as the owner) to ``revision``; returns the revisions before and after.
 
-    engine = create_engine(url, pool_size=1, max_overflow=0)
+    ``app_username`` names the application role the migrations create and grant (default ``app_user``).
+    """
+    from sqlalchemy import exc, text
+
+    engine = build_engine(url, iam=iam, pool_size=1)
     try:
-        with engine.connect() as conn:
+        try:
+            connection = engine.connect()
+        except exc.OperationalError as error:
+            raise OwnerSignInError(
+                f"could not sign in as {engine.url.username}: {str(error.orig).strip()[:300]}; on a new database "
+                "run the one-time bootstrap (invoke migrate --env <env> --bootstrap; docs/data.md, Roles)"
+            ) from error
+        with connection as conn:
             conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": LOCK_ID})
             conn.commit()
             try:
                 before = MigrationContext.configure(conn).get_current_revision()
                 cfg = alembic_config()
                 cfg.attributes["connection"] = conn
+                cfg.attributes["app_username"] = app_username
                 command.upgrade(cfg, revision)
                 conn.commit()
                 after = MigrationContext.configure(conn).get_current_revision()
             finally:
+                conn.rollback()  # a failed revision leaves the transaction aborted; the unlock needs a fresh one
                 conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": LOCK_ID})
                 conn.commit()
     finally:
         engine.dispose()
     return {"before": before, "after": after}
+
+
+def bootstrap(master_url: str, owner: str) -> dict[str, object]:
+    """As the master user (password, TLS, directly to the instance): create ``owner``, once per database."""
+    engine = build_engine(master_url, iam=False, pool_size=1)
+    try:
+        with engine.begin() as conn:
+            moved = bootstrap_owner(conn, owner)
+    finally:
+        engine.dispose()
+    return {"owner": owner, "tables_handed_over": moved}

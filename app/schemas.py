@@ -148,7 +148,7 @@ def is_uuid(value: str) -> bool:
 def validate_idempotency_key(value: str | None) -> str | None:
     if value is None:
         return None
-    if not _ID_RE.match(value):
+    if not _ID_RE.fullmatch(value):  # match() would let a trailing newline through ($)
         raise ValidationError(
             [{"field": "Idempotency-Key", "message": "header must be 1-128 characters of [A-Za-z0-9._:@/-]"}]
         )

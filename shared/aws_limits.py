@@ -49,4 +49,23 @@ LAMBDA_UNRESERVED_MINIMUM = 100
 # function (logged, traced, connection released) rather than as API Gateway's bare 504 while the
 # function keeps running and billing.
 API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS = 29
+# 4 s covers a cold start's init (not counted by Lambda's timeout, counted by the gateway), the invoke
+# round trip and the app's own 0.5 s deadline margin (app/deadline.py).
 API_FUNCTION_TIMEOUT_HEADROOM_SECONDS = 4
+API_FUNCTION_MAX_TIMEOUT_SECONDS = API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS - API_FUNCTION_TIMEOUT_HEADROOM_SECONDS
+
+# API Gateway REST, other values the API validates:
+# Stage cache cluster sizes in GB (CreateStage cacheClusterSize enum).
+APIGW_CACHE_CLUSTER_SIZES = frozenset({"0.5", "1.6", "6.1", "13.5", "28.4", "58.2", "118", "237"})
+APIGW_CACHE_TTL_SECONDS = range(0, 3601)  # MethodSetting cacheTtlInSeconds: 0-3600
+APIGW_LOGGING_LEVELS = frozenset({"OFF", "ERROR", "INFO"})
+# DomainName securityPolicy: TLS_1_0 / TLS_1_2 (the only two the REST API accepted before the 2025
+# enhanced policies; we pin TLS_1_2).
+APIGW_TLS_POLICIES = frozenset({"TLS_1_0", "TLS_1_2"})
+APIGW_ACCOUNT_RATE_LIMIT = 10_000  # requests per second per account per region (adjustable quota)
+APIGW_ACCOUNT_BURST_LIMIT = 5_000
+APIGW_QUOTA_PERIODS = frozenset({"DAY", "WEEK", "MONTH"})
+
+# WAFv2 rate-based rule: Limit 10 - 2,000,000,000 per EvaluationWindowSec (60, 120, 300 or 600 s).
+WAF_RATE_LIMIT_RANGE = range(10, 2_000_000_001)
+WAF_EVALUATION_WINDOWS = frozenset({60, 120, 300, 600})

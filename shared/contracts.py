@@ -69,8 +69,16 @@ CONTRACTS: dict[str, LayerContract] = {
             "db_proxy_arn": "RDS Proxy ARN (for rds-db:connect)",
             "db_port": "PostgreSQL port",
             "db_name": "database name",
-            "db_username": "database user the app connects as",
-            "db_auth_mode": "'iam' (clients sign IAM tokens for RDS Proxy) or 'password' (the SSM password)",
+            "db_username": "database user the app connects as (the app role; same as db_app_username)",
+            "db_owner_username": "role that owns the tables; the migrate function signs in as it",
+            "db_app_username": "role the api, worker and dlq-analyzer sign in as (DML only)",
+            "db_auth_mode": "'iam': clients sign IAM tokens for RDS Proxy (and the replica), end to end",
+            "db_reader_resource_ids": "resource ids (db-...) of the replicas the app reads from directly (empty "
+            "when reads go through the proxy): they scope rds-db:connect",
+            "db_master_secret_arn": "Secrets Manager ARN of the break-glass master credentials (the migrate "
+            "function's one-time owner bootstrap reads it)",
+            "db_connection_limits": "max connections of the primary, the proxy's pool and the read replica, and "
+            "the reader routing (shared/connection_budget.py)",
             "db_parameter_prefix": "SSM prefix holding host, port, name, username, password, reader and proxy hosts",
             "db_instance_identifier": "the primary instance's identifier (CloudWatch DBInstanceIdentifier dimension)",
             "db_replica_identifiers": "identifiers of the read replicas, in order (empty when there is none)",
@@ -103,8 +111,23 @@ CONTRACTS: dict[str, LayerContract] = {
             "dependency_layer_arn": "Lambda layer version ARN with the app's dependencies",
         },
     ),
-    # api and observability are built by later issues; until then they publish nothing.
-    "api": LayerContract("api", reads=("compute", "security")),
+    "api": LayerContract(
+        "api",
+        reads=("compute", "security"),
+        publishes={
+            "rest_api_id": "REST API id",
+            "rest_api_name": "REST API name (CloudWatch ApiName dimension)",
+            "stage_name": "the deployed stage (CloudWatch Stage dimension)",
+            "invoke_url": "execute-api URL of the stage, ending in /{stage}",
+            "custom_domain_url": "https://{domain} when a custom domain is configured, else ''",
+            "public_url": "the URL clients use: custom_domain_url when set, else invoke_url",
+            "execution_arn": "execution ARN of the REST API (arn:aws:execute-api:...)",
+            "access_log_group_name": "the stage's access log group",
+            "usage_plan_ids": "map client tier -> usage plan id",
+            "web_acl_arn": "regional WAF web ACL ARN, '' when WAF is off",
+            "web_acl_name": "regional WAF web ACL name (CloudWatch WebACL dimension), '' when WAF is off",
+        },
+    ),
     "observability": LayerContract("observability", reads=("network", "security", "data", "compute", "api")),
 }
 

@@ -117,3 +117,11 @@ def key_grant_statement(sid: str, account_id: Any, services: Sequence[str]) -> S
         sid, account_id, services, ("kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"))
     statement["Condition"]["Bool"] = {"kms:GrantIsForAWSResource": "true"}
     return statement
+
+
+def rds_db_user_arn(account_id: str, resource_id: str, username: str) -> str:
+    """``arn:aws:rds-db:<region>:<acct>:dbuser:<resource-id>/<user>``: a ``db-`` (instance) or ``prx-`` id
+    (RDS User Guide, UsingWithRDS.IAMDBAuth.IAMPolicy)."""
+    if not resource_id.startswith(("db-", "prx-")):
+        raise ValueError(f"{resource_id!r} is not a DB instance (db-...) or proxy (prx-...) resource id")
+    return f"arn:aws:rds-db:{REGION}:{account_id}:dbuser:{resource_id}/{username}"

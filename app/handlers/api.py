@@ -58,6 +58,14 @@ def _body() -> Any:
         raise ValidationError([{"field": "body", "message": "must be valid JSON"}]) from None
 
 
+def _url(path: str) -> str:
+    """``path`` as the client reaches it: behind ``/{stage}`` on the execute-api URL, at the root of a
+    custom domain mapped to the stage (requestContext.path is what the client called; event path is ours)."""
+    called = str((app.current_event.raw_event.get("requestContext") or {}).get("path") or "")
+    ours = app.current_event.path
+    return (called[: -len(ours)] if ours and called.endswith(ours) else "") + path
+
+
 def _idempotency_key() -> str | None:
     return validate_idempotency_key(app.current_event.headers.get("Idempotency-Key"))
 
@@ -85,7 +93,7 @@ def create_order() -> Response:
     if created:
         metrics.add_metric(name="OrdersCreated", unit=MetricUnit.Count, value=1)
         metrics.add_metric(name="OrderValue", unit=MetricUnit.NoUnit, value=float(order.total))
-        return _json(201, result, {"Location": f"/orders/{result['id']}"})
+        return _json(201, result, {"Location": _url(f"/orders/{result['id']}")})
     metrics.add_metric(name="IdempotentReplays", unit=MetricUnit.Count, value=1)
     return _json(200, result, {"Idempotent-Replayed": "true"})
 
@@ -142,8 +150,8 @@ def create_async() -> Response:
         metrics.add_metric(name="IdempotentReplays", unit=MetricUnit.Count, value=1)
     return _json(
         202,
-        {"job_id": job_id, "status": "queued", "total": len(records), "status_url": f"/jobs/{job_id}"},
-        {"Location": f"/jobs/{job_id}"},
+        {"job_id": job_id, "status": "queued", "total": len(records), "status_url": _url(f"/jobs/{job_id}")},
+        {"Location": _url(f"/jobs/{job_id}")},
     )
 
 

@@ -1,9 +1,13 @@
-"""Alembic environment: runs online against the connection handed in by :func:`app.migrate.upgrade`."""
+"""Alembic environment: runs online against the connection handed in by :func:`app.migrate.upgrade`.
+
+There is no engine here on purpose: every engine comes from ``app.db.build_engine`` (IAM token, TLS),
+so ``alembic`` on the command line is not a way in; use ``app.migrate.upgrade`` (``invoke serve`` and
+the migrate function do).
+"""
 
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import create_engine
 
 from app.models import Base
 
@@ -13,20 +17,11 @@ config = context.config
 
 def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
-    if connection is not None:
-        context.configure(
-            connection=connection, target_metadata=target_metadata, transaction_per_migration=True
-        )
-        with context.begin_transaction():
-            context.run_migrations()
-        return
-    engine = create_engine(config.get_main_option("sqlalchemy.url"))
-    with engine.connect() as conn:
-        context.configure(connection=conn, target_metadata=target_metadata, transaction_per_migration=True)
-        with context.begin_transaction():
-            context.run_migrations()
-        conn.commit()
-    engine.dispose()
+    if connection is None:
+        raise RuntimeError("run migrations with app.migrate.upgrade(), which connects through app.db.build_engine")
+    context.configure(connection=connection, target_metadata=target_metadata, transaction_per_migration=True)
+    with context.begin_transaction():
+        context.run_migrations()
 
 
 if context.is_offline_mode():

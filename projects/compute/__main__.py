@@ -1,7 +1,8 @@
 """Compute layer: Lambda functions + dependency layer, artifacts bucket, SQS queue + DLQ, autoscaling.
 
 Reads network (subnets, Lambda security group), security (KMS keys, parameter prefixes, the
-config-read policy) and data (RDS Proxy ARN, database user); publishes the compute contract.
+config-read policy) and data (RDS Proxy ARN, the owner/app roles, replica ids,
+connection limits); publishes the compute contract.
 The zips come from `invoke build` (build/lambda/); a missing one stops the program with a message
 that names the file and the command.
 """
@@ -36,8 +37,13 @@ compute = Compute(
         parameter_prefixes=security.require("parameter_prefixes"),
         config_read_policy_arn=security.require("config_read_policy_arn"),
         db_proxy_arn=data.require("db_proxy_arn"),
-        db_username=data.require("db_username"),
+        db_owner_username=data.require("db_owner_username"),
+        db_app_username=data.require("db_app_username"),
         db_auth_mode=data.require("db_auth_mode"),
+        db_reader_resource_ids=data.require("db_reader_resource_ids"),
+        db_master_secret_arn=data.require("db_master_secret_arn"),
+        db_endpoint=data.require("db_endpoint"),
+        db_connection_limits=data.require("db_connection_limits"),
     ),
     opts=pulumi.ResourceOptions(providers=[provider]),
 )

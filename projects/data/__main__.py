@@ -8,6 +8,7 @@ import pulumi
 
 from shared.components.data import Database, DatabaseArgs, DataSettings, check_environment_policy
 from shared.config import current_stack_context
+from shared.connection_budget import DatabaseLimits
 from shared.providers import aws_provider, caller_account_id
 from shared.stacks import Upstream, publish
 
@@ -33,6 +34,8 @@ database = Database(
         kms_key_arn=key_arns.apply(lambda arns: arns["database"]),
         logs_kms_key_arn=key_arns.apply(lambda arns: arns["logs"]),
         parameter_prefix=database_prefix,
+        rotation_subnet_ids=network.require("private_subnet_ids"),
+        rotation_security_group_id=network.require("lambda_security_group_id"),
     ),
     opts=pulumi.ResourceOptions(providers=[provider]),
 )
@@ -46,8 +49,16 @@ publish(
         "db_proxy_arn": database.proxy.arn,
         "db_port": database.port,
         "db_name": settings.database_name,
-        "db_username": settings.master_username,
-        "db_auth_mode": "iam" if settings.proxy_iam_auth == "REQUIRED" else "password",
+        "db_username": settings.app_username,
+        "db_owner_username": settings.owner_username,
+        "db_app_username": settings.app_username,
+        "db_auth_mode": "iam",
+        "db_reader_resource_ids": database.reader_resource_ids,
+        "db_master_secret_arn": database.master_secret.arn,
+        "db_connection_limits": DatabaseLimits.from_settings(
+            settings.instance_class, settings.replica_class, settings.proxy_max_connections_percent,
+            settings.reader_routing,
+        ).as_output(),
         "db_parameter_prefix": database_prefix,
         "db_instance_identifier": database.primary.identifier,
         "db_replica_identifiers": [replica.identifier for replica in database.replicas],

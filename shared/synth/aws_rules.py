@@ -68,6 +68,11 @@ ENUMS: dict[str, dict[str, set[Any]]] = {
     "aws:rds/proxyEndpoint:ProxyEndpoint": {"targetRole": {"READ_WRITE", "READ_ONLY"}},
     "aws:rds/parameterGroup:ParameterGroup": {"parameters[].applyMethod": {"immediate", "pending-reboot"}},
     "aws:secretsmanager/secret:Secret": {"recoveryWindowInDays": {0, *range(7, 31)}},
+    # RotateSecret: AutomaticallyAfterDays 1-1000.
+    "aws:secretsmanager/secretRotation:SecretRotation": {"rotationRules.automaticallyAfterDays": set(range(1, 1001))},
+    "aws:serverlessrepository/cloudFormationStack:CloudFormationStack": {
+        "capabilities[]": {"CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_RESOURCE_POLICY",
+                           "CAPABILITY_AUTO_EXPAND"}},
     "aws:sqs/queue:Queue": {},
     "aws:lambda/eventSourceMapping:EventSourceMapping": {"functionResponseTypes[]": {"ReportBatchItemFailures"}},
     "aws:appautoscaling/policy:Policy": {"policyType": {"TargetTrackingScaling", "StepScaling",
@@ -211,6 +216,10 @@ def _check_specifics(token: str, name: str, inputs: dict[str, Any]) -> None:
                                      "not alias/aws/...")
     if token == "aws:rds/instance:Instance":
         _check_rds_instance(name, inputs)
+    if token == "aws:rds/proxy:Proxy" and inputs.get("defaultAuthScheme", "NONE") == "NONE" and not inputs.get("auths"):
+        # CreateDBProxy: Auth is required unless DefaultAuthScheme is IAM_AUTH (end-to-end IAM, no secrets).
+        raise AwsValidationError(f"{token} {name!r}: needs auths (a secret per database user) unless "
+                                 "defaultAuthScheme is IAM_AUTH")
     if token == "aws:rds/proxyDefaultTargetGroup:ProxyDefaultTargetGroup":
         pool = inputs.get("connectionPoolConfig") or {}
         for key, allowed in (("maxConnectionsPercent", range(1, 101)),
@@ -416,3 +425,106 @@ def _check_service_quota(name: str, inputs: dict[str, Any]) -> None:
     ):
         raise AwsValidationError(f"{where}: Lambda concurrency {value} leaves nothing to reserve above the "
                                  f"{aws_limits.LAMBDA_UNRESERVED_MINIMUM} unreserved executions Lambda keeps")
+
+
+# -- API Gateway REST, ACM, WAFv2 (api layer) -------------------------------------------------------
+# Stage.CacheClusterSize and MethodSetting.LoggingLevel enums, DomainName.SecurityPolicy and EndpointType
+# (API Gateway API reference); UsagePlan QuotaSettings.Period; WebACL Scope (WAFv2 API reference).
+for _token, _enums in {
+    "aws:apigateway/stage:Stage": {"cacheClusterSize": set(aws_limits.APIGW_CACHE_CLUSTER_SIZES)},
+    "aws:apigateway/methodSettings:MethodSettings": {
+        "settings.loggingLevel": set(aws_limits.APIGW_LOGGING_LEVELS),
+        "settings.unauthorizedCacheControlHeaderStrategy": {
+            "FAIL_WITH_403", "SUCCEED_WITH_RESPONSE_HEADER", "SUCCEED_WITHOUT_RESPONSE_HEADER"}},
+    "aws:apigateway/domainName:DomainName": {"securityPolicy": set(aws_limits.APIGW_TLS_POLICIES),
+                                             "endpointConfiguration.types": {"REGIONAL", "EDGE", "PRIVATE"}},
+    "aws:apigateway/restApi:RestApi": {"endpointConfiguration.types": {"REGIONAL", "EDGE", "PRIVATE"},
+                                       "putRestApiMode": {"merge", "overwrite"}},
+    "aws:apigateway/usagePlan:UsagePlan": {"quotaSettings.period": set(aws_limits.APIGW_QUOTA_PERIODS)},
+    "aws:apigateway/usagePlanKey:UsagePlanKey": {"keyType": {"API_KEY"}},
+    "aws:acm/certificate:Certificate": {"validationMethod": {"DNS", "EMAIL"}},
+    "aws:wafv2/webAcl:WebAcl": {"scope": {"REGIONAL", "CLOUDFRONT"},
+                                "rules[].statement.rateBasedStatement.aggregateKeyType": {
+                                    "IP", "FORWARDED_IP", "CUSTOM_KEYS", "CONSTANT"},
+                                "rules[].statement.rateBasedStatement.evaluationWindowSec": set(
+                                    aws_limits.WAF_EVALUATION_WINDOWS)},
+}.items():
+    ENUMS.setdefault(_token, {}).update(_enums)
+
+RANGES.update({
+    # MethodSetting: cacheTtlInSeconds 0-3600; throttles -1 (off) up to the account's 10,000 rps / 5,000 burst.
+    "aws:apigateway/methodSettings:MethodSettings": {
+        "settings.cacheTtlInSeconds": (0, 3600),
+        "settings.throttlingRateLimit": (-1, aws_limits.APIGW_ACCOUNT_RATE_LIMIT),
+        "settings.throttlingBurstLimit": (-1, aws_limits.APIGW_ACCOUNT_BURST_LIMIT)},
+    "aws:apigateway/usagePlan:UsagePlan": {
+        "throttleSettings.rateLimit": (0, aws_limits.APIGW_ACCOUNT_RATE_LIMIT),
+        "throttleSettings.burstLimit": (0, aws_limits.APIGW_ACCOUNT_BURST_LIMIT)},
+    "aws:wafv2/webAcl:WebAcl": {"rules[].statement.rateBasedStatement.limit": (10, 2_000_000_000)},
+})
+_IAM_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
+_LAMBDA_INVOKE_URI = re.compile(
+    r"^arn:aws[a-z-]*:apigateway:us-east-1:lambda:path/2015-03-31/functions/"
+    r"arn:aws[a-z-]*:lambda:us-east-1:\d{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_$-]+)?/invocations$")
+
+
+def _check_rest_api_body(name: str, raw: Any) -> None:
+    """What PutRestApi refuses in an imported OpenAPI document's integrations."""
+    token = "aws:apigateway/restApi:RestApi"
+    try:
+        body = json.loads(_plain(raw))
+    except (TypeError, ValueError) as error:
+        raise AwsValidationError(f"{token} {name!r}: body is not JSON ({error})") from None
+    validators = body.get("x-amazon-apigateway-request-validators", {})
+    default = body.get("x-amazon-apigateway-request-validator")
+    if default is not None and default not in validators:
+        raise AwsValidationError(f"{token} {name!r}: request validator {default!r} is not defined")
+    for path, item in body.get("paths", {}).items():
+        for method, op in item.items():
+            integration = op.get("x-amazon-apigateway-integration") if isinstance(op, dict) else None
+            if not integration:
+                continue
+            where = f"{token} {name!r}: {method.upper()} {path}"
+            if integration.get("type") == "aws_proxy" and integration.get("httpMethod") != "POST":
+                raise AwsValidationError(f"{where}: a Lambda proxy integration's httpMethod must be POST")
+            if not _LAMBDA_INVOKE_URI.match(str(integration.get("uri", ""))):
+                raise AwsValidationError(f"{where}: uri {integration.get('uri')!r} is not a Lambda invocation path")
+            credentials = integration.get("credentials")
+            if credentials is not None and not _IAM_ROLE_ARN.match(str(credentials)):
+                raise AwsValidationError(f"{where}: credentials {credentials!r} is not an IAM role ARN")
+            if not 50 <= int(integration.get("timeoutInMillis", 29_000)) <= 29_000:
+                raise AwsValidationError(f"{where}: timeoutInMillis must be 50-29000")
+            declared = _declared_parameters(body, op)
+            for key in integration.get("cacheKeyParameters", []):
+                if key not in declared:  # PutRestApi: "Invalid cache key parameter specified"
+                    raise AwsValidationError(f"{where}: cache key {key!r} is not a declared method request parameter")
+
+
+def _declared_parameters(body: dict[str, Any], op: dict[str, Any]) -> set[str]:
+    """``method.request.{path|querystring|header}.{name}`` of an operation's parameters ($refs followed)."""
+    where = {"path": "path", "query": "querystring", "header": "header"}
+    declared = set()
+    for parameter in op.get("parameters", []):
+        if "$ref" in parameter:
+            parameter = body.get("components", {}).get("parameters", {}).get(parameter["$ref"].rsplit("/", 1)[1], {})
+        if parameter.get("in") in where:
+            declared.add(f"method.request.{where[parameter['in']]}.{parameter.get('name')}")
+    return declared
+
+
+def _check_api(token: str, name: str, inputs: dict[str, Any]) -> None:
+    if token == "aws:apigateway/restApi:RestApi" and inputs.get("body"):
+        _check_rest_api_body(name, inputs["body"])
+    if token == "aws:apigateway/stage:Stage":
+        if inputs.get("cacheClusterEnabled") and not inputs.get("cacheClusterSize"):
+            raise AwsValidationError(f"{token} {name!r}: cacheClusterEnabled needs a cacheClusterSize")
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,128}", str(inputs.get("stageName", ""))):
+            raise AwsValidationError(f"{token} {name!r}: stageName {inputs.get('stageName')!r} "
+                                     "(letters, digits, - _; at most 128)")
+    if token == "aws:apigateway/methodSettings:MethodSettings":
+        path = str(inputs.get("methodPath", ""))
+        if path != "*/*" and not re.fullmatch(r"[^/].*/(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|\*)", path):
+            raise AwsValidationError(f"{token} {name!r}: methodPath {path!r} is not {{resource_path}}/{{METHOD}}")
+
+
+RULES = (*RULES, _check_api)

@@ -140,6 +140,11 @@ def fake_resource(token: str, logical_name: str, urn: str, inputs: dict[str, Any
         return name, {"arn": arn("rds", f"db:{name}"), "address": host, "endpoint": f"{host}:5432",
                       "resourceId": f"db-{digest(urn, 26).upper()}", "port": inputs.get("port", 5432),
                       "hostedZoneId": "Z2R2ITUGPM61AM"}
+    if token == "aws:serverlessrepository/cloudFormationStack:CloudFormationStack":
+        # The rotation application's one output (terraform-provider-aws acceptance test: outputs.RotationLambdaARN).
+        function = inputs.get("parameters", {}).get("functionName", name)
+        return f"arn:aws:cloudformation:{REGION}:{ACCOUNT_ID}:stack/serverlessrepo-{name}/{seed}", {
+            "outputs": {"RotationLambdaARN": arn("lambda", f"function:{function}")}}
     if token == "aws:rds/proxy:Proxy":
         host = f"{name}.proxy-c{seed[:12]}.{REGION}.rds.amazonaws.com"
         return name, {"arn": arn("rds", f"db-proxy:prx-{seed}"), "endpoint": host}
@@ -162,6 +167,30 @@ def fake_resource(token: str, logical_name: str, urn: str, inputs: dict[str, Any
     if token in ("aws:rds/subnetGroup:SubnetGroup", "aws:rds/parameterGroup:ParameterGroup"):
         kind = "subgrp" if "subnet" in token else "pg"
         return name, {"arn": arn("rds", f"{kind}:{name}")}
+    if token == "aws:apigateway/stage:Stage":
+        api_id, stage = inputs.get("restApi", "api"), inputs.get("stageName", name)
+        return f"ags-{api_id}-{stage}", {
+            "arn": f"arn:{PARTITION}:apigateway:{REGION}::/restapis/{api_id}/stages/{stage}",
+            "invokeUrl": f"https://{api_id}.execute-api.{REGION}.amazonaws.com/{stage}",
+            "executionArn": arn("execute-api", f"{api_id}/{stage}")}
+    if token == "aws:apigateway/domainName:DomainName":
+        return name, {"arn": f"arn:{PARTITION}:apigateway:{REGION}::/domainnames/{name}",
+                      "regionalDomainName": f"d-{digest(urn, 10)}.execute-api.{REGION}.amazonaws.com",
+                      "regionalZoneId": "Z1UJRXOUMOOFQ8"}
+    if token == "aws:acm/certificate:Certificate":
+        domain = inputs.get("domainName", name)
+        return arn("acm", f"certificate/{digest(urn, 36)}"), {
+            "arn": arn("acm", f"certificate/{digest(urn, 36)}"),
+            "domainValidationOptions": [{"domainName": domain, "resourceRecordName": f"_{digest(urn, 32)}.{domain}.",
+                                         "resourceRecordType": "CNAME",
+                                         "resourceRecordValue": f"_{digest(urn + 'v', 32)}.acm-validations.aws."}]}
+    if token == "aws:acm/certificateValidation:CertificateValidation":
+        return str(inputs.get("certificateArn", name)), {}
+    if token == "aws:route53/record:Record":
+        return f"{inputs.get('zoneId')}_{inputs.get('name')}_{inputs.get('type')}", {
+            "fqdn": str(inputs.get("name", name)).rstrip(".")}
+    if token == "aws:wafv2/webAcl:WebAcl":
+        return digest(urn, 36), {"arn": arn("wafv2", f"regional/webacl/{name}/{digest(urn, 36)}"), "capacity": 903}
     if token.startswith("aws:apigateway/"):
         rid = digest(urn, 10)
         return rid, {"arn": arn("apigateway", f"/restapis/{rid}", account=""),

@@ -52,9 +52,31 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+ROLE_OWNER, ROLE_APP = "app_owner", "app_user"
+
+
+def as_role(url: str, role: str) -> str:
+    """The same server and database, signed in as ``role`` (local servers trust their socket)."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).set(username=role, password=None).render_as_string(hide_password=False)
+
+
+def emulate_rds_iam_role(url: str) -> None:
+    """RDS has an ``rds_iam`` role; create it here so the migrations' grants of it run as they do on RDS."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        if conn.execute(sa.text("SELECT 1 FROM pg_roles WHERE rolname = 'rds_iam'")).first() is None:
+            conn.execute(sa.text("CREATE ROLE rds_iam NOLOGIN"))
+    engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
-    """SQLAlchemy URL of a real, migrated PostgreSQL."""
+    """SQLAlchemy URL (superuser, for assertions) of a real PostgreSQL, migrated as the owner role; the app
+    itself (``DATABASE_URL``) signs in as the application role."""
     external = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")
     server = None
     tmp = None
@@ -68,10 +90,14 @@ def pg_url() -> Iterator[str]:
         url = server.get_uri().replace("postgresql://", "postgresql+psycopg://", 1)
     if url.startswith("postgresql://"):
         url = url.replace("postgresql://", "postgresql+psycopg://", 1)
-    from app.migrate import upgrade
+    from app.migrate import bootstrap, upgrade
 
-    upgrade(url)
-    SESSION_ENV["DATABASE_URL"] = url
+    # As on RDS: the master (here the superuser) bootstraps the owner, the migrations run as the owner and
+    # create the app role, and the app (every test's DATABASE_URL) signs in as that least-privilege role.
+    emulate_rds_iam_role(url)
+    bootstrap(url, ROLE_OWNER)
+    upgrade(as_role(url, ROLE_OWNER), app_username=ROLE_APP)
+    SESSION_ENV["DATABASE_URL"] = as_role(url, ROLE_APP)
     yield url
     from app.db import dispose_engines
 
@@ -200,7 +226,20 @@ def api_url(pg_url: str, queues: dict[str, str], ssm_params: dict[str, str]) -> 
     server = make_api_server("127.0.0.1", 0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
+    yield f"http://127.0.0.1:{server.server_address[1]}/v1"  # the stage path, as on API Gateway
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="session")
+def handler_url(pg_url: str, queues: dict[str, str], ssm_params: dict[str, str]) -> Iterator[str]:
+    """The handler without the gateway's request validators in front: its own field-level refusals."""
+    from app.local import make_api_server
+
+    server = make_api_server("127.0.0.1", 0, validate=False)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
     server.shutdown()
     server.server_close()
 

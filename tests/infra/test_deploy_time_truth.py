@@ -27,11 +27,13 @@ def test_flow_log_waits_for_its_roles_policy(synth, env):
     assert depends_on(flow_log, graph, "aws:iam/rolePolicy:RolePolicy", "flow-logs-policy")
 
 
-def test_proxy_waits_for_its_secret_value_and_the_policy_that_reads_it(synth, env):
+def test_proxy_waits_for_the_policy_it_signs_in_with(synth, env):
+    """End-to-end IAM (issue 13): the proxy reads no secret; it signs IAM tokens with rds-db:connect,
+    which must be in place before it first connects to its target."""
     graph = synth(env)["data"]
     proxy = graph.one("aws:rds/proxy:Proxy")
-    assert depends_on(proxy, graph, "aws:secretsmanager/secretVersion:SecretVersion")
-    assert depends_on(proxy, graph, "aws:iam/rolePolicy:RolePolicy", "read-credentials")
+    assert depends_on(proxy, graph, "aws:iam/rolePolicy:RolePolicy", "connect")
+    assert not depends_on(proxy, graph, "aws:secretsmanager/secretVersion:SecretVersion")
 
 
 def test_every_instance_waits_for_the_enhanced_monitoring_policy(synth, env):

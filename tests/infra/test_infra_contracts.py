@@ -9,7 +9,7 @@ from shared.contracts import CONTRACTS, LAYER_ORDER, ContractError, check_read, 
 pytestmark = pytest.mark.synth
 
 # Layers whose programs are built; the others are placeholders that publish nothing yet.
-BUILT_LAYERS = ["network", "security", "data", "compute"]
+BUILT_LAYERS = ["network", "security", "data", "compute", "api"]
 
 
 @pytest.mark.parametrize("layer", BUILT_LAYERS)

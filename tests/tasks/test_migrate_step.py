@@ -51,6 +51,55 @@ def test_an_uninvokable_function_is_a_clear_error():
         run_migrations("staging", LambdaClient(None, raises=RuntimeError("no creds")))
 
 
+class NewDatabase(LambdaClient):
+    """The owner does not exist until a bootstrap invocation creates it (a freshly created database)."""
+
+    def __init__(self) -> None:
+        super().__init__(None)
+        self.owner_exists = False
+
+    def invoke(self, **kwargs):
+        self.calls.append(kwargs)
+        event = json.loads(kwargs["Payload"])
+        if event.get("bootstrap"):
+            self.owner_exists = True
+            body, error = {"status": "ok", "owner": "app_owner", "tables_handed_over": []}, None
+        elif self.owner_exists:
+            body, error = {"status": "ok", "before": None, "after": "0003"}, None
+        else:
+            body = {"errorType": "OwnerSignInError", "errorMessage": "could not sign in as app_owner"}
+            error = "Unhandled"
+        response = {"StatusCode": 200, "Payload": io.BytesIO(json.dumps(body).encode())}
+        if error:
+            response["FunctionError"] = error
+        return response
+
+
+def test_a_new_database_is_bootstrapped_once_then_migrated():
+    client = NewDatabase()
+    result = run_migrations("dev", client)
+    assert result["after"] == "0003" and result["bootstrap"]["owner"] == "app_owner"
+    assert [json.loads(c["Payload"]) for c in client.calls] == [
+        {"revision": "head"}, {"bootstrap": True}, {"revision": "head"}
+    ]
+    assert run_migrations("dev", client)["after"] == "0003" and len(client.calls) == 4  # no second bootstrap
+
+
+def test_bootstrap_can_be_refused_or_run_alone():
+    with pytest.raises(MigrationFailed, match="could not sign in as app_owner"):
+        run_migrations("dev", NewDatabase(), bootstrap="never")
+    client = NewDatabase()
+    assert run_migrations("dev", client, bootstrap="only")["owner"] == "app_owner"
+    assert [json.loads(c["Payload"]) for c in client.calls] == [{"bootstrap": True}]
+
+
+def test_other_failures_do_not_trigger_a_bootstrap():
+    client = LambdaClient({"errorType": "ProgrammingError", "errorMessage": "boom"}, function_error="Unhandled")
+    with pytest.raises(MigrationFailed, match="boom"):
+        run_migrations("dev", client)
+    assert len(client.calls) == 1
+
+
 def test_the_default_client_waits_out_the_function_and_never_retries(monkeypatch):
     import boto3
 

@@ -104,6 +104,16 @@ def test_lambda_trust_may_not_condition_on_source_keys():
     validate("aws:iam/role:Role", "r", {"assumeRolePolicy": json.dumps(flow)})
 
 
+def test_proxy_needs_a_secret_per_user_unless_it_is_end_to_end_iam():
+    base = {"engineFamily": "POSTGRESQL", "roleArn": "arn:aws:iam::123456789012:role/p"}
+    with pytest.raises(AwsValidationError, match="needs auths"):
+        validate("aws:rds/proxy:Proxy", "p", base)
+    with pytest.raises(AwsValidationError, match="defaultAuthScheme"):
+        validate("aws:rds/proxy:Proxy", "p", {**base, "defaultAuthScheme": "IAM"})
+    validate("aws:rds/proxy:Proxy", "p", {**base, "defaultAuthScheme": "IAM_AUTH"})
+    validate("aws:rds/proxy:Proxy", "p", {**base, "auths": [{"authScheme": "SECRETS", "iamAuth": "REQUIRED"}]})
+
+
 def test_final_snapshot_identifier_follows_rds_naming():
     primary = {"instanceClass": "db.t4g.micro", "skipFinalSnapshot": False}
     good = "serverless-infra-prod-db-final-1a2b3c4d"
@@ -122,3 +132,45 @@ def test_service_quota_codes_and_lambda_concurrency_floor():
         validate("aws:servicequotas/serviceQuota:ServiceQuota", "q", {**good, "value": 100.0})
     with pytest.raises(AwsValidationError, match="0..10,000,000,000"):
         validate("aws:servicequotas/serviceQuota:ServiceQuota", "q", {**good, "value": -1})
+
+
+# -- api layer ----------------------------------------------------------------------------------------
+def _api_body(**integration: object) -> str:
+    import json as _json
+
+    base = {
+        "type": "aws_proxy", "httpMethod": "POST", "timeoutInMillis": 29000,
+        "uri": "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/"
+               "arn:aws:lambda:us-east-1:123456789012:function:serverless-infra-dev-api:live/invocations",
+        "credentials": "arn:aws:iam::123456789012:role/serverless-infra-dev-role-api-integration",
+    }
+    return _json.dumps({"openapi": "3.0.3", "paths": {"/x": {"get": {
+        "x-amazon-apigateway-integration": {**base, **integration}}}}})
+
+
+def test_api_gateway_values_aws_refuses():
+    import pytest as _pytest
+
+    from shared.synth.aws_rules import AwsValidationError, validate
+
+    validate("aws:apigateway/restApi:RestApi", "api", {"body": _api_body()})
+    refused = [
+        ("aws:apigateway/restApi:RestApi", {"body": _api_body(httpMethod="GET")}, "must be POST"),
+        ("aws:apigateway/restApi:RestApi", {"body": _api_body(credentials="my-role")}, "not an IAM role ARN"),
+        ("aws:apigateway/restApi:RestApi", {"body": _api_body(timeoutInMillis=30000)}, "50-29000"),
+        ("aws:apigateway/restApi:RestApi", {"body": _api_body(cacheKeyParameters=["method.request.querystring.x"])},
+         "not a declared method request parameter"),
+        ("aws:apigateway/stage:Stage", {"stageName": "v1", "cacheClusterSize": "1.0"}, "cacheClusterSize"),
+        ("aws:apigateway/stage:Stage", {"stageName": "v 1"}, "stageName"),
+        ("aws:apigateway/domainName:DomainName", {"securityPolicy": "TLS_1_1"}, "securityPolicy"),
+        ("aws:apigateway/methodSettings:MethodSettings",
+         {"methodPath": "*/*", "settings": {"cacheTtlInSeconds": 7200}}, "cacheTtlInSeconds"),
+        ("aws:apigateway/methodSettings:MethodSettings",
+         {"methodPath": "*/*", "settings": {"throttlingRateLimit": 20000}}, "throttlingRateLimit"),
+        ("aws:apigateway/methodSettings:MethodSettings", {"methodPath": "/orders/GET", "settings": {}}, "methodPath"),
+        ("aws:wafv2/webAcl:WebAcl", {"scope": "REGIONAL", "rules": [
+            {"statement": {"rateBasedStatement": {"limit": 5, "aggregateKeyType": "IP"}}}]}, "limit"),
+    ]
+    for token, inputs, message in refused:
+        with _pytest.raises(AwsValidationError, match=message):
+            validate(token, "r", inputs)

@@ -154,4 +154,4 @@ def test_function_zip_holds_the_handlers_and_migrations_but_no_laptop_modules(tm
         names = set(archive.namelist())
     assert {"app/handlers/api.py", "app/handlers/worker.py", "app/migrations/env.py", "app/openapi.yaml"} <= names
     assert any(n.startswith("app/migrations/versions/") for n in names)
-    assert not names & {"app/local.py", "app/devserver.py", "app/bench.py"}
+    assert not names & {"app/local.py", "app/local_validation.py", "app/devserver.py", "app/bench.py"}

@@ -20,6 +20,7 @@ from shared.components.compute.queues import OrderQueues, OrderQueuesArgs
 from shared.components.compute.scaling import ProvisionedScaling, ProvisionedScalingArgs
 from shared.components.compute.settings import FUNCTIONS, ComputeSettings
 from shared.config import REGION, Environment
+from shared.connection_budget import DatabaseLimits, Demand, check
 
 HANDLERS = {fn: f"app.handlers.{fn.replace('-', '_')}.lambda_handler" for fn in FUNCTIONS}
 METRICS_NAMESPACE = "ServerlessInfra"
@@ -30,6 +31,10 @@ QUEUE_CONSUMER_ACTIONS = [
     "sqs:ChangeMessageVisibility",
 ]
 DLQ_ANALYZER_BATCH_SIZE = 10
+# Functions that sign in to PostgreSQL (all of them); migrate as the owner, the others as the app role.
+DB_USERS = ("api", "worker", "dlq-analyzer", "migrate")
+# Functions whose reads go to the reader (list/get orders): with readerRouting 'replica', straight to it.
+REPLICA_READERS = ("api",)
 DLQ_ANALYZER_MAX_CONCURRENCY = 2  # the smallest SQS mapping maximum: dead letters are a trickle
 
 
@@ -57,10 +62,20 @@ class ComputeArgs:
     """security: the managed policy that reads this env's parameters."""
     db_proxy_arn: pulumi.Input[str]
     """data: the RDS Proxy ARN (its prx- id scopes rds-db:connect)."""
-    db_username: pulumi.Input[str]
-    """data: the database user the app connects as."""
+    db_owner_username: pulumi.Input[str]
+    """data: the role migrations run as (the migrate function's user)."""
+    db_app_username: pulumi.Input[str]
+    """data: the role the api, worker and dlq-analyzer sign in as."""
     db_auth_mode: pulumi.Input[str]
-    """data: 'iam' (sign RDS Proxy IAM tokens; DATABASE_IAM_AUTH=true) or 'password' (the SSM password)."""
+    """data: 'iam' (sign IAM tokens; DATABASE_IAM_AUTH=true)."""
+    db_reader_resource_ids: pulumi.Input[list[str]]
+    """data: the replicas the app reads from directly (their db- ids scope rds-db:connect)."""
+    db_master_secret_arn: pulumi.Input[str]
+    """data: the break-glass master secret, read only by the migrate function's one-time bootstrap."""
+    db_endpoint: pulumi.Input[str]
+    """data: the primary instance's hostname (the bootstrap signs in there, not through the proxy)."""
+    db_connection_limits: pulumi.Input[dict]
+    """data: max connections of the primary, the proxy and the replica (checked against our reservations)."""
 
 
 def _iam_auth(mode: str) -> bool:
@@ -74,7 +89,36 @@ def rds_db_user_arn(proxy_arn: str, account_id: str, username: str) -> str:
     resource_id = proxy_arn.rsplit(":", 1)[-1]
     if not resource_id.startswith("prx-"):
         raise ValueError(f"db_proxy_arn {proxy_arn!r} does not end in a prx- resource id")
-    return f"arn:aws:rds-db:{REGION}:{account_id}:dbuser:{resource_id}/{username}"
+    return iam.rds_db_user_arn(account_id, resource_id, username)
+
+
+def connection_demand(s: ComputeSettings) -> Demand:
+    """What the functions can open at their reserved concurrency (shared/connection_budget.py)."""
+    return Demand(
+        pool_size=s.db_pool_size,
+        reserved={fn: s.functions[fn].reserved_concurrency for fn in DB_USERS},
+        readers=REPLICA_READERS,
+        long_holders={
+            "worker": min(s.queue.max_concurrency, s.functions["worker"].reserved_concurrency),
+            "migrate": s.functions["migrate"].reserved_concurrency,
+        },
+    )
+
+
+def checked_pool_size(s: ComputeSettings, limits: dict) -> str:
+    """DB_POOL_SIZE, once the budget is known to fit (else the synth stops with the arithmetic)."""
+    check(DatabaseLimits.from_output(limits), connection_demand(s))
+    return str(s.db_pool_size)
+
+
+def db_statements(fn: str, args: ComputeArgs) -> list[iam.Statement]:
+    """rds-db:connect for this function's own role only: the proxy, plus the read replica for readers."""
+    user = args.db_owner_username if fn == "migrate" else args.db_app_username
+    targets = pulumi.Output.all(args.db_proxy_arn, args.account_id, user, args.db_reader_resource_ids).apply(
+        lambda a: [rds_db_user_arn(a[0], a[1], a[2])]
+        + ([iam.rds_db_user_arn(a[1], rid, a[2]) for rid in a[3]] if fn in REPLICA_READERS else [])
+    )
+    return [{"Sid": "ConnectAsOwnRole", "Effect": "Allow", "Action": ["rds-db:connect"], "Resource": targets}]
 
 
 class Compute(pulumi.ComponentResource):
@@ -87,7 +131,7 @@ class Compute(pulumi.ComponentResource):
         keys = pulumi.Output.from_input(args.kms_key_arns)
         key = {
             category: keys.apply(lambda k, c=category: _require(k, c, "kms_key_arns"))
-            for category in ("logs", "queues", "artifacts", "lambda")
+            for category in ("logs", "queues", "artifacts", "lambda", "database")
         }
         prefixes = pulumi.Output.from_input(args.parameter_prefixes)
 
@@ -116,11 +160,7 @@ class Compute(pulumi.ComponentResource):
         )
         q = self.queues
 
-        db_user = pulumi.Output.all(args.db_proxy_arn, args.account_id, args.db_username).apply(
-            lambda a: rds_db_user_arn(a[0], a[1], a[2])
-        )
         common = [
-            iam.allow("ConnectThroughRdsProxy", ["rds-db:connect"], [db_user]),
             iam.allow(
                 "PutOwnMetrics",
                 ["cloudwatch:PutMetricData"],
@@ -136,8 +176,20 @@ class Compute(pulumi.ComponentResource):
                 iam.allow("ConsumeDeadLetters", QUEUE_CONSUMER_ACTIONS, [q.dlq_arn]),
                 iam.allow("FileDeadLetters", ["sqs:SendMessage"], [q.archive_arn]),
             ],
-            "migrate": [],
+            "migrate": [
+                # The one-time owner bootstrap signs in as the master (docs/data.md, "Roles").
+                iam.allow("ReadMasterSecretForBootstrap", ["secretsmanager:GetSecretValue"], [args.db_master_secret_arn]),
+                iam.allow(
+                    "DecryptMasterSecret",
+                    ["kms:Decrypt"],
+                    [key["database"]],
+                    {"StringEquals": {"kms:ViaService": f"secretsmanager.{REGION}.amazonaws.com"}},
+                ),
+            ],
         }
+        for fn in DB_USERS:
+            statements[fn] += db_statements(fn, args)
+        pool_size = pulumi.Output.from_input(args.db_connection_limits).apply(lambda lim: checked_pool_size(s, lim))
         # Failed async invocations of api and worker land in the DLQ (the analyzer classifies them). The
         # analyzer's own failures do not (it would feed itself); a migration is invoked synchronously.
         async_destination = {"api": q.dlq_arn, "worker": q.dlq_arn}
@@ -172,6 +224,8 @@ class Compute(pulumi.ComponentResource):
                 "DATABASE_IAM_AUTH": pulumi.Output.from_input(args.db_auth_mode).apply(
                     lambda mode: str(_iam_auth(mode)).lower()
                 ),
+                "DATABASE_USERNAME": args.db_owner_username if fn == "migrate" else args.db_app_username,
+                "DB_POOL_SIZE": pool_size,
                 "POWERTOOLS_SERVICE_NAME": fn,
                 "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
                 "POWERTOOLS_LOG_LEVEL": s.log_level,
@@ -179,6 +233,9 @@ class Compute(pulumi.ComponentResource):
             }
             if fn == "api":
                 variables["ORDERS_QUEUE_URL"] = q.queue_url
+            if fn == "migrate":
+                variables["DATABASE_MASTER_SECRET_ARN"] = args.db_master_secret_arn
+                variables["DATABASE_PRIMARY_HOST"] = args.db_endpoint
             if fn == "dlq-analyzer":
                 # The analyzer files each dead letter here, then the mapping deletes it from the DLQ.
                 variables["DLQ_ARCHIVE_QUEUE_URL"] = q.archive_url

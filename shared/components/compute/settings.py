@@ -161,6 +161,13 @@ class ComputeSettings(Settings):
         300, ge=1, le=3600,
         description="CONFIG_TTL_SECONDS: the app's config cache TTL when SSM has no cache/config_ttl_seconds."
     )
+    db_pool_size: int = Field(
+        1,
+        ge=1,
+        le=5,
+        description="SQLAlchemy pool per execution environment and engine (one request at a time: 1); "
+        "checked against the database's limits at synth (shared/connection_budget.py).",
+    )
     artifact_noncurrent_days: int = Field(30, ge=1, description="days S3 keeps replaced artifact versions")
 
     @field_validator("log_retention_days")

@@ -18,6 +18,7 @@ import pulumi_aws as aws
 import pulumi_random as random
 
 from shared import iam
+from shared.components.data.credentials import master_secret, rotate_master_secret
 from shared.components.data.parameters import write_parameters
 from shared.components.data.proxy import ConnectionProxy, ConnectionProxyArgs
 from shared.components.data.settings import DataSettings
@@ -76,6 +77,10 @@ class DatabaseArgs:
     """The security layer's logs key: encrypts the exported PostgreSQL log groups."""
     parameter_prefix: pulumi.Input[str]
     """The security layer's SSM prefix for database settings, e.g. ``/myapp/prod/database/``."""
+    rotation_subnet_ids: pulumi.Input[Sequence[str]]
+    """The network layer's private (Lambda) subnets: where the master-secret rotation function runs."""
+    rotation_security_group_id: pulumi.Input[str]
+    """The Lambda security group (PostgreSQL to the instances, HTTPS to the Secrets Manager endpoint)."""
 
 
 def replica_zones(zones: Sequence[str], count: int, multi_az: bool) -> list[str]:
@@ -243,23 +248,31 @@ class Database(pulumi.ComponentResource):
             ConnectionProxyArgs(
                 env=env,
                 settings=s,
+                account_id=args.account_id,
                 subnet_ids=subnets,
                 security_group_id=args.security_group_id,
-                kms_key_arn=args.kms_key_arn,
                 target_instance_identifier=self.primary.identifier,
-                password=password,
+                target_resource_id=self.primary.resource_id,
             ),
             opts=child,
         )
+        login = {"username": s.master_username, "password": password, "host": self.primary.address,
+                 "port": self.primary.port, "dbname": s.database_name}
+        self.master_secret = master_secret(self, env, name, login, args.kms_key_arn)
+        if s.master_rotation_days:
+            rotate_master_secret(self, env, name, self.master_secret, s.master_rotation_days,
+                                 args.rotation_subnet_ids, args.rotation_security_group_id, args.kms_key_arn)
 
         self.endpoint = self.primary.address
         self.reader_endpoint = self.replicas[0].address if self.replicas else self.primary.address
         self.port = self.primary.port
-        reader_host = (
-            self.replicas[0].address
-            if s.reader_routing == "replica" and self.replicas
-            else self.proxy.endpoint
-        )
+        # readerRouting 'replica': the app reads from the first replica directly (IAM token, TLS) and falls
+        # back to the primary; the replica's resource id scopes the reading functions' rds-db:connect.
+        read_replica = self.replicas[0] if s.reader_routing == "replica" and self.replicas else None
+        reader_host = read_replica.address if read_replica else self.proxy.endpoint
+        self.reader_resource_ids: pulumi.Output[list[str]] = pulumi.Output.all(
+            *([read_replica.resource_id] if read_replica else [])
+        ).apply(list)
         self.parameters = write_parameters(
             self,
             env,
@@ -270,10 +283,10 @@ class Database(pulumi.ComponentResource):
                 "host": self.proxy.endpoint,  # writes go through the proxy
                 "port": self.port.apply(str),
                 "name": s.database_name,
-                "username": s.master_username,
-                "password": password,
+                "username": s.app_username,  # the migrate function overrides it with the owner
                 "reader_host": reader_host,
                 "proxy_host": self.proxy.endpoint,
+                "replica_max_lag_seconds": str(s.replica_max_lag_seconds),
             },
         )
         self.register_outputs(
@@ -282,6 +295,7 @@ class Database(pulumi.ComponentResource):
                 "reader_endpoint": self.reader_endpoint,
                 "proxy_endpoint": self.proxy.endpoint,
                 "proxy_arn": self.proxy.arn,
+                "master_secret_arn": self.master_secret.arn,
             }
         )
 

@@ -1,7 +1,8 @@
 """The database settings the app reads: SecureString parameters under the security layer's prefix.
 
-Keys are fixed (``host``, ``port``, ``name``, ``username``, ``password``, ``reader_host``,
-``proxy_host``): the app's config loader reads them by path. Every value is encrypted with the
+Keys are fixed (``host``, ``port``, ``name``, ``username`` (the app role), ``reader_host``, ``proxy_host``,
+``replica_max_lag_seconds``): the app's config loader reads them by path. No password: the functions sign
+in with IAM tokens, and the master password lives only in its break-glass secret. Every value is encrypted with the
 database key, so reading them needs ``kms:Decrypt`` on that key through SSM.
 """
 
@@ -15,7 +16,7 @@ import pulumi_aws as aws
 from shared.config import Environment
 from shared.parameters import parameter_name, parameter_prefix
 
-PARAMETER_KEYS = ("host", "port", "name", "username", "password", "reader_host", "proxy_host")
+PARAMETER_KEYS = ("host", "port", "name", "username", "reader_host", "proxy_host", "replica_max_lag_seconds")
 
 
 def checked_prefix(prefix: str, env: Environment) -> str:

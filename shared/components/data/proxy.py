@@ -1,14 +1,16 @@
-"""RDS Proxy in front of the primary: 1000 concurrent functions share a bounded pool of connections.
+"""RDS Proxy in front of the primary, end-to-end IAM: 1000 concurrent functions share a bounded pool.
 
-The proxy signs in to PostgreSQL with the master credentials from a Secrets Manager secret
-(encrypted with the database key) and lets clients in with IAM tokens (or the password when
-``proxyIamAuth`` is DISABLED); TLS is required on both legs.
+Clients sign an IAM token for the proxy (``rds-db:connect`` on ``dbuser:<prx-id>/<user>``), and the proxy
+signs its own for the database (``default_auth_scheme = IAM_AUTH``; its role holds ``rds-db:connect`` on
+``dbuser:<db-resource-id>/<user>`` for the owner and app roles only). The proxy holds no password and no
+Secrets Manager secret, so there is nothing of it to rotate: every token lives 15 minutes and is signed
+with the role's own short-lived credentials, which AWS rotates. AWS documents this mode as the
+alternative to one secret per database user (RDS User Guide, "Setting up database credentials for RDS
+Proxy", rds-proxy-secrets-arns; "Migrating to end-to-end IAM authentication", rds-proxy-iam-migration).
 
-Why not ``default_auth_scheme = IAM_AUTH`` (end-to-end IAM, which pulumi-aws 7.51 supports): the
-proxy would then sign in as a database user that holds the ``rds_iam`` role, and PostgreSQL refuses
-password logins to such a user. That role has to be granted in SQL after the instance exists, so
-the stack could not bring up a working proxy by itself, and the password path (migrations,
-break-glass) would be lost for that user. The secret costs $0.40/month.
+The roles must hold ``rds_iam`` (PostgreSQL then refuses them passwords): the owner gets it at the
+bootstrap, the app role in migration 0003 (app/roles.py). The master user never gets it, so break-glass
+keeps its password, straight to the instance. TLS is required on both legs.
 
 RDS Proxy cannot target an RDS for PostgreSQL read replica (read-only proxy endpoints serve Aurora
 clusters only), so there is no READ_ONLY ``ProxyEndpoint`` here: see docs/decisions.md.
@@ -25,7 +27,7 @@ import pulumi_aws as aws
 
 from shared import iam
 from shared.components.data.settings import DataSettings
-from shared.config import REGION, Environment
+from shared.config import Environment
 from shared.naming import resource_name
 
 
@@ -34,17 +36,17 @@ class ConnectionProxyArgs:
     env: Environment
     """The environment; every name derives from it."""
     settings: DataSettings
-    """Pool sizes, timeouts and the client auth mode."""
+    """Pool sizes, timeouts and the role names the proxy signs in as."""
+    account_id: pulumi.Input[str]
+    """The AWS account id, for the proxy role's rds-db:connect resources."""
     subnet_ids: pulumi.Input[Sequence[str]]
     """The isolated database subnets (the proxy needs two AZs or more)."""
     security_group_id: pulumi.Input[str]
     """The database security group: Lambda may reach the proxy, the proxy may reach the instances."""
-    kms_key_arn: pulumi.Input[str]
-    """The database key: encrypts the credentials secret."""
     target_instance_identifier: pulumi.Input[str]
     """The primary instance the proxy pools connections to."""
-    password: pulumi.Input[str]
-    """The master password (a secret Output from pulumi-random), stored in the proxy's secret."""
+    target_resource_id: pulumi.Input[str]
+    """The primary's resource id (db-...), which IAM database auth names in rds-db:connect."""
 
 
 class ConnectionProxy(pulumi.ComponentResource):
@@ -58,52 +60,28 @@ class ConnectionProxy(pulumi.ComponentResource):
         s, env = args.settings, args.env
         child = pulumi.ResourceOptions(parent=self)
 
-        self.secret = aws.secretsmanager.Secret(
-            f"{name}-credentials",
-            name=resource_name(env, "db", "proxy-credentials"),
-            description="Master credentials RDS Proxy uses to sign in to PostgreSQL",
-            kms_key_id=args.kms_key_arn,
-            # Outside prod a destroyed stack can be re-created at once under the same name.
-            recovery_window_in_days=30 if env is Environment.PROD else 0,
-            opts=child,
-        )
-        secret_value = aws.secretsmanager.SecretVersion(
-            f"{name}-credentials-value",
-            secret_id=self.secret.id,
-            secret_string=pulumi.Output.secret(
-                pulumi.Output.json_dumps({"username": s.master_username, "password": args.password})
-            ),
-            opts=child,
-        )
-
-        # The trust AWS documents for the proxy role (RDS Proxy setup, "RDS - Add Role to Database"):
-        # no aws:SourceAccount. RDS Proxy documents no source condition keys for this AssumeRole, and a
-        # key it does not send would leave the proxy unable to read its secret (targets UNAVAILABLE).
+        # The trust AWS documents for the proxy role: no aws:SourceAccount. RDS Proxy documents no source
+        # condition keys for this AssumeRole, and a key it does not send would leave its targets UNAVAILABLE.
         self.role = aws.iam.Role(
             f"{name}-role",
             name=resource_name(env, "role", "db-proxy", service="iam"),
-            description="RDS Proxy reads its database credentials",
+            description="RDS Proxy signs in to PostgreSQL as the owner and app roles with IAM tokens",
             assume_role_policy=json.dumps(iam.service_trust_policy("rds.amazonaws.com")),
             opts=child,
         )
-        read_credentials = aws.iam.RolePolicy(
-            f"{name}-read-credentials",
+        users = (s.owner_username, s.app_username)
+        role_policy = aws.iam.RolePolicy(
+            f"{name}-connect",
             role=self.role.id,
-            policy=pulumi.Output.all(self.secret.arn, args.kms_key_arn).apply(
+            policy=pulumi.Output.all(args.account_id, args.target_resource_id).apply(
                 lambda a: json.dumps(
                     iam.document(
                         [
-                            iam.allow("ReadCredentials", ["secretsmanager:GetSecretValue"], [a[0]]),
                             iam.allow(
-                                "DecryptCredentials",
-                                ["kms:Decrypt"],
-                                [a[1]],
-                                {
-                                    "StringEquals": {
-                                        "kms:ViaService": f"secretsmanager.{REGION}.amazonaws.com"
-                                    }
-                                },
-                            ),
+                                "ConnectAsAppRoles",
+                                ["rds-db:connect"],
+                                [iam.rds_db_user_arn(a[0], a[1], user) for user in users],
+                            )
                         ]
                     )
                 )
@@ -121,19 +99,12 @@ class ConnectionProxy(pulumi.ComponentResource):
             role_arn=self.role.arn,
             vpc_subnet_ids=args.subnet_ids,
             vpc_security_group_ids=[args.security_group_id],
-            auths=[
-                aws.rds.ProxyAuthArgs(
-                    auth_scheme="SECRETS",
-                    secret_arn=self.secret.arn,
-                    iam_auth=s.proxy_iam_auth,
-                    client_password_auth_type="POSTGRES_SCRAM_SHA_256",
-                    description="master credentials; clients sign in with IAM tokens when REQUIRED",
-                )
-            ],
-            # The proxy reads its secret as soon as it exists: with no secret value yet, or before its role may
-            # read and decrypt it, its targets report UNAVAILABLE with Reason AUTH_FAILURE (RDS Proxy
-            # troubleshooting, docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-proxy.troubleshooting.html).
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[secret_value, read_credentials]),
+            # No auths (pulumi-aws: required only when default_auth_scheme is NONE): no secret per user.
+            default_auth_scheme="IAM_AUTH",
+            # The proxy signs in as soon as it exists: before its role may rds-db:connect, its targets would
+            # report UNAVAILABLE with AUTH_FAILURE (RDS Proxy troubleshooting,
+            # docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-proxy.troubleshooting.html).
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy]),
         )
         target_group = aws.rds.ProxyDefaultTargetGroup(
             f"{name}-pool",
@@ -155,4 +126,4 @@ class ConnectionProxy(pulumi.ComponentResource):
         self.endpoint = self.proxy.endpoint
         self.arn = self.proxy.arn
         self.name = self.proxy.name
-        self.register_outputs({"endpoint": self.endpoint, "arn": self.arn, "secret_arn": self.secret.arn})
+        self.register_outputs({"endpoint": self.endpoint, "arn": self.arn})

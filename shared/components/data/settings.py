@@ -110,7 +110,7 @@ class DataSettings(Settings):
     )
     master_username: str = Field(
         "app_admin", pattern=r"^[a-z][a-z0-9_]{0,62}$",
-        description="RDS master user (owner of the schema); its password is generated and kept in SSM."
+        description="RDS master user: break-glass and the one-time bootstrap; password in the master-credentials secret."
     )
     proxy_max_connections_percent: int = Field(
         75, ge=1, le=100, description="Share of max_connections the proxy may open."
@@ -124,12 +124,30 @@ class DataSettings(Settings):
     proxy_idle_client_timeout_seconds: int = Field(
         1800, ge=1, le=28800, description="Seconds an idle client connection to the proxy lives."
     )
-    proxy_iam_auth: Literal["REQUIRED", "DISABLED"] = Field(
+    owner_username: str = Field(
+        "app_owner", pattern=r"^[a-z][a-z0-9_]{0,62}$", description="Role that owns the tables; migrations run as it."
+    )
+    app_username: str = Field(
+        "app_user", pattern=r"^[a-z][a-z0-9_]{0,62}$", description="Role the functions sign in as (DML only)."
+    )
+    proxy_iam_auth: Literal["REQUIRED"] = Field(
         "REQUIRED",
-        description="Clients authenticate to the proxy with IAM tokens (REQUIRED) or the password.",
+        description="End-to-end IAM: clients sign IAM tokens for the proxy, and the proxy for the database "
+        "(the only mode since the roles hold rds_iam, which refuses passwords).",
     )
     reader_routing: Literal["proxy", "replica"] = Field(
-        "proxy", description="What the app's reader_host points at: the proxy (pooled) or the first replica."
+        "proxy",
+        description="Where reads go: the proxy (the primary, pooled) or the first replica (direct, IAM, "
+        "with fallback to the primary); docs/data.md weighs them.",
+    )
+    master_rotation_days: int = Field(
+        30,
+        ge=0,
+        le=1000,
+        description="Secrets Manager rotates the break-glass master password every this many days (0: never).",
+    )
+    replica_max_lag_seconds: float = Field(
+        5.0, ge=0, le=3600, description="A replica further behind than this serves no reads (the primary does)."
     )
     log_retention_days: int = Field(30, description="Retention of the exported PostgreSQL logs.")
 
@@ -218,10 +236,16 @@ class DataSettings(Settings):
     def _replica_to_route_to(cls, value: str, info: ValidationInfo) -> str:
         if value == "replica" and not info.data.get("replica_count"):
             raise ValueError("readerRouting 'replica' needs replicaCount >= 1")
-        if value == "replica" and info.data.get("proxy_iam_auth") == "REQUIRED":
-            # The instances keep password auth (the proxy logs in with the secret), so an IAM token
-            # is only accepted by the proxy: with IAM auth the reads must go through it too.
-            raise ValueError("readerRouting 'replica' needs proxyIamAuth DISABLED (IAM tokens work only via the proxy)")
+        return value
+
+    @field_validator("owner_username", "app_username")
+    @classmethod
+    def _distinct_roles(cls, value: str, info: ValidationInfo) -> str:
+        if value in RESERVED_USERNAMES or value.startswith(("rds", "pg_")):
+            raise ValueError("RDS reserves this name (rds*, pg_*)")
+        taken = {info.data.get("master_username"), info.data.get("owner_username")} - {None}
+        if value in taken:
+            raise ValueError("the master, owner and app roles must be three different users")
         return value
 
     @property

@@ -56,6 +56,12 @@ def log_group_arn_pattern(env: Environment, account_id: str) -> str:
     return f"arn:aws:logs:{REGION}:{account_id}:log-group:*{APPLICATION}-{env.value}-*"
 
 
+def execution_log_group_arn_pattern(account_id: str) -> str:
+    """API Gateway's execution logs: a name AWS imposes (``API-Gateway-Execution-Logs_{api id}/{stage}``)
+    with an id known only after the api layer deploys, so it cannot carry the env (docs/api.md)."""
+    return f"arn:aws:logs:{REGION}:{account_id}:log-group:API-Gateway-Execution-Logs_*"
+
+
 def key_policy(category: str, env: Environment, account_id: str) -> dict[str, Any]:
     """The key policy of one category's key (a plain dict; pure, so tests can read it directly)."""
     purpose = KEY_CATEGORIES[category]
@@ -69,7 +75,8 @@ def key_policy(category: str, env: Environment, account_id: str) -> dict[str, An
             iam.key_grant_statement("GrantsForAwsResources", account_id, purpose.grant_services)
         )
     if purpose.logs:
-        statements.append(iam.logs_key_statement(account_id, log_group_arn_pattern(env, account_id)))
+        patterns = [log_group_arn_pattern(env, account_id), execution_log_group_arn_pattern(account_id)]
+        statements.append(iam.logs_key_statement(account_id, patterns))
     return iam.document(statements)
 
 

@@ -86,10 +86,12 @@ def test_engine_follows_a_changed_url(stack: dict, monkeypatch: pytest.MonkeyPat
     assert db.transaction(lambda conn: conn.execute(sa.text("SELECT 1")).scalar_one()) == 1
 
 
-def test_migrations_are_idempotent_and_at_head(stack: dict) -> None:
+def test_migrations_are_idempotent_and_at_head(stack: dict, monkeypatch: pytest.MonkeyPatch) -> None:
     from app.handlers import migrate
     from app.local import FakeContext
     from app.migrate import head_revision
+    from tests.app.conftest import ROLE_OWNER, as_role
 
+    monkeypatch.setenv("DATABASE_URL", as_role(stack["pg_url"], ROLE_OWNER))  # migrate signs in as the owner
     result = migrate.lambda_handler({}, FakeContext(function_name="migrate"))
     assert result == {"status": "ok", "before": head_revision(), "after": head_revision()}

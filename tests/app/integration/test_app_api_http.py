@@ -37,7 +37,7 @@ def test_create_then_get_order(api_url: str, make_order: Any) -> None:
     )
     assert status == 201, created
     assert created["total"] == "7.50" and created["status"] == "accepted"
-    assert headers["Location"] == f"/orders/{created['id']}"
+    assert headers["Location"] == f"/v1/orders/{created['id']}"  # right behind the stage
     status, _, got = json_request(api_url, "GET", f"/orders/{created['id']}")
     assert status == 200 and got == created
 
@@ -80,8 +80,11 @@ def test_same_key_different_body_is_409(api_url: str, pg_url: str, make_order: A
         ([1, 2], {"body"}),
     ],
 )
-def test_bad_input_is_400_with_field_errors(api_url: str, pg_url: str, body: Any, fields: set[str]) -> None:
-    status, _, resp = json_request(api_url, "POST", "/orders", body)
+def test_bad_input_is_400_with_field_errors(
+    api_url: str, handler_url: str, pg_url: str, body: Any, fields: set[str]
+) -> None:
+    assert json_request(api_url, "POST", "/orders", body)[0] == 400  # refused at the gateway (or the handler)
+    status, _, resp = json_request(handler_url, "POST", "/orders", body)  # the handler's own answer
     assert status == 400
     assert {e["field"] for e in resp["errors"]} == fields
     assert orders_in_db(pg_url) == 0

@@ -56,7 +56,7 @@ def test_async_job_end_to_end(api_url: str, stack: dict, make_order: Any) -> Non
     )
     assert status == 202, body
     job_id = body["job_id"]
-    assert headers["Location"] == f"/jobs/{job_id}"
+    assert headers["Location"] == f"/v1/jobs/{job_id}"  # right behind the stage
     assert json_request(api_url, "GET", f"/jobs/{job_id}")[2]["status"] == "queued"
 
     # a client retry of the same request: same job, nothing enqueued twice

@@ -168,9 +168,15 @@ def test_stale_retry_is_jittered_too() -> None:
 
 
 def test_missing_required_database_parameter_is_a_clear_error() -> None:
-    raw = {k: v for k, v in DB.items() if k != "database/password"}
-    with pytest.raises(ConfigError, match=r"/myapp/prod/database/: password"):
+    raw = {k: v for k, v in DB.items() if k != "database/username"}
+    with pytest.raises(ConfigError, match=r"/myapp/prod/database/: username"):
         make(raw)[0].get()
+
+
+def test_no_password_parameter_is_needed_with_iam_tokens() -> None:
+    raw = {k: v for k, v in DB.items() if k != "database/password"}
+    url = make(raw)[0].get().writer_url()
+    assert "@" in url and ":" not in url.split("://", 1)[1].split("@", 1)[0]  # user, no password
 
 
 def test_optional_parameters_default_and_database_url_is_built_with_tls() -> None:
@@ -209,3 +215,18 @@ def test_pin_syntax() -> None:
     for bad in ("password:3", "database/password", "other/x:1", ":3"):
         with pytest.raises(ConfigError):
             parse_pins(bad)
+
+
+def test_each_function_signs_in_as_its_own_role_to_the_writer_and_the_replica() -> None:
+    """What the data layer writes (username = the app role, no password, reader_host = the replica) and
+    compute sets (DATABASE_USERNAME) become TLS URLs without a password, for the IAM token hook."""
+    raw = {k: v for k, v in DB.items() if k != "database/password"} | {"database/replica_max_lag_seconds": "2.5"}
+    api = make(raw, {**ENV, "DATABASE_USERNAME": "app_user"})[0].get()
+    assert api.writer_url() == "postgresql+psycopg://app_user@proxy.example:5432/orders?sslmode=require"
+    assert api.reader_url() == "postgresql+psycopg://app_user@ro.example:5432/orders?sslmode=require"
+    assert api.replica_max_lag_seconds() == 2.5
+    migrate = make(raw, {**ENV, "DATABASE_USERNAME": "app_owner"})[0].get()
+    assert migrate.writer_url().startswith("postgresql+psycopg://app_owner@proxy.example:5432/")
+    assert migrate.app_username() == "app"  # the role its migrations grant (SSM username)
+    with pytest.raises(ConfigError, match="replica_max_lag_seconds must be a number"):
+        make({**raw, "database/replica_max_lag_seconds": "soon"})[0].get()

@@ -42,7 +42,7 @@ def test_engine_signs_tokens_only_when_enabled(monkeypatch, flag, attached):
         monkeypatch.delenv("DATABASE_IAM_AUTH", raising=False)
     else:
         monkeypatch.setenv("DATABASE_IAM_AUTH", flag)
-    engine = db._build_engine("postgresql+psycopg://u:p@127.0.0.1:1/x")
+    engine = db.build_engine("postgresql+psycopg://u:p@127.0.0.1:1/x?sslmode=require")
     try:
         assert event.contains(engine, "do_connect", iam_auth.inject_token) is attached
     finally:

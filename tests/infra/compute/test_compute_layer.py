@@ -75,22 +75,27 @@ def test_environment_carries_pointers_from_security_only(synth, env):
         assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "ServerlessInfra"
         assert variables["POWERTOOLS_LOG_LEVEL"] == settings(env)["logLevel"]
         assert ("ORDERS_QUEUE_URL" in variables) == (short == "api")
-        assert not any(word in key for key in variables for word in ("PASSWORD", "SECRET", "TOKEN"))
+        # Pointers only: no secret value; the one ARN of a secret is the migrate function's bootstrap pointer.
+        secrets = {key: value for key, value in variables.items() if any(w in key for w in ("PASSWORD", "SECRET", "TOKEN"))}
+        expected = {"DATABASE_MASTER_SECRET_ARN": layers["data"].exports["db_master_secret_arn"]}
+        assert secrets == (expected if short == "migrate" else {})
     api = functions(layers["compute"])["api"]
     assert (
         api.inputs["environment"]["variables"]["ORDERS_QUEUE_URL"] == layers["compute"].exports["queue_url"]
     )
 
 
-def test_functions_sign_iam_tokens_exactly_when_the_proxy_requires_them(synth, env, render_variant):
+def test_each_function_signs_in_as_its_own_role_with_iam_tokens(synth, env):
     layers = synth(env)
-    assert layers["data"].exports["db_auth_mode"] == "iam"
-    for fn in functions(layers["compute"]).values():
-        assert fn.inputs["environment"]["variables"]["DATABASE_IAM_AUTH"] == "true"
-    data_with_passwords = render_variant("data", env, {"serverless-infra-data:proxyIamAuth": "DISABLED"})
-    assert data_with_passwords.exports["db_auth_mode"] == "password"
-    proxy = data_with_passwords.one("aws:rds/proxy:Proxy")
-    assert proxy.inputs["auths"][0]["iamAuth"] == "DISABLED"
+    data = layers["data"].exports
+    assert data["db_auth_mode"] == "iam"
+    for short, fn in functions(layers["compute"]).items():
+        variables = fn.inputs["environment"]["variables"]
+        assert variables["DATABASE_IAM_AUTH"] == "true"
+        assert variables["DATABASE_USERNAME"] == (data["db_owner_username"] if short == "migrate" else data["db_app_username"])
+        assert variables["DB_POOL_SIZE"] == "1"
+        assert ("DATABASE_PRIMARY_HOST" in variables) == (short == "migrate")
+    assert data["db_owner_username"] != data["db_app_username"]
 
 
 def test_log_groups_created_first_with_retention_and_logs_key(synth, env):
@@ -280,8 +285,10 @@ def test_roles_least_privilege_without_wildcards(synth, env):
     layers = synth(env)
     graph = layers["compute"]
     assert wildcard_findings(graph) == []
-    proxy_id = layers["data"].exports["db_proxy_arn"].rsplit(":", 1)[-1]
-    user = layers["data"].exports["db_username"]
+    data = layers["data"].exports
+    proxy_id = data["db_proxy_arn"].rsplit(":", 1)[-1]
+    replica_ids = data["db_reader_resource_ids"]
+    assert replica_ids == []  # every env reads through the proxy (the replica case: test_compute_connection_budget)
     docs = {r.name.removeprefix("compute-").removesuffix("-policy"): d for r, d in identity_documents(graph)}
     assert set(docs) == set(NAMES)
     for short, doc in docs.items():
@@ -291,9 +298,16 @@ def test_roles_least_privilege_without_wildcards(synth, env):
         assert by_sid["WriteOwnLogGroup"]["Resource"] == [
             f"arn:aws:logs:us-east-1:123456789012:log-group:{group}:*"
         ]
-        assert by_sid["ConnectThroughRdsProxy"]["Resource"] == [
-            f"arn:aws:rds-db:us-east-1:123456789012:dbuser:{proxy_id}/{user}"
+        # rds-db:connect for its own role only: the owner for migrate, the app role for the others, and the
+        # replica only for the api (the one function whose reads go there).
+        user = data["db_owner_username"] if short == "migrate" else data["db_app_username"]
+        instances = replica_ids if short == "api" else []
+        assert by_sid["ConnectAsOwnRole"]["Action"] == ["rds-db:connect"]
+        assert by_sid["ConnectAsOwnRole"]["Resource"] == [
+            f"arn:aws:rds-db:us-east-1:123456789012:dbuser:{rid}/{user}" for rid in [proxy_id, *instances]
         ]
+        reads_master = "ReadMasterSecretForBootstrap" in by_sid
+        assert reads_master == (short == "migrate")
         assert by_sid["PutOwnMetrics"]["Condition"] == {
             "StringEquals": {"cloudwatch:namespace": "ServerlessInfra"}
         }
@@ -305,6 +319,12 @@ def test_roles_least_privilege_without_wildcards(synth, env):
     analyzer = {s["Sid"]: s for s in docs["dlq-analyzer"]["Statement"]}["ConsumeDeadLetters"]
     assert analyzer["Resource"] == [q["dlq_arn"]]
     assert not any("sqs:" in a for s in docs["migrate"]["Statement"] for a in s["Action"])
+    bootstrap = {s["Sid"]: s for s in docs["migrate"]["Statement"]}
+    assert bootstrap["ReadMasterSecretForBootstrap"]["Resource"] == [data["db_master_secret_arn"]]
+    assert bootstrap["DecryptMasterSecret"]["Resource"] == [layers["security"].exports["kms_key_arns"]["database"]]
+    assert bootstrap["DecryptMasterSecret"]["Condition"] == {
+        "StringEquals": {"kms:ViaService": "secretsmanager.us-east-1.amazonaws.com"}
+    }
     attachments = graph.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
     assert {a.inputs["policyArn"] for a in attachments} == {
         layers["security"].exports["config_read_policy_arn"]

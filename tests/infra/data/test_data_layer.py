@@ -20,7 +20,7 @@ PROXY = "aws:rds/proxy:Proxy"
 PARAMETER = "aws:ssm/parameter:Parameter"
 PASSWORD = "random:index/randomPassword:RandomPassword"
 ROLE = "aws:iam/role:Role"
-APP_KEYS = {"host", "port", "name", "username", "password", "reader_host", "proxy_host"}
+APP_KEYS = {"host", "port", "name", "username", "reader_host", "proxy_host", "replica_max_lag_seconds"}
 
 
 def stack_settings(env: str) -> dict:
@@ -152,10 +152,11 @@ def test_proxy_sits_in_the_database_subnets_and_pools_the_primary(synth, env):
     assert proxy.inputs["engineFamily"] == "POSTGRESQL"
     assert proxy.inputs["vpcSubnetIds"] == network.exports["database_subnet_ids"]
     assert proxy.inputs["vpcSecurityGroupIds"] == [network.exports["database_security_group_id"]]
-    auth = proxy.inputs["auths"][0]
-    assert auth["iamAuth"] == stack_settings(env)["proxyIamAuth"] == "REQUIRED"
-    secret = graph.one("aws:secretsmanager/secret:Secret")
-    assert auth["secretArn"] == secret.outputs["arn"] and secret.inputs["kmsKeyId"] == database_key(system)
+    # End-to-end IAM: no secret per user, nothing the proxy holds that a rotation could invalidate.
+    assert proxy.inputs["defaultAuthScheme"] == "IAM_AUTH" and not proxy.inputs.get("auths")
+    assert stack_settings(env)["proxyIamAuth"] == "REQUIRED"
+    role_policy = graph.one("aws:iam/rolePolicy:RolePolicy")
+    assert role_policy.urn in proxy.dependencies
     pool = graph.one("aws:rds/proxyDefaultTargetGroup:ProxyDefaultTargetGroup").inputs["connectionPoolConfig"]
     assert pool["maxConnectionsPercent"] == stack_settings(env)["proxyMaxConnectionsPercent"]
     assert pool["maxIdleConnectionsPercent"] <= pool["maxConnectionsPercent"]
@@ -168,7 +169,8 @@ def test_proxy_sits_in_the_database_subnets_and_pools_the_primary(synth, env):
 
 
 def test_password_is_a_secret_everywhere_and_appears_nowhere(synth, env):
-    graph = synth(env)["data"]
+    system = synth(env)
+    graph = system["data"]
     password = graph.one(PASSWORD)
     assert password.inputs["length"] >= 16
     assert not set('/"@ ') & set(password.inputs["overrideSpecial"])
@@ -178,10 +180,44 @@ def test_password_is_a_secret_everywhere_and_appears_nowhere(synth, env):
     primary, _ = instances(graph)
     assert "password" in primary.secret_inputs and primary.inputs["password"] == SECRET_MASK
     assert password.urn in primary.dependencies
-    parameter = parameters(graph)["password"]
-    assert "value" in parameter.secret_inputs and password.urn in parameter.dependencies
-    assert "secretString" in graph.one("aws:secretsmanager/secretVersion:SecretVersion").secret_inputs
+    # The master password reaches the break-glass secret only: not SSM, where every function could read it.
+    assert "password" not in parameters(graph)
+    secret = graph.one("aws:secretsmanager/secret:Secret")
+    assert secret.inputs["name"] == f"serverless-infra-{env}-db-master-credentials"
+    assert secret.inputs["kmsKeyId"] == database_key(system)
+    version = graph.one("aws:secretsmanager/secretVersion:SecretVersion")
+    assert "secretString" in version.secret_inputs and password.urn in version.dependencies
+    assert graph.exports["db_master_secret_arn"] == secret.outputs["arn"]
     assert graph.secret_exports == []  # nothing secret is published, so nothing can leak downstream
+
+
+def test_master_secret_rotates_on_a_schedule_without_touching_the_proxy(synth, env):
+    """The proxy holds no secret (end-to-end IAM), so rotating the master's cannot break it; the rotation
+    function is AWS's single-user PostgreSQL one, next to the functions (private subnets, Lambda SG)."""
+    system = synth(env)
+    graph, network = system["data"], system["network"]
+    secret = graph.one("aws:secretsmanager/secret:Secret")
+    rotation = graph.one("aws:secretsmanager/secretRotation:SecretRotation")
+    assert rotation.inputs["secretId"] == secret.outputs["arn"]
+    assert rotation.inputs["rotationRules"]["automaticallyAfterDays"] == stack_settings(env).get("masterRotationDays", 30)
+    stack = graph.one("aws:serverlessrepository/cloudFormationStack:CloudFormationStack")
+    assert stack.inputs["applicationId"].endswith(":297356227824:applications/SecretsManagerRDSPostgreSQLRotationSingleUser")
+    assert rotation.inputs["rotationLambdaArn"] == stack.outputs["outputs"]["RotationLambdaARN"]
+    params = stack.inputs["parameters"]
+    assert params["vpcSubnetIds"].split(",") == network.exports["private_subnet_ids"]
+    assert params["vpcSecurityGroupIds"] == network.exports["lambda_security_group_id"]
+    assert params["kmsKeyArn"] == database_key(system) == secret.inputs["kmsKeyId"]
+    assert not set('/@"') - set(params["excludeCharacters"])  # RDS refuses these in master passwords
+    version = graph.one("aws:secretsmanager/secretVersion:SecretVersion")
+    assert "secretString" in version.secret_inputs  # engine/host/port/dbname/username/password, masked
+    proxy_policy = graph.one("aws:iam/rolePolicy:RolePolicy").json_input("policy")
+    assert {a for s in proxy_policy["Statement"] for a in s["Action"]} == {"rds-db:connect"}
+
+
+def test_rotation_can_be_turned_off(render_variant):
+    graph = render_variant("data", "dev", {"serverless-infra-data:masterRotationDays": 0})
+    assert graph.of_type("aws:secretsmanager/secretRotation:SecretRotation") == []
+    assert graph.of_type("aws:serverlessrepository/cloudFormationStack:CloudFormationStack") == []
 
 
 def test_app_parameters_under_the_database_hierarchy_with_the_database_key(synth, env):
@@ -195,8 +231,12 @@ def test_app_parameters_under_the_database_hierarchy_with_the_database_key(synth
         assert parameter.inputs["type"] == "SecureString"
         assert parameter.inputs["keyId"] == database_key(system)
     proxy = graph.one(PROXY)
-    for key in ("host", "proxy_host", "reader_host"):  # readerRouting 'proxy' in every stack file
+    for key in ("host", "proxy_host"):
         assert proxy.urn in found[key].dependencies, key
+    _, replicas = instances(graph)
+    reader = replicas[0] if stack_settings(env)["readerRouting"] == "replica" else proxy
+    assert reader.urn in found["reader_host"].dependencies
+
 
 
 def test_exports_point_at_the_instances(synth, env):
@@ -207,20 +247,24 @@ def test_exports_point_at_the_instances(synth, env):
     assert graph.exports["db_reader_endpoint"] == reader.outputs["address"]
     assert graph.exports["db_port"] == 5432
     assert graph.exports["db_name"] == primary.inputs["dbName"]
-    assert graph.exports["db_username"] == primary.inputs["username"]
+    assert graph.exports["db_username"] == graph.exports["db_app_username"] == "app_user"
+    assert graph.exports["db_owner_username"] == "app_owner"
+    assert primary.inputs["username"] == "app_admin"  # the master: break-glass only, no function signs in as it
+    routed = stack_settings(env)["readerRouting"] == "replica"
+    assert graph.exports["db_reader_resource_ids"] == ([replicas[0].outputs["resourceId"]] if routed else [])
 
 
 def test_roles_are_least_privilege(synth, env):
     graph = synth(env)["data"]
     assert wildcard_findings(graph) == []
     policy = graph.one("aws:iam/rolePolicy:RolePolicy").json_input("policy")
-    statements = {s["Sid"]: s for s in policy["Statement"]}
-    assert statements["ReadCredentials"]["Resource"] == [
-        graph.one("aws:secretsmanager/secret:Secret").outputs["arn"]
+    (statement,) = policy["Statement"]  # the proxy may sign in as the owner and app roles, nothing else
+    primary, _ = instances(graph)
+    resource_id = primary.outputs["resourceId"]
+    assert statement["Action"] == ["rds-db:connect"]
+    assert statement["Resource"] == [
+        f"arn:aws:rds-db:us-east-1:123456789012:dbuser:{resource_id}/{user}" for user in ("app_owner", "app_user")
     ]
-    decrypt = statements["DecryptCredentials"]
-    assert decrypt["Action"] == ["kms:Decrypt"]
-    assert decrypt["Condition"]["StringEquals"]["kms:ViaService"] == "secretsmanager.us-east-1.amazonaws.com"
     proxy_trust = graph.one(ROLE, "database-proxy-role").json_input("assumeRolePolicy")["Statement"]
     assert proxy_trust == [{"Sid": "TrustService", "Effect": "Allow", "Principal": {"Service": "rds.amazonaws.com"},
                             "Action": "sts:AssumeRole"}]  # what AWS documents: RDS Proxy sends no source keys
@@ -244,15 +288,14 @@ def test_a_dev_replica_goes_to_another_zone_and_can_serve_the_app_reads(render_v
     graph = render_variant(
         "data",
         "dev",
-        {"serverless-infra-data:replicaCount": 1, "serverless-infra-data:readerRouting": "replica",
-         # direct replica reads use the password: IAM tokens are accepted by the proxy only
-         "serverless-infra-data:proxyIamAuth": "DISABLED"},
+        {"serverless-infra-data:replicaCount": 1, "serverless-infra-data:readerRouting": "replica"},
     )
     primary, replicas = instances(graph)
     assert len(replicas) == 1
     assert replicas[0].inputs["availabilityZone"] != primary.inputs["availabilityZone"]
     assert replicas[0].urn in parameters(graph)["reader_host"].dependencies
     assert graph.exports["db_reader_endpoint"] == replicas[0].outputs["address"]
+    assert graph.exports["db_reader_resource_ids"] == [replicas[0].outputs["resourceId"]]
 
 
 @pytest.mark.parametrize(

