@@ -3,8 +3,21 @@
 from invoke import Collection
 
 from ops import (
-    api, app, build, config_refresh, db_restore, deploy, dlq, docs, integration, migrate, params, policy, quality,
-    release, synth,
+    api,
+    app,
+    build,
+    config_refresh,
+    db_restore,
+    deploy,
+    dlq,
+    docs,
+    integration,
+    migrate,
+    params,
+    policy,
+    quality,
+    release,
+    synth,
 )
 
 ns = Collection()
