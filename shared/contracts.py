@@ -107,6 +107,7 @@ CONTRACTS: dict[str, LayerContract] = {
             "dlq_archive_arn": "dead-letter archive queue ARN",
             "dlq_archive_name": "dead-letter archive queue name (CloudWatch QueueName dimension)",
             "log_group_names": "map function -> log group name",
+            "function_timeout_seconds": "map function -> timeout in seconds (duration alarms sit just below it)",
             "artifact_bucket_name": "deployment artifacts bucket",
             "dependency_layer_arn": "Lambda layer version ARN with the app's dependencies",
         },
@@ -128,7 +129,26 @@ CONTRACTS: dict[str, LayerContract] = {
             "web_acl_name": "regional WAF web ACL name (CloudWatch WebACL dimension), '' when WAF is off",
         },
     ),
-    "observability": LayerContract("observability", reads=("network", "security", "data", "compute", "api")),
+    "observability": LayerContract(
+        "observability",
+        reads=("data", "compute", "api"),
+        publishes={
+            "alarm_topic_arn": "SNS topic (KMS-encrypted) every alarm and the budget notify",
+            "alarm_names": "map alarm key -> CloudWatch alarm name (composite included)",
+            "availability_alarm_name": "the composite alarm against the 99.9% availability SLO",
+            "dashboard_names": "map dashboard (business, api, lambda, sqs, rds, cost) -> dashboard name",
+            "dashboard_urls": "map dashboard -> console URL",
+            "log_metric_filter_names": "map filter key -> metric filter name (on the functions' log groups)",
+            "query_definition_names": "saved Logs Insights query names",
+            "xray_group_name": "X-Ray group of this env's traces",
+            "xray_sampling_rule_name": "X-Ray sampling rule of this env",
+            "config_recorder_name": "AWS Config recorder in use ('' when the account's existing one is used)",
+            "config_rule_names": "map managed rule identifier -> Config rule name",
+            "config_bucket_name": "Config delivery bucket ('' when an existing recorder is used)",
+            "budget_name": "AWS Budget of this env",
+            "billing_alarm_name": "EstimatedCharges alarm ('' when another env of the account owns it)",
+        },
+    ),
 }
 
 

@@ -71,6 +71,7 @@ publish(
         "dlq_archive_arn": queues.archive_arn,
         "dlq_archive_name": queues.archive_name,
         "log_group_names": {fn: f.log_group_name for fn, f in functions.items()},
+        "function_timeout_seconds": {fn: f.timeout_seconds for fn, f in settings.functions.items()},
         "artifact_bucket_name": compute.artifacts.bucket_name,
         "dependency_layer_arn": compute.artifacts.layer_arn,
     },

@@ -159,8 +159,15 @@ def check_policy_document(document: Any, where: str) -> None:
 Rule = Callable[[str, str, dict[str, Any]], None]
 
 
+# (token, input path) whose "ARN" may be the wildcard "*": an X-Ray sampling rule's ResourceARN matches
+# any resource with "*" (X-Ray SamplingRule API reference).
+WILDCARD_ARNS = frozenset({("aws:xray/samplingRule:SamplingRule", "resourceArn")})
+
+
 def _check_arns(token: str, name: str, inputs: dict[str, Any]) -> None:
     for path, value in _walk(inputs, ""):
+        if (token, path) in WILDCARD_ARNS and value == "*":
+            continue
         if path and _is_arn_key(path) and isinstance(value, str) and value and not ARN.match(value):
             raise AwsValidationError(f"{token} {name!r}: {path} = {value!r} is not an ARN")
 
@@ -528,3 +535,10 @@ def _check_api(token: str, name: str, inputs: dict[str, Any]) -> None:
 
 
 RULES = (*RULES, _check_api)
+
+
+# -- CloudWatch alarms and dashboards, Logs, Budgets, X-Ray, AWS Config (observability layer) -------
+# The rules live in their own module (they are many); every layer's graph goes through them.
+from shared.synth.aws_rules_observability import OBSERVABILITY_RULES  # noqa: E402
+
+RULES = (*RULES, *OBSERVABILITY_RULES)

@@ -70,13 +70,30 @@ def render_in_subprocess(
     return LayerResult(LayerGraph.load(out / f"{layer}.json"), seconds, out / f"{layer}.json")
 
 
+def with_stubs(layer: str, exports: Mapping[str, Any], stubs: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A layer's exports as downstream layers see them: its real exports, and stub values (tests only) for
+    contract keys it does not publish yet. A real export always wins over its stub; a stub key outside
+    the layer's contract is refused, so a stub cannot invent an output."""
+    if not stubs:
+        return dict(exports)
+    unknown = set(stubs) - set(contract(layer).publishes)
+    if unknown:
+        raise SynthError(f"stub exports for {layer!r} name keys its contract does not publish: {sorted(unknown)}")
+    return {**stubs, **exports}
+
+
 def synth_env(
     env: Environment | str,
     layers: Sequence[str] | None = None,
     out_root: Path = DEFAULT_OUT,
     echo: Callable[[str], None] | None = None,
+    stub_exports: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> list[LayerResult]:
-    """Render ``layers`` (default: all) for ``env`` in deploy order; their upstreams are rendered too."""
+    """Render ``layers`` (default: all) for ``env`` in deploy order; their upstreams are rendered too.
+
+    ``stub_exports`` (tests): per layer, values downstream layers see for contract keys that layer does
+    not publish yet (e.g. a layer built in parallel); the layer's own graph keeps its real exports.
+    """
     environment = Environment.parse(str(env), source="--env")
     wanted = list(LAYER_ORDER) if not layers else [contract(layer).layer for layer in layers]
     last = max(LAYER_ORDER.index(layer) for layer in wanted)
@@ -88,19 +105,21 @@ def synth_env(
         result = render_in_subprocess(layer, environment, upstream, out)
         exported = json.loads((out / f"{layer}.exports.json").read_text())
         upstream.add(stack_reference_name(organization, layer, environment.value),
-                     exported["exports"], exported["secrets"])
+                     with_stubs(layer, exported["exports"], (stub_exports or {}).get(layer)), exported["secrets"])
         results.append(result)
         if echo:
             echo(summary_line(result.graph, result.seconds))
     return results
 
 
-def upstream_of(results: Sequence[LayerResult], organization: str = "organization") -> Upstream:
+def upstream_of(results: Sequence[LayerResult], organization: str = "organization",
+                stub_exports: Mapping[str, Mapping[str, Any]] | None = None) -> Upstream:
     """The Upstream a layer rendered after ``results`` would see (for tests rendering variants)."""
     upstream = Upstream()
     for result in results:
         g = result.graph
-        upstream.add(stack_reference_name(organization, g.layer, g.env), g.exports, g.secret_exports)
+        exports = with_stubs(g.layer, g.exports, (stub_exports or {}).get(g.layer))
+        upstream.add(stack_reference_name(organization, g.layer, g.env), exports, g.secret_exports)
     return upstream
 
 

@@ -1,0 +1,78 @@
+"""The CostWatch component: the env's AWS Budget and the account's EstimatedCharges alarm.
+
+* Budget: actual and forecast notifications to the alarm topic, at the env's ``monthlyBudgetUsd``
+  (config/<env>.yaml), counting only costs tagged ``Environment=<env>`` so envs sharing an account
+  each have their own (the tag must be activated as a cost allocation tag in the Billing console:
+  https://docs.aws.amazon.com/awsaccountbilling/latest/aboutv2/activating-tags.html).
+* Billing alarm: EstimatedCharges exists per account, in us-east-1 only, once "Receive Billing Alerts"
+  is on (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/monitor_estimated_charges_with_cloudwatch.html);
+  exactly one env of an account owns it (``billingAlarm.enabled``), checked across envs before deploy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from shared.components.observability.metrics import aws_metric
+from shared.components.observability.settings import BillingAlarmSettings, BudgetSettings
+from shared.config import Environment
+from shared.naming import resource_name
+
+
+@dataclass
+class CostWatchArgs:
+    env: Environment
+    """The environment."""
+    monthly_budget_usd: float
+    """config/<env>.yaml monthlyBudgetUsd."""
+    budget: BudgetSettings
+    """Notification thresholds, tag filter."""
+    billing_alarm: BillingAlarmSettings
+    """Whether this env owns the account's billing alarm."""
+    topic_arn: pulumi.Input[str]
+    """Where notifications go."""
+
+
+def budget_notifications(s: BudgetSettings, topic_arn: pulumi.Input[str]) -> list[aws.budgets.BudgetNotificationArgs]:
+    kinds = [("ACTUAL", p) for p in s.actual_percents] + [("FORECASTED", s.forecast_percent)]
+    return [aws.budgets.BudgetNotificationArgs(comparison_operator="GREATER_THAN", notification_type=kind,
+                                               threshold=percent, threshold_type="PERCENTAGE",
+                                               subscriber_sns_topic_arns=[topic_arn]) for kind, percent in kinds]
+
+
+class CostWatch(pulumi.ComponentResource):
+    budget_name: str
+    billing_alarm_name: str
+
+    def __init__(self, name: str, args: CostWatchArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("serverless-infra:observability:CostWatch", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        env = args.env
+        self.budget_name = resource_name(env, "budget", service="budget")
+        filters = None
+        if args.budget.filter_by_environment_tag:
+            filters = [aws.budgets.BudgetCostFilterArgs(name="TagKeyValue", values=[f"user:Environment${env.value}"])]
+        aws.budgets.Budget(
+            f"{name}-budget", name=self.budget_name, budget_type="COST", time_unit="MONTHLY", limit_unit="USD",
+            limit_amount=f"{args.monthly_budget_usd:.2f}", cost_filters=filters,
+            notifications=budget_notifications(args.budget, args.topic_arn), opts=child)
+
+        self.billing_alarm_name = ""
+        billing = args.billing_alarm
+        if billing.enabled:
+            self.billing_alarm_name = resource_name(env, "alarm", "account-estimated-charges", service="alarm")
+            threshold = billing.threshold_usd or args.monthly_budget_usd
+            charges = aws_metric("AWS/Billing", "EstimatedCharges", {"Currency": "USD"}, "Maximum")
+            aws.cloudwatch.MetricAlarm(
+                f"{name}-estimated-charges",
+                name=self.billing_alarm_name,
+                alarm_description=f"the whole account's charges this month passed ${threshold:,.2f} "
+                                  "(docs/observability.md#cost)",
+                namespace=charges.namespace, metric_name=charges.name, dimensions=dict(charges.dimensions),
+                statistic=charges.stat, period=billing.period_seconds, evaluation_periods=1,
+                comparison_operator="GreaterThanThreshold", threshold=threshold, treat_missing_data="notBreaching",
+                alarm_actions=[args.topic_arn], ok_actions=[args.topic_arn], opts=child)
+        self.register_outputs({"budget_name": self.budget_name})

@@ -1,0 +1,287 @@
+"""The observability layer, per env: alarms and their actions, dashboards that resolve, Config, budget, logs, X-Ray."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from shared.components.compute.compute import METRICS_NAMESPACE
+from shared.components.observability.compliance import MANAGED_RULES
+from shared.components.observability.metrics import APP_METRICS, log_metrics_namespace
+from shared.components.observability.upstream import WATCHED_FUNCTIONS
+from shared.config import Environment, load_shared_settings
+from shared.synth.graph import LayerGraph
+from shared.synth.render import layer_config
+from shared.tags import REQUIRED_TAG_KEYS
+
+pytestmark = pytest.mark.synth
+
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+COMPOSITE = "aws:cloudwatch/compositeAlarm:CompositeAlarm"
+DASHBOARD = "aws:cloudwatch/dashboard:Dashboard"
+FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
+
+
+def settings(env: str) -> dict[str, Any]:
+    return layer_config("observability", env)
+
+
+def alarms(graph: LayerGraph) -> dict[str, Any]:
+    return {a.inputs["name"].removeprefix(f"serverless-infra-{graph.env}-alarm-"): a for a in graph.of_type(ALARM)}
+
+
+def test_every_alarm_pages_the_topic_on_alarm_and_ok(synth, env):
+    graph = synth(env)["observability"]
+    topic = graph.exports["alarm_topic_arn"]
+    composite = graph.one(COMPOSITE)
+    assert composite.inputs["alarmActions"] == [topic] and composite.inputs["okActions"] == [topic]
+    for key, alarm in alarms(graph).items():
+        if key.startswith("availability-"):
+            # Burn-rate children page through the composite only (one page, not three).
+            assert alarm.inputs.get("alarmActions") in (None, []), key
+            assert f'ALARM("{alarm.inputs["name"]}")' in composite.inputs["alarmRule"], key
+            continue
+        assert alarm.inputs["alarmActions"] == [topic], key
+        assert alarm.inputs["okActions"] == [topic], key
+    topic_resource = graph.one("aws:sns/topic:Topic")
+    key = graph.one("aws:kms/key:Key")
+    assert topic_resource.inputs["kmsMasterKeyId"] == key.outputs["arn"]
+    assert key.inputs["enableKeyRotation"] is True
+
+
+def test_alarms_carry_the_stack_file_values(synth, env):
+    graph, compute = synth(env)["observability"], synth(env)["compute"]
+    configured = settings(env)["alarms"]
+    found = alarms(graph)
+    latency = found["api-latency-p99"]
+    assert latency.inputs["extendedStatistic"] == "p99" and "statistic" not in latency.inputs
+    for key, setting in (("api-latency-p99", "apiLatencyP99"), ("queue-depth", "queueDepth"),
+                         ("rds-cpu", "rdsCpu"), ("dlq-depth", "dlqDepth"), ("api-5xx-rate", "api5xxRate")):
+        want = configured[setting]
+        got = found[key].inputs
+        assert (got["threshold"], got["evaluationPeriods"], got["treatMissingData"]) == (
+            want["threshold"], want["evaluationPeriods"], want["treatMissingData"]), key
+        periods = [q["metric"]["period"] for q in got.get("metricQueries") or [] if q.get("metric")]
+        assert set(periods or [got["period"]]) == {want["periodSeconds"]}, key
+    timeouts = {f.inputs["name"]: f.inputs["timeout"] for f in compute.of_type("aws:lambda/function:Function")}
+    fraction = configured["lambdaDurationP99"]["threshold"]
+    for fn in WATCHED_FUNCTIONS:
+        duration = found[f"{fn}-duration-p99"].inputs
+        assert duration["extendedStatistic"] == "p99"
+        assert duration["threshold"] == pytest.approx(fraction * timeouts[duration["dimensions"]["FunctionName"]] * 1000)
+    assert ("api-provisioned-spillover" in found) == (configured["provisionedSpillover"] is not None)
+    assert ("rds-replica-lag" in found) == bool(synth(env)["data"].exports["db_replica_identifiers"])
+
+
+def test_error_rate_is_metric_math_that_is_quiet_at_zero_traffic(synth, env):
+    rate = alarms(synth(env)["observability"])["api-5xx-rate"].inputs
+    minimum = settings(env)["alarms"]["api5xxRate"]["minRequests"]
+    queries = {q["id"]: q for q in rate["metricQueries"]}
+    assert queries["errors"]["metric"]["metricName"] == "5XXError"
+    assert queries["requests"]["metric"]["metricName"] == "Count"
+    assert queries["rate"]["expression"] == f"IF(requests >= {minimum}, 100 * errors / requests, 0)"
+    assert queries["rate"]["returnData"] is True
+    assert rate["treatMissingData"] == "notBreaching"  # no traffic publishes no Count: no data, no page
+
+
+def test_availability_composite_burns_the_slo_budget(synth, env):
+    found = alarms(synth(env)["observability"])
+    fast_long = found["availability-fast-burn-long"].inputs
+    assert fast_long["threshold"] == pytest.approx(14.4 * 0.1)  # 14.4x a 0.1% error budget
+    assert fast_long["metricQueries"][0]["metric"]["period"] == 3600
+    assert found["availability-slow-burn-short"].inputs["threshold"] == pytest.approx(6 * 0.1)
+
+
+def _resolvable(layers: dict[str, LayerGraph], graph: LayerGraph) -> tuple[set[str], set[str]]:
+    """Names a widget or alarm may point at: upstream resources (as exported) and this stack's filter metrics."""
+    compute, data = layers["compute"].exports, layers["data"].exports
+    api = layers["api"].exports
+    names = {compute["api_function_name"], compute["worker_function_name"], compute["dlq_analyzer_function_name"],
+             compute["queue_name"], compute["dlq_name"], data["db_instance_identifier"], *data["db_replica_identifiers"],
+             data["db_proxy_name"], f"{compute['api_function_name']}:{compute['api_alias_name']}", "USD", "ALL",
+             "us-east-1"}
+    names |= {api["rest_api_name"], api["stage_name"]}
+    if api["web_acl_name"]:
+        names.add(api["web_acl_name"])
+    filters = {f.inputs["metricTransformation"]["name"] for f in graph.of_type(FILTER)}
+    return names, filters
+
+
+def _check_metric(namespace: str, name: str, dims: dict[str, str], env: str, names: set[str], filters: set[str],
+                  services: set[str]) -> None:
+    if namespace.startswith("AWS/"):
+        assert set(dims.values()) <= names, (namespace, name, dims)
+    elif namespace == METRICS_NAMESPACE:
+        assert (name, dims.get("service")) in APP_METRICS and dims["service"] in services, (name, dims)
+    else:
+        assert namespace == log_metrics_namespace(Environment(env)) and name in filters, (namespace, name)
+
+
+def test_every_widget_and_alarm_resolves(synth, env):
+    layers = synth(env)
+    graph = layers["observability"]
+    names, filters = _resolvable(layers, graph)
+    services = {f.inputs["environment"]["variables"]["POWERTOOLS_SERVICE_NAME"]
+                for f in layers["compute"].of_type("aws:lambda/function:Function")}
+    log_groups = set(layers["compute"].exports["log_group_names"].values())
+    alarm_names = [a.inputs["name"] for a in graph.of_type(ALARM)] + [graph.one(COMPOSITE).inputs["alarmName"]]
+    alarm_arns = {f"arn:aws:cloudwatch:us-east-1:123456789012:alarm:{n}" for n in alarm_names}
+    dashboards = graph.of_type(DASHBOARD)
+    assert {d.inputs["dashboardName"] for d in dashboards} == set(graph.exports["dashboard_names"].values())
+    assert set(graph.exports["dashboard_names"]) == {"business", "api", "lambda", "sqs", "rds", "cost"}
+    for dashboard in dashboards:
+        for widget in json.loads(dashboard.inputs["dashboardBody"])["widgets"]:
+            props = widget["properties"]
+            if widget["type"] == "metric":
+                for line in props["metrics"]:
+                    parts = [p for p in line if isinstance(p, str)]
+                    if parts:
+                        _check_metric(parts[0], parts[1], dict(zip(parts[2::2], parts[3::2], strict=True)), env,
+                                      names, filters, services)
+            elif widget["type"] == "log":
+                sources = [s.split("'")[1] for s in props["query"].split("|") if s.strip().startswith("SOURCE")]
+                assert sources and set(sources) <= log_groups, sources
+            elif widget["type"] == "alarm":
+                assert set(props["alarms"]) <= alarm_arns and props["alarms"]
+    for alarm in graph.of_type(ALARM):
+        i = alarm.inputs
+        lines = [(i["namespace"], i["metricName"], i.get("dimensions") or {})] if i.get("metricName") else [
+            (q["metric"]["namespace"], q["metric"]["metricName"], q["metric"].get("dimensions") or {})
+            for q in i["metricQueries"] if q.get("metric")]
+        for namespace, name, dims in lines:
+            _check_metric(namespace, name, dims, env, names, filters, services)
+
+
+def test_exports_name_what_the_graph_holds(synth, env):
+    graph = synth(env)["observability"]
+    e = graph.exports
+    alarm_names = {a.inputs["name"] for a in graph.of_type(ALARM)} | {graph.one(COMPOSITE).inputs["alarmName"]}
+    assert set(e["alarm_names"].values()) | ({e["billing_alarm_name"]} - {""}) == alarm_names
+    assert e["availability_alarm_name"] == graph.one(COMPOSITE).inputs["alarmName"]
+    assert set(e["log_metric_filter_names"].values()) == {f.inputs["name"] for f in graph.of_type(FILTER)}
+    queries = {q.inputs["name"] for q in graph.of_type("aws:cloudwatch/queryDefinition:QueryDefinition")}
+    assert set(e["query_definition_names"]) == queries
+    assert set(e["config_rule_names"].values()) == {r.inputs["name"] for r in graph.of_type("aws:cfg/rule:Rule")}
+    assert e["xray_group_name"] == graph.one("aws:xray/group:Group").inputs["groupName"]
+    assert e["xray_sampling_rule_name"] == graph.one("aws:xray/samplingRule:SamplingRule").inputs["ruleName"]
+    assert e["config_recorder_name"] == graph.one("aws:cfg/recorder:Recorder").inputs["name"]
+    for key, url in e["dashboard_urls"].items():
+        assert url.endswith(f"#dashboards/dashboard/{e['dashboard_names'][key]}")
+
+
+def test_config_recorder_bucket_and_rules(synth, env):
+    graph = synth(env)["observability"]
+    excluded = set(settings(env)["awsConfig"]["excludeRules"])
+    rules = {r.inputs["source"]["sourceIdentifier"]: r for r in graph.of_type("aws:cfg/rule:Rule")}
+    assert set(rules) == {m.identifier for m in MANAGED_RULES} - excluded
+    assert set(graph.exports["config_rule_names"]) == set(rules)
+    for required in ("LAMBDA_INSIDE_VPC", "RDS_STORAGE_ENCRYPTED", "S3_BUCKET_SSL_REQUESTS_ONLY",
+                     "CLOUDWATCH_LOG_GROUP_ENCRYPTED", "VPC_DEFAULT_SECURITY_GROUP_CLOSED", "REQUIRED_TAGS",
+                     "CMK_BACKING_KEY_ROTATION_ENABLED", "API_GW_EXECUTION_LOGGING_ENABLED"):
+        assert required in rules
+    tags = json.loads(rules["REQUIRED_TAGS"].inputs["inputParameters"])
+    assert sorted(tags.values()) == sorted(REQUIRED_TAG_KEYS) and len(tags) == 6
+    assert rules["LAMBDA_INSIDE_VPC"].inputs["scope"] == {"tagKey": "Environment", "tagValue": env}
+    recorder = graph.one("aws:cfg/recorder:Recorder")
+    assert "AWS::Lambda::Function" in recorder.inputs["recordingGroup"]["resourceTypes"]
+    channel = graph.one("aws:cfg/deliveryChannel:DeliveryChannel")
+    assert channel.inputs["s3BucketName"] == graph.exports["config_bucket_name"]
+    assert channel.inputs["s3KmsKeyArn"] == graph.one("aws:kms/key:Key").outputs["arn"]
+    assert graph.one("aws:cfg/recorderStatus:RecorderStatus").inputs["isEnabled"] is True
+    bucket = graph.exports["config_bucket_name"]
+    on_bucket = {r.type for r in graph.aws_resources() if r.inputs.get("bucket") == bucket}
+    assert {"aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+            "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+            "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+            "aws:s3/bucketPolicy:BucketPolicy"} <= on_bucket
+    policy = json.loads(graph.one("aws:s3/bucketPolicy:BucketPolicy").inputs["policy"])
+    assert policy["Statement"][0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_budget_at_the_configured_amount_with_actual_and_forecast(synth, env):
+    graph = synth(env)["observability"]
+    budget = graph.one("aws:budgets/budget:Budget")
+    amount = load_shared_settings(Environment(env)).monthly_budget_usd
+    assert float(budget.inputs["limitAmount"]) == amount
+    assert budget.inputs["name"] == graph.exports["budget_name"]
+    kinds = {n["notificationType"] for n in budget.inputs["notifications"]}
+    assert kinds == {"ACTUAL", "FORECASTED"}
+    assert all(n["subscriberSnsTopicArns"] == [graph.exports["alarm_topic_arn"]] for n in budget.inputs["notifications"])
+    assert budget.inputs["costFilters"] == [{"name": "TagKeyValue", "values": [f"user:Environment${env}"]}]
+    billing = alarms(graph)["account-estimated-charges"].inputs
+    assert (billing["namespace"], billing["metricName"], billing["dimensions"]) == (
+        "AWS/Billing", "EstimatedCharges", {"Currency": "USD"})
+    assert billing["threshold"] == amount and billing["period"] == 21600
+
+
+def test_log_filters_queries_and_tracing(synth, env):
+    layers = synth(env)
+    graph, compute = layers["observability"], layers["compute"]
+    groups = compute.exports["log_group_names"]
+    filters = {f.inputs["metricTransformation"]["name"]: f for f in graph.of_type(FILTER)}
+    for fn in WATCHED_FUNCTIONS:
+        for metric in (f"ErrorLogs-{fn}", f"Timeouts-{fn}", f"ColdStarts-{fn}", f"InitDuration-{fn}"):
+            assert filters[metric].inputs["logGroupName"] == groups[fn], metric
+    assert filters["InitDuration-api"].inputs["metricTransformation"]["value"] == "$.record.metrics.initDurationMs"
+    queries = {q.inputs["name"].rsplit("/", 1)[1]: q for q in graph.of_type("aws:cloudwatch/queryDefinition:QueryDefinition")}
+    assert {"follow-correlation-id", "top-errors", "slowest-requests", "cold-starts"} <= set(queries)
+    assert set(queries["follow-correlation-id"].inputs["logGroupNames"]) == {groups[fn] for fn in WATCHED_FUNCTIONS}
+    rule = graph.one("aws:xray/samplingRule:SamplingRule")
+    assert rule.inputs["fixedRate"] == settings(env)["xray"]["fixedRate"]
+    assert rule.inputs["serviceType"] == "AWS::ApiGateway::Stage"
+    group = graph.one("aws:xray/group:Group")
+    assert all(f'service("{compute.exports[k]}")' in group.inputs["filterExpression"]
+               for k in ("api_function_name", "worker_function_name", "dlq_analyzer_function_name"))
+
+
+def test_platform_report_lines_reach_the_log_groups(synth, env):
+    """Timeouts, cold starts and init duration are read from platform.report, an INFO system log line."""
+    for fn in synth(env)["compute"].of_type("aws:lambda/function:Function"):
+        assert fn.inputs["loggingConfig"]["logFormat"] == "JSON"
+        assert fn.inputs["loggingConfig"]["systemLogLevel"] in ("DEBUG", "INFO"), fn.inputs["name"]
+
+
+def test_access_log_format_has_the_status_field_the_429_filter_reads(synth, env):
+    from shared.components.observability.logs import ACCESS_LOG_STATUS_FIELD
+
+    layers = synth(env)
+    stage = layers["api"].one("aws:apigateway/stage:Stage")
+    fmt = json.loads(stage.inputs["accessLogSettings"]["format"])
+    assert fmt[ACCESS_LOG_STATUS_FIELD] == "$context.status"
+    throttled = [f for f in layers["observability"].of_type(FILTER) if f.inputs["metricTransformation"]["name"]
+                 == "ThrottledRequests"]
+    assert [f.inputs["logGroupName"] for f in throttled] == [layers["api"].exports["access_log_group_name"]]
+
+
+def test_existing_recorder_mode_adds_rules_only(render_variant):
+    graph = render_variant("observability", "staging",
+                           {"serverless-infra-observability:awsConfig": {"recorder": "existing"}})
+    assert not graph.of_type("aws:cfg/recorder:Recorder") and not graph.of_type("aws:s3/bucket:Bucket")
+    assert graph.of_type("aws:cfg/rule:Rule")
+    assert graph.exports["config_recorder_name"] == "" and graph.exports["config_bucket_name"] == ""
+
+
+def test_replica_lag_setting_must_match_the_data_layer(render_variant):
+    from shared.synth.runner import SynthError
+
+    lag = {"threshold": 30, "periodSeconds": 60, "evaluationPeriods": 5, "treatMissingData": "missing"}
+    alarms_dev = {**settings("dev")["alarms"], "rdsReplicaLag": lag}
+    with pytest.raises(SynthError, match="rdsReplicaLag is set, but the data layer publishes no read replica"):
+        render_variant("observability", "dev", {"serverless-infra-observability:alarms": alarms_dev})
+    alarms_prod = {**settings("prod")["alarms"], "rdsReplicaLag": None}
+    with pytest.raises(SynthError, match="has read replicas .* but alarms.rdsReplicaLag is null"):
+        render_variant("observability", "prod", {"serverless-infra-observability:alarms": alarms_prod})
+
+
+def test_a_period_cloudwatch_refuses_names_the_key_and_file(render_variant):
+    from shared.synth.runner import SynthError
+
+    bad = {**settings("dev")["alarms"]}
+    bad["queueDepth"] = {**bad["queueDepth"], "periodSeconds": 90}
+    with pytest.raises(SynthError) as caught:
+        render_variant("observability", "dev", {"serverless-infra-observability:alarms": bad})
+    message = str(caught.value)
+    assert "projects/observability/Pulumi.dev.yaml" in message and "alarms.queueDepth" in message
+    assert "period 90 s: CloudWatch accepts 10, 20, 30 or a multiple of 60" in message
