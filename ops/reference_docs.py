@@ -149,8 +149,8 @@ def _lookup(values: Mapping[str, Any], dotted: str) -> Any:
         found = {name: _lookup(entry, rest) for name, entry in values.items() if isinstance(entry, Mapping)}
         found = {name: value for name, value in found.items() if value is not None}
         return found or None
-    if head not in values:
-        return None
+    if not isinstance(values, Mapping) or head not in values:
+        return None  # an optional object left null in a stack file has no keys below it
     return _lookup(values[head], rest) if rest else values[head]
 
 

@@ -104,8 +104,8 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict[str, Any]:
             metric.add_dimension(name="class", value=cls)
     metrics.add_metric(name="DlqMessagesAnalyzed", unit=MetricUnit.Count, value=len(records))
     kept = [r for r in records if str(r.get("messageId")) not in filed_ids]
-    if kept:
-        metrics.add_metric(name="DlqMessagesNotFiled", unit=MetricUnit.Count, value=len(kept))
+    # Emitted as 0 too, so an alarm on it sees data rather than "missing" while all is well.
+    metrics.add_metric(name="DlqMessagesNotFiled", unit=MetricUnit.Count, value=len(kept))
     logger.info(
         "dlq summary",
         extra={
