@@ -7,6 +7,7 @@ from typing import Any
 from invoke import task
 from invoke.exceptions import Exit
 
+from ops.policy import write_pack_config
 from ops.pulumi_cli import LayerFailed, PulumiCli, PulumiUnavailable
 from ops.queue_guard import check_compute_destroy
 from ops.rollout import Action, RolloutRefused, plan
@@ -42,6 +43,8 @@ def _run(action: Action, env: str, layer: str | None, yes: bool, dry_run: bool, 
             return
         if not needs_state:
             cli.preflight()
+        if action in (Action.DEPLOY, Action.PREVIEW):
+            write_pack_config(environment)  # what --policy-pack-config of each step reads
         if destroys_compute:
             note = check_compute_destroy(environment, sqs or _sqs_client(), proceed_with_messages)
             if note:

@@ -13,10 +13,10 @@ BIN = Path(sys.executable).parent
 
 @task(help={"quick": "skip the type check and lint", "k": "pytest -k expression", "marker": "pytest -m expression"})
 def test(c, quick=False, k=None, marker=None):
-    """Type-check projects/ and shared/ (pyright), lint (ruff), then run the whole pytest suite."""
+    """Type-check projects/, shared/ and the policy pack (pyright), lint (ruff), then run the whole pytest suite."""
     if not quick:
-        c.run(f"{BIN}/pyright shared projects", pty=False)
-        code = [p for p in ("shared", "projects", "ops", "app", "tests", "tasks.py") if Path(p).exists()]
+        c.run(f"{BIN}/pyright shared projects policy", pty=False)
+        code = [p for p in ("shared", "projects", "policy", "ops", "app", "tests", "tasks.py") if Path(p).exists()]
         c.run(f"{BIN}/ruff check {' '.join(code)}", pty=False)
     c.run(f"{BIN}/invoke build", pty=False)  # the compute layer synthesizes from build/lambda/
     args = []

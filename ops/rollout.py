@@ -70,11 +70,19 @@ class Plan:
         return "\n".join(lines)
 
 
-def _command(action: Action, stack: str, yes: bool) -> tuple[str, ...]:
+def policy_pack_flags(env: Environment) -> tuple[str, ...]:
+    """The CrossGuard pack (policy/) and its per-env config, relative to projects/<layer>/.
+
+    ``invoke deploy|preview`` writes the config file (ops.policy.write_pack_config) before running.
+    """
+    return ("--policy-pack", "../../policy", "--policy-pack-config", f"../../build/policy/{env.value}.json")
+
+
+def _command(action: Action, stack: str, yes: bool, env: Environment) -> tuple[str, ...]:
     if action is Action.DEPLOY:
-        return ("pulumi", "up", "--stack", stack) + (("--yes", "--skip-preview") if yes else ())
+        return ("pulumi", "up", "--stack", stack) + (("--yes", "--skip-preview") if yes else ()) + policy_pack_flags(env)
     if action is Action.PREVIEW:
-        return ("pulumi", "preview", "--stack", stack, "--diff")
+        return ("pulumi", "preview", "--stack", stack, "--diff") + policy_pack_flags(env)
     if action is Action.DESTROY:
         return ("pulumi", "destroy", "--stack", stack) + (("--yes", "--skip-preview") if yes else ())
     return ("pulumi", "stack", "output", "--stack", stack, "--json")
@@ -121,7 +129,7 @@ def plan(
             # asynchronous, so check the applied value before compute starts changing anything.
             steps.append(Step(name, stack, ("python", "-m", "ops.quota", "--env", environment.value), ".",
                               "quota check"))
-        steps.append(Step(name, stack, _command(act, stack, yes)))
+        steps.append(Step(name, stack, _command(act, stack, yes, environment)))
         if act is Action.DEPLOY and name == "compute":
             # The schema ships with the code: apply it before anything routes traffic to the new code.
             steps.append(Step(name, stack, ("python", "-m", "ops.migrate", "--env", environment.value), ".",

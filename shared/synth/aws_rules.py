@@ -77,6 +77,10 @@ ENUMS: dict[str, dict[str, set[Any]]] = {
     "aws:lambda/eventSourceMapping:EventSourceMapping": {"functionResponseTypes[]": {"ReportBatchItemFailures"}},
     "aws:appautoscaling/policy:Policy": {"policyType": {"TargetTrackingScaling", "StepScaling",
                                                         "PredictiveScaling"}},
+    # Signer's platform for Lambda zips; CodeSigningConfig's UntrustedArtifactOnDeployment values.
+    "aws:signer/signingProfile:SigningProfile": {"platformId": {"AWSLambda-SHA384-ECDSA"}},
+    "aws:lambda/codeSigningConfig:CodeSigningConfig": {
+        "policies.untrustedArtifactOnDeployment": {"Warn", "Enforce"}},
     "aws:s3/bucketOwnershipControls:BucketOwnershipControls": {
         "rule.objectOwnership": {"BucketOwnerEnforced", "BucketOwnerPreferred", "ObjectWriter"}},
 }
@@ -223,6 +227,16 @@ def _check_specifics(token: str, name: str, inputs: dict[str, Any]) -> None:
                                      "not alias/aws/...")
     if token == "aws:rds/instance:Instance":
         _check_rds_instance(name, inputs)
+    if token == "aws:signer/signingProfile:SigningProfile":
+        # PutSigningProfile: profileName matches ^[a-zA-Z0-9_]{2,}, at most 64 characters.
+        profile = inputs.get("name", "")
+        if not re.fullmatch(r"[a-zA-Z0-9_]{2,64}", profile):
+            raise AwsValidationError(f"{token} {name!r}: name {profile!r} allows only letters, digits and _ (2-64)")
+    if token == "aws:lambda/codeSigningConfig:CodeSigningConfig":
+        # CreateCodeSigningConfig: AllowedPublishers.SigningProfileVersionArns holds 1-20 ARNs.
+        arns = (inputs.get("allowedPublishers") or {}).get("signingProfileVersionArns") or []
+        if not 1 <= len(arns) <= 20:
+            raise AwsValidationError(f"{token} {name!r}: allowedPublishers needs 1-20 signing profile versions")
     if token == "aws:rds/proxy:Proxy" and inputs.get("defaultAuthScheme", "NONE") == "NONE" and not inputs.get("auths"):
         # CreateDBProxy: Auth is required unless DefaultAuthScheme is IAM_AUTH (end-to-end IAM, no secrets).
         raise AwsValidationError(f"{token} {name!r}: needs auths (a secret per database user) unless "

@@ -195,6 +195,8 @@ def fake_resource(token: str, logical_name: str, urn: str, inputs: dict[str, Any
         rid = digest(urn, 10)
         return rid, {"arn": arn("apigateway", f"/restapis/{rid}", account=""),
                      "executionArn": arn("execute-api", rid), "rootResourceId": digest(urn + "root", 10)}
+    if token.startswith("aws:signer/") or token == "aws:lambda/codeSigningConfig:CodeSigningConfig":
+        return _fake_signing(token, urn, name, inputs)
     if token.startswith("random:"):
         return _fake_random(token, urn, inputs)
     # Anything else: an id and a plausible ARN under the service's namespace.
@@ -205,6 +207,22 @@ def fake_resource(token: str, logical_name: str, urn: str, inputs: dict[str, Any
 def _invoke_arn(function_arn: str) -> str:
     return (f"arn:{PARTITION}:apigateway:{REGION}:lambda:path/2015-03-31/functions/"
             f"{function_arn}/invocations")
+
+
+def _fake_signing(token: str, urn: str, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """AWS Signer profiles and jobs, and Lambda code signing configs, as their APIs describe them."""
+    if token == "aws:signer/signingProfile:SigningProfile":
+        profile_arn = arn("signer", f"/signing-profiles/{name}")
+        version = digest(urn, 10)
+        return name, {"arn": profile_arn, "name": name, "version": version, "versionArn": f"{profile_arn}/{version}",
+                      "platformDisplayName": "AWS Lambda", "status": "Active"}
+    if token == "aws:signer/signingJob:SigningJob":
+        job_id = f"{digest(urn, 8)}-{digest(urn + 'j', 4)}-{digest(urn + 'jj', 4)}-{digest(urn + 'jjj', 12)}"
+        s3 = (inputs.get("destination") or {}).get("s3") or {}
+        return job_id, {"jobId": job_id, "status": "Succeeded", "signedObjects": [
+            {"s3s": [{"bucket": s3.get("bucket"), "key": f"{s3.get('prefix', '')}{job_id}.zip"}]}]}
+    config_id = f"csc-{digest(urn, 17)}"
+    return config_id, {"arn": arn("lambda", f"code-signing-config:{config_id}"), "configId": config_id}
 
 
 def _fake_random(token: str, urn: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:

@@ -93,13 +93,17 @@ def test_artifacts_keep_history_under_stable_keys(synth, env):
     graph = synth(env)["compute"]
     objects = {o.inputs["key"]: o for o in graph.of_type("aws:s3/bucketObjectv2:BucketObjectv2")}
     assert set(objects) == {LAYER_KEY, APP_KEY}, "a key per build would delete history on every deploy"
-    (lifecycle,) = graph.of_type("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
+    lifecycle = graph.one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "compute-artifacts-lifecycle")
     rules = {r["id"]: r for r in lifecycle.inputs["rules"]}
     assert rules["expire-noncurrent-versions"]["noncurrentVersionExpiration"]["noncurrentDays"] >= 1
+    # Functions deploy the signed copy of exactly the uploaded version of APP_KEY (code signing, issue 15).
+    job = graph.one("aws:signer/signingJob:SigningJob", "compute-artifacts-app-signing")
+    assert job.inputs["source"]["s3"]["key"] == APP_KEY
+    assert job.inputs["source"]["s3"]["version"] == objects[APP_KEY].outputs["versionId"]
     for fn in graph.of_type("aws:lambda/function:Function"):
-        assert fn.inputs["s3Key"] == APP_KEY and fn.inputs["s3ObjectVersion"]
+        assert fn.inputs["s3Key"] == job.outputs["signedObjects"][0]["s3s"][0]["key"]
     # Prod keeps the history through a compute destroy: bucket, its settings and objects are retained.
     stored = [r for r in graph.aws_resources() if r.type.startswith("aws:s3/")]
     assert stored and all(r.options["retainOnDelete"] is (env == "prod") for r in stored)
-    bucket = graph.one("aws:s3/bucket:Bucket")
-    assert bucket.inputs["forceDestroy"] is (env != "prod")
+    for bucket in graph.of_type("aws:s3/bucket:Bucket"):  # the artifacts and their access-log bucket
+        assert bucket.inputs["forceDestroy"] is (env != "prod")

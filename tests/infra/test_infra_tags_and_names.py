@@ -51,5 +51,8 @@ def test_named_resources_follow_the_pattern(synth, env):
                 assert PARAMETER.match(resource.physical_name), f"{layer}: {resource.physical_name!r}"
                 assert resource.physical_name.startswith(f"/myapp/{env}/")
                 continue
+            if resource.type == "aws:signer/signingProfile:SigningProfile":  # Signer allows only [a-zA-Z0-9_]
+                assert resource.physical_name == f"serverless_infra_{env}_lambda"
+                continue
             assert NAME.match(resource.physical_name), f"{layer}: {resource.type} {resource.physical_name!r}"
             assert f"-{env}-" in resource.physical_name

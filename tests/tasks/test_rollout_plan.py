@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ops.rollout import Action, RolloutRefused, plan
-from shared.config import ConfigError
+from ops.rollout import Action, RolloutRefused, plan, policy_pack_flags
+from shared.config import ConfigError, Environment
 from shared.contracts import LAYER_ORDER, ContractError
 
 pytestmark = pytest.mark.unit
@@ -19,13 +19,14 @@ def layers(p) -> list[str]:
 def test_deploy_runs_every_layer_in_dependency_order():
     p = plan("deploy", "staging", "organization")
     assert layers(p) == ["network", "security", "data", "compute", "api", "observability"]
-    assert p.steps[0].command == ("pulumi", "up", "--stack", "organization/serverless-infra-network/staging")
+    assert p.steps[0].command == ("pulumi", "up", "--stack", "organization/serverless-infra-network/staging",
+                                  *policy_pack_flags(Environment.STAGING))
     assert p.steps[0].cwd == "projects/network"
 
 
 def test_yes_makes_commands_non_interactive():
     p = plan("deploy", "prod", "acme", yes=True)
-    assert p.steps[-1].command[-2:] == ("--yes", "--skip-preview")
+    assert p.steps[-1].command[4:6] == ("--yes", "--skip-preview")
     assert p.steps[-1].stack == "acme/serverless-infra-observability/prod"
 
 
@@ -76,7 +77,17 @@ def test_bad_env_and_layer_are_clear_errors():
 
 def test_describe_prints_the_exact_commands():
     text = plan(Action.PREVIEW, "dev", "organization", layer="network").describe()
-    assert "(cd projects/network && pulumi preview --stack organization/serverless-infra-network/dev --diff)" in text
+    assert ("(cd projects/network && pulumi preview --stack organization/serverless-infra-network/dev --diff "
+            "--policy-pack ../../policy --policy-pack-config ../../build/policy/dev.json)") in text
+
+
+def test_preview_and_up_run_the_policy_pack_and_destroy_does_not():
+    for action in ("deploy", "preview"):
+        for step in (s for s in plan(action, "prod", "organization").steps if s.is_pulumi):
+            assert step.command[-4:] == ("--policy-pack", "../../policy", "--policy-pack-config",
+                                         "../../build/policy/prod.json")
+    destroy = plan("destroy", "dev", "organization", layer="compute", deployed=ALL)
+    assert all("--policy-pack" not in s.command for s in destroy.steps)
 
 
 def test_deploy_applies_migrations_right_after_compute():

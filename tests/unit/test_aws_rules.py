@@ -104,6 +104,22 @@ def test_lambda_trust_may_not_condition_on_source_keys():
     validate("aws:iam/role:Role", "r", {"assumeRolePolicy": json.dumps(flow)})
 
 
+def test_code_signing_values_aws_refuses():
+    profile = "aws:signer/signingProfile:SigningProfile"
+    validate(profile, "p", {"name": "serverless_infra_prod_lambda", "platformId": "AWSLambda-SHA384-ECDSA"})
+    with pytest.raises(AwsValidationError, match="allows only letters, digits and _"):
+        validate(profile, "p", {"name": "serverless-infra-prod-lambda", "platformId": "AWSLambda-SHA384-ECDSA"})
+    with pytest.raises(AwsValidationError, match="platformId"):
+        validate(profile, "p", {"name": "ok_name", "platformId": "AWSLambda-SHA256"})
+    config = "aws:lambda/codeSigningConfig:CodeSigningConfig"
+    arn = "arn:aws:signer:us-east-1:123456789012:/signing-profiles/p/abc"
+    with pytest.raises(AwsValidationError, match="untrustedArtifactOnDeployment"):
+        validate(config, "c", {"allowedPublishers": {"signingProfileVersionArns": [arn]},
+                               "policies": {"untrustedArtifactOnDeployment": "Block"}})
+    with pytest.raises(AwsValidationError, match="1-20 signing profile versions"):
+        validate(config, "c", {"allowedPublishers": {"signingProfileVersionArns": []}})
+
+
 def test_proxy_needs_a_secret_per_user_unless_it_is_end_to_end_iam():
     base = {"engineFamily": "POSTGRESQL", "roleArn": "arn:aws:iam::123456789012:role/p"}
     with pytest.raises(AwsValidationError, match="needs auths"):

@@ -1,14 +1,19 @@
 """The deployment artifacts bucket and the dependency layer published from it.
 
 The bucket is private, versioned, KMS-encrypted (the security layer's ``artifacts`` key with a
-bucket key, so S3 calls KMS once per bucket-key period, not per object), TLS-only and owner-enforced.
-Each zip lives under one stable key (``layers/dependencies.zip``, ``functions/app.zip``): a new build
-is a new S3 *version* of the same key, so the versioned bucket keeps the history and the noncurrent-
-version lifecycle applies. (A content-addressed key would make every build a new object; replacing an
-object's key in the AWS provider deletes the old key with all its versions, so nothing would be kept.)
-Functions and the layer pin the exact object version; an unchanged zip keeps its sha256, so nothing is
-uploaded or published again. Rollback itself does not need the bucket: published Lambda versions keep
-their own code (ops/release.py).
+bucket key, so S3 calls KMS once per bucket-key period, not per object), TLS-only and owner-enforced,
+and logs every request to an access-log bucket. Each zip lives under one stable key
+(``layers/dependencies.zip``, ``functions/app.zip``): a new build is a new S3 *version* of the same
+key, so the versioned bucket keeps the history and the noncurrent-version lifecycle applies. (A
+content-addressed key would make every build a new object; replacing an object's key in the AWS
+provider deletes the old key with all its versions, so nothing would be kept.) The signing job pins
+the exact object version; an unchanged zip keeps its sha256, so nothing is uploaded, signed or
+published again. Rollback itself does not need the bucket: published Lambda versions keep their own
+code (ops/release.py).
+
+Code signing (``signing.sign_object``): AWS Signer signs each uploaded version and writes the signed
+copy under ``signed/`` (a new key per signing job, so it pins the bytes); the layer and the functions
+deploy the signed copies. Signed copies are never expired: a function replaced later re-reads its key.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ import pulumi
 import pulumi_aws as aws
 
 from shared import iam
+from shared.components.access_logs import AccessLogArgs, access_log_bucket
+from shared.components.compute.signing import sign_object
 from shared.config import Environment
 from shared.naming import resource_name
 
@@ -79,13 +86,16 @@ class ArtifactStoreArgs:
     """The dependency layer zip to upload and publish."""
     app: BuiltArtifact
     """The function code zip to upload."""
+    signing_profile_name: pulumi.Input[str]
+    """The AWS Signer profile that signs both zips (code signing, see signing.py)."""
+    access_log_days: int
+    """Days the access-log bucket keeps the artifact bucket's request logs."""
 
 
 class ArtifactStore(pulumi.ComponentResource):
     bucket_name: pulumi.Output[str]
     layer_arn: pulumi.Output[str]
     app_key: pulumi.Output[str]
-    app_object_version: pulumi.Output[str]
 
     def __init__(
         self, name: str, args: ArtifactStoreArgs, opts: pulumi.ResourceOptions | None = None
@@ -104,6 +114,13 @@ class ArtifactStore(pulumi.ComponentResource):
         )
         bucket = aws.s3.Bucket(
             f"{name}-bucket", bucket=bucket_name, force_destroy=env is not Environment.PROD, opts=store
+        )
+        # The access logs are the bucket's audit trail: kept through a prod destroy like the bucket itself.
+        log_bucket = access_log_bucket(self, f"{name}-access-logs", AccessLogArgs(
+            env, args.account_id, args.access_log_days, bucket.arn, "artifacts/", retain_on_delete=keep))
+        aws.s3.BucketLogging(
+            f"{name}-access-logging", bucket=bucket.id, target_bucket=log_bucket.id, target_prefix="artifacts/",
+            opts=store,
         )
         aws.s3.BucketOwnershipControls(
             f"{name}-ownership",
@@ -191,6 +208,8 @@ class ArtifactStore(pulumi.ComponentResource):
             content_type="application/zip",
             opts=upload,
         )
+        signed_layer_key = sign_object(f"{name}-layer-signing", args.signing_profile_name, layer_object, "layers", self)
+        signed_app_key = sign_object(f"{name}-app-signing", args.signing_profile_name, app_object, "functions", self)
         # skip_destroy: a replaced layer version stays published, so older function versions (the
         # rollback targets of the live alias) keep working.
         layer = aws.lambda_.LayerVersion(
@@ -199,8 +218,7 @@ class ArtifactStore(pulumi.ComponentResource):
             description=f"serverless-infra dependencies ({args.layer.runtime}, {args.layer.architecture}), "
             f"sha256 {args.layer.sha256[:16]}",
             s3_bucket=bucket.id,
-            s3_key=layer_object.key,
-            s3_object_version=layer_object.version_id,
+            s3_key=signed_layer_key,  # the signed copy of exactly this version of LAYER_KEY
             source_code_hash=args.layer.code_sha256_base64,
             compatible_runtimes=[args.layer.runtime],
             compatible_architectures=[args.layer.architecture],
@@ -211,6 +229,5 @@ class ArtifactStore(pulumi.ComponentResource):
         self.bucket_name = bucket.id
         self.bucket_arn = bucket.arn
         self.layer_arn = layer.arn
-        self.app_key = app_object.key
-        self.app_object_version = app_object.version_id
+        self.app_key = signed_app_key
         self.register_outputs({"bucket_name": self.bucket_name, "layer_arn": self.layer_arn})

@@ -19,6 +19,7 @@ from shared.components.compute.functions import CodeLocation, LambdaFunction, La
 from shared.components.compute.queues import OrderQueues, OrderQueuesArgs
 from shared.components.compute.scaling import ProvisionedScaling, ProvisionedScalingArgs
 from shared.components.compute.settings import FUNCTIONS, ComputeSettings
+from shared.components.compute.signing import CodeSigning, CodeSigningArgs
 from shared.config import REGION, Environment
 from shared.connection_budget import DatabaseLimits, Demand, check
 
@@ -135,6 +136,7 @@ class Compute(pulumi.ComponentResource):
         }
         prefixes = pulumi.Output.from_input(args.parameter_prefixes)
 
+        self.signing = CodeSigning(f"{name}-code-signing", CodeSigningArgs(env=env), opts=child)
         self.artifacts = ArtifactStore(
             f"{name}-artifacts",
             ArtifactStoreArgs(
@@ -144,6 +146,8 @@ class Compute(pulumi.ComponentResource):
                 noncurrent_days=s.artifact_noncurrent_days,
                 layer=args.layer,
                 app=args.app,
+                signing_profile_name=self.signing.profile_name,
+                access_log_days=s.log_retention_days,
             ),
             opts=child,
         )
@@ -206,7 +210,6 @@ class Compute(pulumi.ComponentResource):
         code = CodeLocation(
             bucket=self.artifacts.bucket_name,
             key=self.artifacts.app_key,
-            object_version=self.artifacts.app_object_version,
             sha256_base64=args.app.code_sha256_base64,
         )
         self.functions = {}
@@ -262,6 +265,8 @@ class Compute(pulumi.ComponentResource):
                     async_retry_attempts=0 if fn == "migrate" else s.async_invoke.maximum_retry_attempts,
                     async_max_event_age_seconds=s.async_invoke.maximum_event_age_seconds,
                     async_failure_destination_arn=async_destination.get(fn),
+                    account_id=args.account_id,
+                    code_signing_config_arn=self.signing.config_arn,
                     retained_logs_suffix=logs_suffix,
                 ),
                 opts=child,

@@ -18,22 +18,21 @@ import pulumi_aws as aws
 
 from shared import iam
 from shared.components.compute.settings import FunctionSettings
-from shared.config import Environment
+from shared.config import REGION, Environment
 from shared.naming import log_group_name, resource_name
 
 ALIAS_NAME = "live"
 
-# AWSLambdaVPCAccessExecutionRole's actions. None of them accepts a resource narrower than "*" for the
-# Hyperplane ENIs Lambda creates with the execution role, and AWS documents no condition key that holds
-# for them: a wrong condition leaves the function in a Failed state, so we mirror the managed policy.
-VPC_ENI_ACTIONS = [
-    "ec2:CreateNetworkInterface",
-    "ec2:DescribeNetworkInterfaces",
-    "ec2:DescribeSubnets",
-    "ec2:DeleteNetworkInterface",
-    "ec2:AssignPrivateIpAddresses",
-    "ec2:UnassignPrivateIpAddresses",
-]
+# AWSLambdaVPCAccessExecutionRole's actions, scoped where the Service Authorization Reference gives them
+# resource types (list_amazonec2.html): CreateNetworkInterface names the subnet, the security group and
+# the new ENI; the ENI actions take network-interface ARNs of this account and region (the Lambda
+# developer guide, "Giving Lambda functions access to a VPC", accepts all ENI ids of the account for
+# DeleteNetworkInterface). The Describe calls have no resource type: "*" (policy/serverless_infra_policy/
+# iam_reference.py lists them). If a function ever shows "The provided execution role does not have
+# permissions to call CreateNetworkInterface on EC2", this scoping is the first suspect (docs/security.md).
+ENI_CREATE_ACTIONS = ["ec2:CreateNetworkInterface"]
+ENI_MANAGE_ACTIONS = ["ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"]
+ENI_DESCRIBE_ACTIONS = ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"]
 XRAY_ACTIONS = [
     "xray:PutTraceSegments",
     "xray:PutTelemetryRecords",
@@ -63,11 +62,11 @@ class CodeLocation:
     bucket: pulumi.Input[str]
     """The artifacts bucket name."""
     key: pulumi.Input[str]
-    """The object key of app.zip."""
-    object_version: pulumi.Input[str]
-    """The S3 object version, so a deploy pins exactly the uploaded bytes."""
+    """The key of the *signed* app.zip: each signing job writes a new key, so it pins the exact bytes."""
     sha256_base64: str
-    """base64 sha256 of the zip: a new value publishes a new version."""
+    """base64 sha256 of the unsigned zip: a new value publishes a new version. ``source_code_hash`` is a
+    synthetic trigger the provider tracks; it need not match Lambda's CodeSha256 (pulumi-aws Function docs),
+    which is the signed copy's."""
 
 
 @dataclass
@@ -112,6 +111,10 @@ class LambdaFunctionArgs:
     """Async events older than this are dropped to the failure destination."""
     async_failure_destination_arn: pulumi.Input[str] | None = None
     """Where failed async invocation records go (SQS/SNS ARN), or None."""
+    account_id: pulumi.Input[str] = ""
+    """The AWS account id: scopes the ENI statements to this account's subnets and interfaces."""
+    code_signing_config_arn: pulumi.Input[str] | None = None
+    """The code signing config the function's code and layers must satisfy."""
     retained_logs_suffix: pulumi.Input[str] | None = None
     """If set, the log group outlives a destroy (retain_on_delete) and its name ends in this suffix, new per
     compute lifecycle, so a redeploy creates its group beside the retained one instead of colliding."""
@@ -160,7 +163,7 @@ class LambdaFunction(pulumi.ComponentResource):
                 [pulumi.Output.concat(group.arn, ":*")],
             ),
             iam.allow("XRayTraces", XRAY_ACTIONS, ["*"]),
-            iam.allow("VpcNetworkInterfaces", VPC_ENI_ACTIONS, ["*"]),
+            *vpc_statements(args.account_id, args.subnet_ids, args.security_group_id),
             iam.allow("DecryptOwnEnvironment", ["kms:Decrypt"], [args.env_key_arn]),
             *args.statements,
         ]
@@ -189,7 +192,7 @@ class LambdaFunction(pulumi.ComponentResource):
             reserved_concurrent_executions=args.settings.reserved_concurrency,
             s3_bucket=args.code.bucket,
             s3_key=args.code.key,
-            s3_object_version=args.code.object_version,
+            code_signing_config_arn=args.code_signing_config_arn,
             source_code_hash=args.code.sha256_base64,
             layers=list(args.layer_arns),
             publish=True,
@@ -242,3 +245,20 @@ class LambdaFunction(pulumi.ComponentResource):
         self.log_group_name = group.name
         self.role_arn = role.arn
         self.register_outputs({"function_name": self.function_name, "alias_arn": self.alias_arn})
+
+
+def vpc_statements(
+    account_id: pulumi.Input[str], subnet_ids: pulumi.Input[Sequence[str]], security_group_id: pulumi.Input[str],
+) -> list[iam.Statement]:
+    """The ENI permissions a VPC function's role needs, each as narrow as EC2 lets it be."""
+    prefix = pulumi.Output.concat(f"arn:aws:ec2:{REGION}:", account_id)
+    subnets = pulumi.Output.all(prefix, subnet_ids).apply(lambda a: [f"{a[0]}:subnet/{s}" for s in a[1]])
+    enis = pulumi.Output.concat(prefix, ":network-interface/*")
+    group = pulumi.Output.concat(prefix, ":security-group/", security_group_id)
+    create = iam.allow("VpcCreateInterfaces", ENI_CREATE_ACTIONS, [])
+    create["Resource"] = pulumi.Output.all(enis, group, subnets).apply(lambda a: [a[0], a[1], *a[2]])
+    return [
+        create,
+        iam.allow("VpcManageInterfaces", ENI_MANAGE_ACTIONS, [enis]),
+        iam.allow("VpcDescribe", ENI_DESCRIBE_ACTIONS, ["*"]),
+    ]

@@ -232,9 +232,12 @@ class Database(pulumi.ComponentResource):
                         # No kms_key_id: a same-region replica is always encrypted with its source's key, and
                         # CreateDBInstanceReadReplica refuses the parameter ("Your request does not require
                         # the KMS key parameter").
-                        # A replica has no backups of its own (the primary's cover it) and no final snapshot:
-                        # RDS refuses FinalDBSnapshotIdentifier when deleting a read replica.
-                        backup_retention_period=0,
+                        # Backups of its own when configured (prod: a promoted replica keeps point-in-time
+                        # restore). RDS for PostgreSQL 14.1+ replicas take automated backups ("turn on
+                        # automatic backups" on the replica: RDS User Guide, cascading read replicas); the
+                        # provider applies the retention with ModifyDBInstance after creating the replica.
+                        # No final snapshot: RDS refuses FinalDBSnapshotIdentifier when deleting a replica.
+                        backup_retention_period=s.replica_backup_retention_days,
                         skip_final_snapshot=True,
                         **common,
                         opts=pulumi.ResourceOptions(

@@ -150,6 +150,12 @@ class DataSettings(Settings):
         5.0, ge=0, le=3600, description="A replica further behind than this serves no reads (the primary does)."
     )
     log_retention_days: int = Field(30, description="Retention of the exported PostgreSQL logs.")
+    replica_backup_retention_days: int = Field(
+        0,
+        ge=0,
+        le=35,
+        description="Automated backups of each read replica (RDS for PostgreSQL 14.1+ supports them); 0 = none.",
+    )
 
     @field_validator("max_allocated_storage_gib")
     @classmethod

@@ -18,6 +18,7 @@ import pulumi
 import pulumi_aws as aws
 
 from shared import iam
+from shared.components.access_logs import AccessLogArgs, access_log_bucket
 from shared.components.observability.settings import ConfigSettings
 from shared.config import Environment
 from shared.naming import resource_name
@@ -148,6 +149,11 @@ class Compliance(pulumi.ComponentResource):
             lambda account: resource_name(env, "config", account, service="s3"))
         bucket = aws.s3.Bucket(f"{name}-bucket", bucket=bucket_name, force_destroy=env is not Environment.PROD,
                                opts=child)
+        # The configuration history is audit evidence: requests to it are logged too (policy pack, docs/security.md).
+        access_logs = access_log_bucket(self, f"{name}-access-logs", AccessLogArgs(
+            env, args.account_id, s.bucket_retention_days, bucket.arn, "config/", qualifier="config"))
+        aws.s3.BucketLogging(f"{name}-access-logging", bucket=bucket.id, target_bucket=access_logs.id,
+                             target_prefix="config/", opts=child)
         aws.s3.BucketOwnershipControls(
             f"{name}-ownership", bucket=bucket.id,
             rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"), opts=child)

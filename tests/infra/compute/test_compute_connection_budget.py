@@ -48,9 +48,8 @@ def test_replica_reads_let_only_the_api_connect_to_the_replica(chain):
     data, compute = chain("dev", REPLICA_READS)
     (replica_id,) = data.exports["db_reader_resource_ids"]
     proxy_id = data.exports["db_proxy_arn"].rsplit(":", 1)[-1]
-    from shared.synth.policy import identity_documents
-
-    docs = {r.name.removeprefix("compute-").removesuffix("-policy"): d for r, d in identity_documents(compute)}
+    docs = {r.name.removeprefix("compute-").removesuffix("-policy"): r.json_input("policy")
+            for r in compute.of_type("aws:iam/rolePolicy:RolePolicy")}
     for fn, doc in docs.items():
         connect = next(s for s in doc["Statement"] if s["Sid"] == "ConnectAsOwnRole")["Resource"]
         user = "app_owner" if fn == "migrate" else "app_user"

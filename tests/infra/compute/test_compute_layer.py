@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from shared.synth.policy import identity_documents, wildcard_findings
+from shared.synth.crossguard import violations
 from shared.synth.render import layer_config
 
 pytestmark = pytest.mark.synth
@@ -17,6 +17,7 @@ ALIAS = "aws:lambda/alias:Alias"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 QUEUE = "aws:sqs/queue:Queue"
 ESM = "aws:lambda/eventSourceMapping:EventSourceMapping"
+CODE_SIGNING_CONFIG = "aws:lambda/codeSigningConfig:CodeSigningConfig"
 TARGET = "aws:appautoscaling/target:Target"
 SCHEDULED = "aws:appautoscaling/scheduledAction:ScheduledAction"
 NAMES = ("api", "worker", "dlq-analyzer", "migrate")
@@ -53,7 +54,9 @@ def test_functions_in_private_subnets_traced_json_logged_and_encrypted(synth, en
         assert fn.inputs["publish"] is True
         assert fn.inputs["layers"] == [graph.exports["dependency_layer_arn"]]
         assert fn.inputs["handler"] == f"app.handlers.{short.replace('-', '_')}.lambda_handler"
-        assert fn.inputs["s3ObjectVersion"], "code must be pinned to an S3 object version"
+        # The signed copy of app.zip (a new key per signing job, so it pins the bytes) under the signing config.
+        assert fn.inputs["s3Key"].startswith("signed/functions/") and "s3ObjectVersion" not in fn.inputs
+        assert fn.inputs["codeSigningConfigArn"] == graph.one(CODE_SIGNING_CONFIG).outputs["arn"]
         wanted = settings(env)["functions"][short]
         assert (fn.inputs["memorySize"], fn.inputs["timeout"], fn.inputs["reservedConcurrentExecutions"]) == (
             wanted["memoryMb"],
@@ -224,15 +227,16 @@ def test_async_failures_go_to_the_dlq_but_never_the_analyzers_own(synth, env):
 def test_artifacts_bucket_protections(synth, env):
     layers = synth(env)
     graph = layers["compute"]
-    bucket = graph.one("aws:s3/bucket:Bucket")
+    bucket = graph.one("aws:s3/bucket:Bucket", "compute-artifacts-bucket")
     assert bucket.inputs["bucket"] == f"serverless-infra-{env}-artifacts-123456789012"
-    block = graph.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs
+    block = graph.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "compute-artifacts-public-access-block").inputs
     assert all(
         block[k] is True
         for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
     )
     rule = graph.one(
-        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        "compute-artifacts-encryption",
     ).inputs["rules"][0]
     assert rule["applyServerSideEncryptionByDefault"] == {
         "sseAlgorithm": "aws:kms",
@@ -240,14 +244,19 @@ def test_artifacts_bucket_protections(synth, env):
     }
     assert rule["bucketKeyEnabled"] is True
     assert (
-        graph.one("aws:s3/bucketVersioning:BucketVersioning").inputs["versioningConfiguration"]["status"]
+        graph.one("aws:s3/bucketVersioning:BucketVersioning", "compute-artifacts-versioning")
+        .inputs["versioningConfiguration"]["status"]
         == "Enabled"
     )
-    ownership = graph.one("aws:s3/bucketOwnershipControls:BucketOwnershipControls").inputs["rule"]
+    ownership = graph.one(
+        "aws:s3/bucketOwnershipControls:BucketOwnershipControls", "compute-artifacts-ownership"
+    ).inputs["rule"]
     assert ownership["objectOwnership"] == "BucketOwnerEnforced"
     rules = {
         r["id"]: r
-        for r in graph.one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").inputs["rules"]
+        for r in graph.one(
+            "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "compute-artifacts-lifecycle"
+        ).inputs["rules"]
     }
     assert (
         rules["expire-noncurrent-versions"]["noncurrentVersionExpiration"]["noncurrentDays"]
@@ -257,7 +266,7 @@ def test_artifacts_bucket_protections(synth, env):
         rules["abort-incomplete-multipart-uploads"]["abortIncompleteMultipartUpload"]["daysAfterInitiation"]
         >= 1
     )
-    (statement,) = graph.one("aws:s3/bucketPolicy:BucketPolicy").json_input("policy")["Statement"]
+    (statement,) = graph.one("aws:s3/bucketPolicy:BucketPolicy", "compute-artifacts-tls-only").json_input("policy")["Statement"]
     assert statement["Effect"] == "Deny" and statement["Condition"] == {
         "Bool": {"aws:SecureTransport": "false"}
     }
@@ -275,7 +284,12 @@ def test_layer_published_from_s3_with_its_hash(synth, env):
         for o in graph.of_type("aws:s3/bucketObjectv2:BucketObjectv2")
         if o.inputs["key"].startswith("layers/")
     )
-    assert layer.inputs["s3Key"] == obj.inputs["key"] and layer.inputs["s3ObjectVersion"]
+    # Published from the signed copy of exactly the uploaded version of the zip.
+    job = graph.one("aws:signer/signingJob:SigningJob", "compute-artifacts-layer-signing")
+    assert job.inputs["source"]["s3"] == {"bucket": obj.inputs["bucket"], "key": obj.inputs["key"],
+                                          "version": obj.outputs["versionId"]}
+    assert layer.inputs["s3Key"] == job.outputs["signedObjects"][0]["s3s"][0]["key"]
+    assert layer.inputs["s3Key"].startswith("signed/layers/")
     assert layer.inputs["sourceCodeHash"] and layer.inputs["skipDestroy"] is True
     assert layer.inputs["compatibleArchitectures"] == ["arm64"]
     assert layer.inputs["layerName"] == f"serverless-infra-{env}-dependencies"
@@ -284,12 +298,13 @@ def test_layer_published_from_s3_with_its_hash(synth, env):
 def test_roles_least_privilege_without_wildcards(synth, env):
     layers = synth(env)
     graph = layers["compute"]
-    assert wildcard_findings(graph) == []
+    assert violations(graph, "iam-least-privilege") == []
     data = layers["data"].exports
     proxy_id = data["db_proxy_arn"].rsplit(":", 1)[-1]
     replica_ids = data["db_reader_resource_ids"]
     assert replica_ids == []  # every env reads through the proxy (the replica case: test_compute_connection_budget)
-    docs = {r.name.removeprefix("compute-").removesuffix("-policy"): d for r, d in identity_documents(graph)}
+    docs = {r.name.removeprefix("compute-").removesuffix("-policy"): r.json_input("policy")
+            for r in graph.of_type("aws:iam/rolePolicy:RolePolicy")}
     assert set(docs) == set(NAMES)
     for short, doc in docs.items():
         by_sid = {s["Sid"]: s for s in doc["Statement"]}

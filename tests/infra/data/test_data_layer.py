@@ -7,8 +7,8 @@ import json
 import pytest
 
 from shared.synth import fake_aws
+from shared.synth.crossguard import violations
 from shared.synth.graph import SECRET_MASK
-from shared.synth.policy import wildcard_findings
 from shared.synth.render import layer_config
 
 pytestmark = pytest.mark.synth
@@ -103,7 +103,8 @@ def test_replicas_sit_outside_the_primary_and_standby_zones(synth):
         assert replica.inputs["replicateSourceDb"] == primary.inputs["identifier"]
         assert replica.inputs["availabilityZone"] not in primary_zones
         assert replica.inputs["availabilityZone"] in system["network"].exports["availability_zones"]
-        assert replica.inputs["backupRetentionPeriod"] == 0 and replica.inputs["skipFinalSnapshot"] is True
+        assert replica.inputs["backupRetentionPeriod"] == layer_config("data", "prod")["replicaBackupRetentionDays"]
+        assert replica.inputs["skipFinalSnapshot"] is True
         assert "finalSnapshotIdentifier" not in replica.inputs
 
 
@@ -256,7 +257,7 @@ def test_exports_point_at_the_instances(synth, env):
 
 def test_roles_are_least_privilege(synth, env):
     graph = synth(env)["data"]
-    assert wildcard_findings(graph) == []
+    assert violations(graph, "iam-least-privilege") == []
     policy = graph.one("aws:iam/rolePolicy:RolePolicy").json_input("policy")
     (statement,) = policy["Statement"]  # the proxy may sign in as the owner and app roles, nothing else
     primary, _ = instances(graph)

@@ -197,8 +197,12 @@ def test_config_recorder_bucket_and_rules(synth, env):
             "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
             "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
             "aws:s3/bucketPolicy:BucketPolicy"} <= on_bucket
-    policy = json.loads(graph.one("aws:s3/bucketPolicy:BucketPolicy").inputs["policy"])
+    (bucket_policy,) = [r for r in graph.of_type("aws:s3/bucketPolicy:BucketPolicy") if r.inputs["bucket"] == bucket]
+    policy = json.loads(bucket_policy.inputs["policy"])
     assert policy["Statement"][0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    # Its requests are logged to the env's config access-log bucket (policy pack: s3-access-logging).
+    (logging,) = [r for r in graph.of_type("aws:s3/bucketLogging:BucketLogging") if r.inputs["bucket"] == bucket]
+    assert logging.inputs["targetBucket"].startswith(f"serverless-infra-{env}-access-logs-config-")
 
 
 def test_budget_at_the_configured_amount_with_actual_and_forecast(synth, env):

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from shared.synth import fake_aws
+from shared.synth.crossguard import violations
 from shared.synth.graph import SECRET_MASK
-from shared.synth.policy import wildcard_findings
 from shared.synth.render import layer_config
 
 pytestmark = pytest.mark.synth
@@ -170,7 +170,7 @@ def test_signing_key_is_generated_and_appears_nowhere_in_graph_or_exports(synth,
 
 def test_config_read_policy_has_no_wildcards_and_reaches_only_this_env(synth, env):
     graph = synth(env)["security"]
-    assert wildcard_findings(graph) == []
+    assert violations(graph, "iam-least-privilege") == []
     policy = graph.one(POLICY)
     assert graph.exports["config_read_policy_arn"] == policy.outputs["arn"]
     doc = policy.json_input("policy")

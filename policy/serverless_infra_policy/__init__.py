@@ -1,0 +1,1 @@
+"""The serverless-infra CrossGuard rules (``policy/`` is the pack folder; ``pack.RULES`` lists them)."""
