@@ -390,7 +390,8 @@ def test_dlq_analyzer_files_into_the_retained_archive(synth, env):
     assert compute.exports["dlq_archive_name"] == archive.inputs["name"]
     analyzer = functions(compute)["dlq-analyzer"]
     assert analyzer.inputs["environment"]["variables"]["DLQ_ARCHIVE_QUEUE_URL"] == compute.exports["dlq_archive_url"]
-    docs = {r.name.removeprefix("compute-").removesuffix("-policy"): d for r, d in identity_documents(compute)}
+    docs = {r.name.removeprefix("compute-").removesuffix("-policy"): r.json_input("policy")
+            for r in compute.of_type("aws:iam/rolePolicy:RolePolicy")}
     statements = {s["Sid"]: s for s in docs["dlq-analyzer"]["Statement"]}
     assert statements["FileDeadLetters"]["Action"] == ["sqs:SendMessage"]
     assert statements["FileDeadLetters"]["Resource"] == [compute.exports["dlq_archive_arn"]]
