@@ -10,6 +10,7 @@ from ops import (
     db_restore,
     deploy,
     dlq,
+    drill,
     docs,
     integration,
     migrate,
@@ -31,6 +32,7 @@ ns.add_task(docs.docs)
 ns.add_task(quality.test)
 ns.add_task(app.serve)
 ns.add_task(app.bench)
+ns.add_task(drill.drill)
 ns.add_task(integration.test_integration)
 ns.add_task(integration.loadtest)
 ns.add_collection(params.ns, name="params")

@@ -66,6 +66,7 @@ def latency(handler: Any, event: dict, n: int) -> dict[str, float]:
     ctx = FakeContext()
     samples = []
     with contextlib.redirect_stdout(io.StringIO()) as sink:
+        response: dict = {}
         for _ in range(50):
             handler(event, ctx)
         for _ in range(n):

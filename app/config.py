@@ -20,12 +20,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
+from app import contract
+from app.contract import CATEGORIES, CONFIG_TTL, DATABASE_PORT, MAX_BATCH_SIZE, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX
 from app.errors import ConfigError
 
 logger = logging.getLogger(__name__)
 
-CATEGORIES = ("database", "api", "cache")
-DEFAULT_TTL_SECONDS = 300
+DEFAULT_TTL_SECONDS = CONFIG_TTL.default
 STALE_RETRY_SECONDS = 30
 # A TTL is drawn uniformly from [ttl * (1 - TTL_JITTER), ttl]: never longer than configured (the documented
 # staleness bound), and environments started together (a deploy scales out 1,000 in 10 s) drift apart
@@ -36,7 +37,13 @@ TTL_JITTER = 0.2
 EMPTY_RETRY_SECONDS = 5
 # No password: the functions sign in with IAM tokens (the data layer writes none for its roles; a
 # ``password`` parameter is still read when present, for a database without IAM auth).
-REQUIRED_DATABASE_KEYS = ("host", "port", "name", "username")
+REQUIRED_DATABASE_KEYS = contract.REQUIRED_DATABASE_KEYS
+# Every ``category/key`` this loader reads: what the infrastructure writes must be a subset (a test renders
+# each env's graph and checks it), or the key is dead weight nobody reads.
+KNOWN_KEYS = frozenset(
+    {p.relative for p in contract.INT_PARAMETERS}
+    | {f"database/{k}" for k in (*contract.DATABASE_KEYS, *contract.OPTIONAL_DATABASE_KEYS)}
+)
 DEFAULT_REPLICA_MAX_LAG_SECONDS = 5.0
 
 
@@ -48,7 +55,6 @@ class DatabaseSettings:
     username: str
     password: str = field(default="", repr=False)
     reader_host: str | None = None
-    proxy_host: str | None = None
     sslmode: str = "require"
     app_username: str | None = None  # the application role (SSM ``username``), when ``username`` differs
     replica_max_lag_seconds: float = DEFAULT_REPLICA_MAX_LAG_SECONDS
@@ -63,15 +69,14 @@ class DatabaseSettings:
 
 @dataclass(frozen=True, slots=True)
 class ApiSettings:
-    max_batch_size: int = 500
-    page_size_default: int = 50
-    page_size_max: int = 200
+    max_batch_size: int = MAX_BATCH_SIZE.default
+    page_size_default: int = PAGE_SIZE_DEFAULT.default
+    page_size_max: int = PAGE_SIZE_MAX.default
 
 
 @dataclass(frozen=True, slots=True)
 class CacheSettings:
     config_ttl_seconds: int = DEFAULT_TTL_SECONDS
-    idempotency_ttl_seconds: int = 86_400
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,24 +130,24 @@ class Pointers:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Pointers:
         env = os.environ if environ is None else environ
-        app_env = env.get("APP_ENV") or None
+        app_env = env.get(contract.APP_ENV) or None
         prefixes: dict[str, str] = {}
         for cat in CATEGORIES:
-            prefix = env.get(f"PARAMETER_PREFIX_{cat.upper()}") or (
-                f"/myapp/{app_env}/{cat}/" if app_env else ""
+            prefix = env.get(contract.prefix_variable(cat)) or (
+                contract.default_prefix(app_env, cat) if app_env else ""
             )
             if prefix:
                 prefixes[cat] = prefix if prefix.endswith("/") else prefix + "/"
         return cls(
             env=app_env,
             prefixes=prefixes,
-            ttl_seconds=_int(env.get("CONFIG_TTL_SECONDS"), DEFAULT_TTL_SECONDS, "CONFIG_TTL_SECONDS"),
-            pins=parse_pins(env.get("CONFIG_PINS", "")),
-            database_url=env.get("DATABASE_URL") or None,
-            reader_database_url=env.get("READER_DATABASE_URL") or None,
-            database_username=env.get("DATABASE_USERNAME") or None,
+            ttl_seconds=_int(env.get(contract.CONFIG_TTL_SECONDS), DEFAULT_TTL_SECONDS, contract.CONFIG_TTL_SECONDS),
+            pins=parse_pins(env.get(contract.CONFIG_PINS, "")),
+            database_url=env.get(contract.DATABASE_URL) or None,
+            reader_database_url=env.get(contract.READER_DATABASE_URL) or None,
+            database_username=env.get(contract.DATABASE_USERNAME) or None,
             replica_max_lag_seconds=_float(
-                env.get("REPLICA_MAX_LAG_SECONDS"), DEFAULT_REPLICA_MAX_LAG_SECONDS, "REPLICA_MAX_LAG_SECONDS"
+                env.get(contract.REPLICA_MAX_LAG_SECONDS), DEFAULT_REPLICA_MAX_LAG_SECONDS, contract.REPLICA_MAX_LAG_SECONDS
             ),
         )
 
@@ -185,21 +190,20 @@ def _float(raw: str | None, default: float, name: str, lo: float = 0.0, hi: floa
     return value
 
 
+def _param(raw: Mapping[str, str], spec: contract.IntParameter, default: int | None = None) -> int:
+    """An integer parameter within the bounds the infrastructure validates too (app/contract.py)."""
+    return _int(raw.get(spec.relative), spec.default if default is None else default, spec.relative,
+                lo=spec.minimum, hi=spec.maximum)
+
+
 def build_config(raw: Mapping[str, str], pointers: Pointers) -> AppConfig:
     """Turn ``{"database/host": ..., "api/max_batch_size": ...}`` into typed settings, defaults filled in."""
     api = ApiSettings(
-        max_batch_size=_int(raw.get("api/max_batch_size"), 500, "api/max_batch_size", hi=500),
-        page_size_default=_int(raw.get("api/page_size_default"), 50, "api/page_size_default", hi=1000),
-        page_size_max=_int(raw.get("api/page_size_max"), 200, "api/page_size_max", hi=1000),
+        max_batch_size=_param(raw, MAX_BATCH_SIZE),
+        page_size_default=_param(raw, PAGE_SIZE_DEFAULT),
+        page_size_max=_param(raw, PAGE_SIZE_MAX),
     )
-    cache = CacheSettings(
-        config_ttl_seconds=_int(
-            raw.get("cache/config_ttl_seconds"), pointers.ttl_seconds, "cache/config_ttl_seconds", hi=86_400
-        ),
-        idempotency_ttl_seconds=_int(
-            raw.get("cache/idempotency_ttl_seconds"), 86_400, "cache/idempotency_ttl_seconds", hi=31_536_000
-        ),
-    )
+    cache = CacheSettings(config_ttl_seconds=_param(raw, CONFIG_TTL, default=pointers.ttl_seconds))
     database: DatabaseSettings | None = None
     if pointers.database_url is None and pointers.env is not None:
         missing = [k for k in REQUIRED_DATABASE_KEYS if not raw.get(f"database/{k}")]
@@ -208,7 +212,7 @@ def build_config(raw: Mapping[str, str], pointers: Pointers) -> AppConfig:
             raise ConfigError(f"missing required database parameters under {prefix}: {', '.join(missing)}")
         database = DatabaseSettings(
             host=raw["database/host"],
-            port=_int(raw["database/port"], 5432, "database/port", hi=65_535),
+            port=_param(raw, DATABASE_PORT),
             name=raw["database/name"],
             username=pointers.database_username or raw["database/username"],
             password=raw.get("database/password", ""),
@@ -219,8 +223,7 @@ def build_config(raw: Mapping[str, str], pointers: Pointers) -> AppConfig:
                 "database/replica_max_lag_seconds",
             ),
             reader_host=raw.get("database/reader_host") or None,
-            proxy_host=raw.get("database/proxy_host") or None,
-            sslmode=raw.get("database/sslmode") or "require",
+            sslmode=raw.get(f"database/{contract.DATABASE_SSLMODE_KEY}") or "require",
         )
     return AppConfig(
         env=pointers.env or "local",

@@ -48,6 +48,11 @@ T = TypeVar("T")
 
 MAX_ATTEMPTS = 5
 CONNECT_TIMEOUT_S = 3  # also the worst case a retry can block before its first statement
+# A read on a hot standby can wait on a lock that WAL replay holds until the primary's transaction is
+# replayed (PostgreSQL docs, "Hot Standby": "Handling Query Conflicts"); bounded, it fails over to the
+# primary like any other replica failure instead of holding the request. Reader engines only: they talk
+# to the replica directly, never through RDS Proxy (where a startup option would pin the session).
+REPLICA_STATEMENT_TIMEOUT_MS = 2000
 BACKOFF_MULTIPLIER_S = 0.05
 BACKOFF_MAX_S = 2.0
 
@@ -68,7 +73,12 @@ class InsecureEngineError(ValueError):
 
 
 def build_engine(
-    url: str, *, iam: bool | None = None, pool_size: int | None = None, connect_timeout: int = CONNECT_TIMEOUT_S
+    url: str,
+    *,
+    iam: bool | None = None,
+    pool_size: int | None = None,
+    connect_timeout: int = CONNECT_TIMEOUT_S,
+    statement_timeout_ms: int | None = None,
 ) -> Engine:
     """The one engine factory. ``iam`` defaults to ``DATABASE_IAM_AUTH``; with it the URL must require TLS."""
     iam = iam_auth.enabled() if iam is None else iam
@@ -91,6 +101,7 @@ def build_engine(
             # No server-side prepared statements: RDS Proxy pins a client session that prepares one,
             # which would cost the multiplexing that lets 1,000 functions share a few connections.
             "prepare_threshold": None,
+            **({"options": f"-c statement_timeout={statement_timeout_ms}"} if statement_timeout_ms else {}),
         },
     )
     if iam:
@@ -110,7 +121,8 @@ def _engine(role: str) -> Engine:
             if engine is not None:
                 logger.info("database URL changed; rebuilding engine", extra={"role": role})
                 engine.dispose()
-            engine = build_engine(url)
+            timeout = REPLICA_STATEMENT_TIMEOUT_MS if role == "reader" and url != config.writer_url() else None
+            engine = build_engine(url, statement_timeout_ms=timeout)
             _engines[role], _urls[role] = engine, url
             if role == "reader":
                 replica.health.reset()  # a verdict about the old replica says nothing about the new one
@@ -125,6 +137,12 @@ def writer() -> Engine:
 def reader() -> Engine:
     """The replica engine (the writer's URL when no reader is configured)."""
     return _engine("reader")
+
+
+def reset_degraded() -> None:
+    """Forget an earlier outage (tests; a new execution environment starts this way)."""
+    global _degraded_until
+    _degraded_until = 0.0
 
 
 def route(role: str) -> tuple[Engine, str]:
@@ -146,6 +164,7 @@ def last_served() -> str | None:
 
 
 def dispose_engines() -> None:
+    reset_degraded()
     with _lock:
         for engine in _engines.values():
             engine.dispose()
@@ -155,8 +174,19 @@ def dispose_engines() -> None:
     served.clear()
 
 
+class CheckoutError(Exception):
+    """Getting a usable connection failed (connect, or the pool's pre-ping): never the statement's fault.
+
+    A connection cut mid-statement can come back from the pool still marked ACTIVE, and the pre-ping
+    then fails with psycopg's ProgrammingError ("can't change 'autocommit' now"): by its class that is
+    not transient, by its cause it is (found by ``invoke drill`` with the database taken away).
+    """
+
+
 def is_transient(exc: BaseException) -> bool:
     """Errors worth another attempt: the connection, not the statement, was the problem."""
+    if isinstance(exc, CheckoutError):
+        return True
     if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
         return True
     # OperationalError covers connection failures and psycopg's TransactionRollbackError
@@ -189,11 +219,14 @@ def retrying(
     clock: Callable[[], float] = time.monotonic,
     attempt_budget_s: float = CONNECT_TIMEOUT_S,
 ) -> Retrying:
+    stop = stop_after_attempt(max_attempts) | stop_at_deadline(deadline or invocation.current(), clock, attempt_budget_s)
+    budget = invocation.retry_until()
+    if budget is not None:  # the caller's retry budget (the API's ~1 s): no new attempt starts past it
+        stop = stop | stop_at_deadline(budget, clock, attempt_budget_s=0.0)
     return Retrying(
         retry=retry_if_exception(is_transient),
         wait=wait_random_exponential(multiplier=BACKOFF_MULTIPLIER_S, max=BACKOFF_MAX_S),
-        stop=stop_after_attempt(max_attempts)
-        | stop_at_deadline(deadline or invocation.current(), clock, attempt_budget_s),
+        stop=stop,
         sleep=sleep,
         reraise=True,
         before_sleep=_log_retry,
@@ -212,28 +245,45 @@ def _log_retry(retry_state: RetryCallState) -> None:
     )
 
 
+# After a transaction gave up on the database, this execution environment tries once (no backoff
+# retries) until a transaction succeeds or this window passes: during an outage every request answers
+# its 503 at once instead of each spending the retry budget (which queued requests behind one another
+# under load: `invoke drill`), and the first request after recovery succeeds.
+DEGRADED_WINDOW_S = 5.0
+_degraded_until = 0.0
+
+
 def transaction(work: Callable[[Connection], T], *, role: str = "writer", deadline: float | None = None) -> T:
     """Run ``work(conn)`` in one transaction, retried as a whole on transient errors within the deadline.
 
     ``role="reader"`` reads from the replica when it is usable; a transient failure there marks it down,
     so the retry runs on the primary.
     """
+    global _degraded_until
+    attempts = 1 if time.monotonic() < _degraded_until else MAX_ATTEMPTS
     try:
-        for attempt in retrying(deadline=deadline):
+        for attempt in retrying(deadline=deadline, max_attempts=attempts):
             with attempt:
                 engine, name = route(role)
                 try:
-                    with engine.begin() as conn:
-                        result = work(conn)
+                    try:
+                        connection = engine.connect()
+                    except sa_exc.DBAPIError as exc:
+                        engine.dispose()  # drop what the pool holds: the next attempt connects afresh
+                        raise CheckoutError(f"{type(exc).__name__}: {exc}"[:300]) from exc
+                    with connection, connection.begin():
+                        result = work(connection)
                 except Exception as exc:
                     if name == "replica" and is_transient(exc):
                         replica.health.mark_down(f"unreachable: {type(exc).__name__} during a read")
                     raise
+                _degraded_until = 0.0
                 _last_served.set(name)
                 served[name] += 1
                 return result
     except Exception as exc:
         if is_transient(exc):
+            _degraded_until = time.monotonic() + DEGRADED_WINDOW_S
             logger.error("database unavailable after retries", extra={"error": f"{type(exc).__name__}"})
             raise DatabaseUnavailableError() from exc
         raise

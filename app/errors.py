@@ -20,6 +20,10 @@ class PayloadTooLargeError(AppError):
     """More records than the configured batch limit."""
 
 
+class UnsupportedMediaTypeError(AppError):
+    """A body that is not ``application/json`` (HTTP 415)."""
+
+
 class NotFoundError(AppError):
     """The requested resource does not exist."""
 

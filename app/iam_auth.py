@@ -13,6 +13,8 @@ import os
 import threading
 from typing import TYPE_CHECKING, Any
 
+from app.contract import DATABASE_IAM_AUTH, env_flag
+
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
@@ -21,7 +23,7 @@ _client: Any = None
 
 
 def enabled() -> bool:
-    return os.environ.get("DATABASE_IAM_AUTH", "false").strip().lower() in ("1", "true", "yes", "on")
+    return env_flag(os.environ.get(DATABASE_IAM_AUTH), default=False)
 
 
 def _rds_client() -> Any:

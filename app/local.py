@@ -7,6 +7,8 @@ in the handlers imports this module.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import threading
 import time
@@ -14,7 +16,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qsl, urlsplit
 
 ACCOUNT = "123456789012"
@@ -95,72 +97,185 @@ def api_event(
     }
 
 
+# API Gateway REST refuses a payload past 10 MB [API Gateway quotas: "Payload size" 10 MB].
+MAX_BODY_BYTES = 10 * 1024 * 1024
+ENVIRONMENT_WAIT_S = 10.0  # a request that finds every environment busy this long gets 429
+
+
+class HttpReject(Exception):  # noqa: N818 - a reply, not an error of ours
+    """A request the adapter answers itself (JSON 4xx), as API Gateway would before invoking Lambda."""
+
+    def __init__(self, status: int, message: str, close: bool = False) -> None:
+        super().__init__(message)
+        self.status, self.message, self.close = status, message, close
+
+
+def _environment_main(conn: Any, handler_path: str, function_name: str, quiet: bool = False) -> None:
+    """One execution environment: its own interpreter, its own module state (config cache, engines),
+    one request at a time, for as long as the pool keeps it. ``quiet``: its logs and EMF metrics
+    (stdout) are discarded, as a load run wants."""
+    import importlib
+    import os
+    import sys
+
+    if quiet:
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - for the life of the process
+    module, _, attr = handler_path.partition(":")
+    handler = getattr(importlib.import_module(module), attr)
+    while True:
+        try:
+            event = conn.recv()
+        except (EOFError, OSError):
+            return
+        if event is None:
+            return
+        try:
+            response = handler(event, FakeContext(function_name=function_name))
+        except Exception as exc:  # an unhandled error: API Gateway answers 502 for a failed invocation
+            response = {"statusCode": 502, "headers": {"Content-Type": "application/json"},
+                        "body": json.dumps({"message": f"handler failed: {type(exc).__name__}"})}
+        conn.send(response)
+
+
+class ExecutionEnvironments:
+    """Lambda's scaling model: each concurrent request is served by its own execution environment (a
+    process with its own module state); an idle one is reused (warm), a new one is started when every
+    existing one is busy (a cold start), up to ``limit`` (the function's concurrency)."""
+
+    def __init__(
+        self, handler_path: str, limit: int = 8, warm: int = 1, function_name: str = "api", quiet: bool = False
+    ) -> None:
+        import multiprocessing
+
+        self._ctx = multiprocessing.get_context("spawn")  # fork would copy this process's threads and locks
+        self.handler_path, self.limit, self.function_name, self.quiet = handler_path, limit, function_name, quiet
+        self._idle: list[tuple[Any, Any]] = []
+        self._all: list[tuple[Any, Any]] = []
+        self._cond = threading.Condition()
+        self._starting = 0
+        for _ in range(min(warm, limit)):
+            self._idle.append(self._start())
+
+    def _start(self) -> tuple[Any, Any]:
+        parent, child = self._ctx.Pipe()
+        proc = self._ctx.Process(
+            target=_environment_main, args=(child, self.handler_path, self.function_name, self.quiet), daemon=True
+        )
+        proc.start()
+        child.close()
+        with self._cond:
+            self._all.append((proc, parent))
+        return proc, parent
+
+    def _acquire(self) -> tuple[Any, Any]:
+        deadline = time.monotonic() + ENVIRONMENT_WAIT_S
+        with self._cond:
+            while True:
+                if self._idle:
+                    return self._idle.pop()
+                if len(self._all) + self._starting < self.limit:
+                    self._starting += 1
+                    break
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise HttpReject(429, "too many concurrent requests; retry later")
+                self._cond.wait(left)
+        try:
+            return self._start()
+        finally:
+            with self._cond:
+                self._starting -= 1
+
+    def _release(self, env: tuple[Any, Any], healthy: bool) -> None:
+        with self._cond:
+            if healthy:
+                self._idle.append(env)
+            else:
+                if env in self._all:
+                    self._all.remove(env)
+                env[0].join(0.5)
+                import sys
+
+                print(f"execution environment pid {env[0].pid} exited ({env[0].exitcode}); replaced on demand",
+                      file=sys.stderr)
+                env[0].kill()
+            self._cond.notify()
+
+    def __call__(self, event: dict) -> dict:
+        env = self._acquire()
+        try:
+            env[1].send(event)
+            response = env[1].recv()
+        except (EOFError, OSError, BrokenPipeError):  # the environment died (crash, OOM): Lambda answers 502
+            self._release(env, healthy=False)
+            return {"statusCode": 502, "body": json.dumps({"message": "execution environment failed"})}
+        self._release(env, healthy=True)
+        return response
+
+    @property
+    def size(self) -> int:
+        return len(self._all)
+
+    def close(self) -> None:
+        with self._cond:
+            envs, self._all, self._idle = list(self._all), [], []
+        for proc, conn in envs:
+            with contextlib.suppress(OSError):
+                conn.send(None)
+            proc.join(2)
+            if proc.is_alive():
+                proc.kill()
+
+
+def _in_process(handler: Callable[[dict, Any], dict]) -> Callable[[dict], dict]:
+    """One execution environment in this process: one request at a time (Lambda never gives an
+    environment two requests at once, and the Powertools resolver keeps the current event on the app)."""
+    lock = threading.Lock()
+
+    def invoke(event: dict) -> dict:
+        with lock:
+            return handler(event, FakeContext())
+
+    return invoke
+
+
 def make_api_server(
     host: str,
     port: int,
     handler: Callable[[dict, Any], dict] | None = None,
+    *,
+    environments: int = 0,
+    warm: int = 1,
+    handler_path: str = "app.handlers.api:lambda_handler",
+    quiet: bool = False,
     validate: bool = True,
     throttle: Any = None,
 ) -> ThreadingHTTPServer:
-    """A ThreadingHTTPServer that turns each request into a proxy event for ``handler``.
+    """An HTTP/1.1 server that turns each request into a proxy event.
 
     Like the deployed API: served under ``/{STAGE}``, and (``validate``) requests the gateway's validators
     would refuse are answered before the handler runs (app/local_validation.py); with ``throttle`` (a
     ``local_validation.TokenBucket``) requests over the stage's rate get the gateway's 429.
 
-    Requests reach the handler one at a time (a lock): a Lambda execution environment serves one
-    request at a time too, and the Powertools resolver keeps the current event on the app object.
+    ``environments=0`` serves ``handler`` (default: the API's) in this process, one request at a time: a
+    test can patch the module state the handler sees. ``environments=N`` models Lambda's scaling: up to
+    N execution environments (processes started on demand, ``warm`` of them up front), each with its own
+    module state, serving requests concurrently. Malformed requests get a JSON 4xx and the server goes on.
     """
-    if handler is None:
-        from app.handlers.api import lambda_handler as handler
-    lock = threading.Lock()
+    if environments > 0:
+        invoke: Callable[[dict], dict] = ExecutionEnvironments(
+            handler_path, limit=environments, warm=warm, quiet=quiet
+        )
+    else:
+        if handler is None:
+            from app.handlers.api import lambda_handler
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def _serve(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length).decode() if length else None
-            event, response = _gateway(self.command, self.path, {k: v for k, v in self.headers.items()}, body)
-            if response is None:
-                with lock:
-                    response = handler(event, FakeContext())
-            payload = (response.get("body") or "").encode()
-            self.send_response(int(response["statusCode"]))
-            for name, values in (response.get("multiValueHeaders") or {}).items():
-                for value in values:
-                    self.send_header(name, str(value))
-            for name, value in (response.get("headers") or {}).items():
-                self.send_header(name, str(value))
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve  # noqa: N815
-
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
-            return None
-
-    def _gateway(method: str, raw_path: str, headers: dict[str, str], body: str | None) -> tuple[dict, dict | None]:
-        """(the proxy event, what API Gateway answers itself or None): no stage prefix, a refused request."""
-        path = urlsplit(raw_path).path
-        if path != f"/{STAGE}" and not path.startswith(f"/{STAGE}/"):
-            message = f"no route for {method} {path}: the API is served under /{STAGE}"
-            return {}, _json_response(404, {"message": message})
-        event = api_event(method, raw_path[len(STAGE) + 1 :] or "/", headers, body)
-        if throttle is not None and not throttle.take():
-            from app.local_validation import throttled
-
-            return event, _json_response(*throttled(event["requestContext"]["requestId"]))
-        if validate:
-            from app.local_validation import as_event_check
-
-            refused = as_event_check(event)
-            if refused is not None:
-                return event, _json_response(refused[0], refused[1])
-        return event, None
-
-    return _Server((host, port), Handler)
+            handler = cast(Callable[[dict, Any], dict], lambda_handler)
+        invoke = _in_process(handler)
+    gateway = functools.partial(_gateway, validate=validate, throttle=throttle)
+    server = _Server((host, port), _handler_class(invoke, gateway))
+    server.environments = invoke  # type: ignore[attr-defined]
+    return server
 
 
 class _Server(ThreadingHTTPServer):
@@ -172,6 +287,244 @@ class _Server(ThreadingHTTPServer):
 def _json_response(status: int, body: Any) -> dict:
     text = body if isinstance(body, str) else json.dumps(body)
     return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": text}
+
+
+def _gateway(
+    method: str, raw_path: str, headers: dict[str, str], body: str | None, *, validate: bool, throttle: Any
+) -> tuple[dict, dict | None]:
+    """(the proxy event, what API Gateway answers itself or None): no stage prefix, a refused request."""
+    path = urlsplit(raw_path).path
+    if path != f"/{STAGE}" and not path.startswith(f"/{STAGE}/"):
+        message = f"no route for {method} {path}: the API is served under /{STAGE}"
+        return {}, _json_response(404, {"message": message})
+    event = api_event(method, raw_path[len(STAGE) + 1 :] or "/", headers, body)
+    if throttle is not None and not throttle.take():
+        from app.local_validation import throttled
+
+        return event, _json_response(*throttled(event["requestContext"]["requestId"]))
+    if validate:
+        from app.local_validation import as_event_check
+
+        refused = as_event_check(event)
+        if refused is not None:
+            return event, _json_response(refused[0], refused[1])
+    return event, None
+
+
+def _json_payload(status: int, message: str) -> dict:
+    return {"statusCode": status, "headers": {"Content-Type": "application/json"},
+            "body": json.dumps({"message": message})}
+
+
+def _handler_class(
+    invoke: Callable[[dict], dict], gateway: Callable[..., tuple[dict, dict | None]]
+) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        _headers_buffer: list[bytes]  # the stdlib's buffer of the response head (set by send_response)
+        # Headers and body leave in one write, and without Nagle: on a kept-alive connection a small
+        # second write waited for the client's delayed ACK (~40 ms per request).
+        disable_nagle_algorithm = True
+
+        def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+            """The stdlib's own refusals (bad request line, header too long, unknown method): JSON too."""
+            if code == 501:  # an unknown method: a client error, as API Gateway answers it
+                code, message = 405, f"method {self.command!r} not allowed"
+            if self.request_version == "HTTP/0.9":  # an unparsable request line: answer in HTTP/1.1 anyway
+                self.request_version = "HTTP/1.1"
+            self.close_connection = True
+            self._reply(_json_payload(code, message or self.responses.get(code, ("error",))[0]), head=False)
+
+        def _read_body(self) -> bytes:
+            te = (self.headers.get("Transfer-Encoding") or "").strip().lower()
+            lengths = self.headers.get_all("Content-Length") or []
+            if te and lengths:
+                raise HttpReject(400, "send Content-Length or Transfer-Encoding, not both", close=True)
+            if te:
+                if te != "chunked":
+                    raise HttpReject(400, f"unsupported Transfer-Encoding {te!r}", close=True)
+                return self._read_chunked()
+            if not lengths:
+                return b""
+            if len(set(lengths)) > 1 or not lengths[0].strip().isascii() or not lengths[0].strip().isdigit():
+                raise HttpReject(400, f"invalid Content-Length {', '.join(lengths)[:40]!r}", close=True)
+            length = int(lengths[0])
+            if length > MAX_BODY_BYTES:
+                raise HttpReject(413, f"body of {length} bytes; at most {MAX_BODY_BYTES}", close=True)
+            body = self.rfile.read(length)
+            if len(body) < length:
+                raise HttpReject(400, "body shorter than its Content-Length", close=True)
+            return body
+
+        def _read_chunked(self) -> bytes:
+            parts, total = [], 0
+            while True:
+                line = self.rfile.readline(1026)
+                size_text = line.split(b";", 1)[0].strip()
+                if not size_text or not all(c in b"0123456789abcdefABCDEF" for c in size_text) or len(size_text) > 8:
+                    raise HttpReject(400, "malformed chunked body", close=True)
+                size = int(size_text, 16)
+                if size == 0:
+                    while self.rfile.readline(1026).strip():  # trailers, up to the blank line
+                        pass
+                    return b"".join(parts)
+                total += size
+                if total > MAX_BODY_BYTES:
+                    raise HttpReject(413, f"body past {MAX_BODY_BYTES} bytes", close=True)
+                chunk = self.rfile.read(size)
+                if len(chunk) < size or self.rfile.read(2) != b"\r\n":
+                    raise HttpReject(400, "malformed chunked body", close=True)
+                parts.append(chunk)
+
+        def _serve(self) -> None:
+            try:
+                raw = self._read_body()
+                try:
+                    body = raw.decode("utf-8") if raw else None
+                except UnicodeDecodeError:
+                    raise HttpReject(400, "body is not valid UTF-8") from None
+                headers = {k: v for k, v in self.headers.items() if k.lower() != "transfer-encoding"}
+                event, response = gateway(self.command, self.path, headers, body)
+                if response is None:
+                    response = invoke(event)
+            except HttpReject as reject:
+                self.close_connection = self.close_connection or reject.close
+                response = _json_payload(reject.status, reject.message)
+            self._reply(response, head=self.command == "HEAD")
+
+        def _reply(self, response: dict, head: bool) -> None:
+            payload = (response.get("body") or "").encode()
+            self.send_response(int(response["statusCode"]))
+            for name, values in (response.get("multiValueHeaders") or {}).items():
+                for value in values:
+                    self.send_header(name, str(value))
+            for name, value in (response.get("headers") or {}).items():
+                self.send_header(name, str(value))
+            self.send_header("Content-Length", str(len(payload)))
+            if self.close_connection:
+                self.send_header("Connection", "close")
+            self._headers_buffer.append(b"\r\n")  # end_headers(), with the body in the same write
+            if not head:
+                self._headers_buffer.append(payload)
+            self.flush_headers()
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = _serve  # noqa: N815
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+            return None
+
+    return Handler
+
+
+class TcpGate:
+    """A TCP forwarder in front of a local dependency (PostgreSQL, the AWS emulator) that can be shut
+    and reopened: ``close()`` refuses new connections and resets the open ones, as a database failover
+    or an unreachable endpoint would; ``open()`` serves again on the same port. The dependency itself
+    keeps running (and keeps its data)."""
+
+    def __init__(self, upstream: tuple[str, int] | str, port: int = 0) -> None:
+        import socket
+
+        self.upstream = upstream  # (host, port) or a unix socket path
+        self._socket_mod = socket
+        probe = socket.socket()
+        probe.bind(("127.0.0.1", port))
+        self.port = probe.getsockname()[1]
+        probe.close()
+        self._listener: Any = None
+        self._conns: set[Any] = set()
+        self._lock = threading.Lock()
+        self.open()
+
+    @property
+    def is_open(self) -> bool:
+        return self._listener is not None
+
+    def open(self) -> None:
+        if self._listener is not None:
+            return
+        listener = self._socket_mod.socket()
+        listener.setsockopt(self._socket_mod.SOL_SOCKET, self._socket_mod.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(128)
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True, name=f"gate-{self.port}").start()
+
+    def close(self) -> None:
+        """Stop listening and reset every open connection (the dependency is 'down')."""
+        import struct
+
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            with contextlib.suppress(OSError):
+                listener.shutdown(self._socket_mod.SHUT_RDWR)
+            listener.close()
+        with self._lock:
+            conns, self._conns = list(self._conns), set()
+        for conn in conns:
+            with contextlib.suppress(OSError):  # SO_LINGER 0: close() sends RST, like a dead peer
+                conn.setsockopt(self._socket_mod.SOL_SOCKET, self._socket_mod.SO_LINGER, struct.pack("ii", 1, 0))
+            with contextlib.suppress(OSError):
+                conn.close()
+
+    def _connect_upstream(self) -> Any:
+        sock_mod = self._socket_mod
+        if isinstance(self.upstream, str):
+            up = sock_mod.socket(sock_mod.AF_UNIX, sock_mod.SOCK_STREAM)
+            up.connect(self.upstream)
+        else:
+            up = sock_mod.create_connection(self.upstream, timeout=5)
+            up.settimeout(None)
+            up.setsockopt(sock_mod.IPPROTO_TCP, sock_mod.TCP_NODELAY, 1)
+        return up
+
+    def _accept(self, listener: Any) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return  # closed
+            try:
+                upstream = self._connect_upstream()
+            except OSError:
+                client.close()
+                continue
+            client.setsockopt(self._socket_mod.IPPROTO_TCP, self._socket_mod.TCP_NODELAY, 1)
+            with self._lock:
+                self._conns.update((client, upstream))
+            for src, dst in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(src, dst), daemon=True).start()
+
+    def _pump(self, src: Any, dst: Any) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (src, dst):
+                with contextlib.suppress(OSError):
+                    sock.shutdown(self._socket_mod.SHUT_RDWR)
+            with self._lock:
+                self._conns.discard(src)
+                self._conns.discard(dst)
+
+
+def gate_postgres(url: str) -> tuple[TcpGate, str]:
+    """A gate in front of the PostgreSQL at ``url`` (TCP or unix socket); returns it and the URL through it."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    socket_dir = query.pop("host", None)
+    port = parts.port or 5432
+    upstream: tuple[str, int] | str = (
+        f"{socket_dir}/.s.PGSQL.{port}" if socket_dir and socket_dir.startswith("/") else (parts.hostname or "127.0.0.1", port)
+    )
+    gate = TcpGate(upstream)
+    userinfo = parts.netloc.rpartition("@")[0]
+    netloc = f"{userinfo}@127.0.0.1:{gate.port}" if userinfo else f"127.0.0.1:{gate.port}"
+    return gate, urlunsplit((parts.scheme, netloc, parts.path, urlencode(query), ""))
 
 
 def sqs_event(messages: list[dict], queue_arn: str) -> dict:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     CheckConstraint,
@@ -21,11 +21,14 @@ from sqlalchemy import (
     Integer,
     Numeric,
     String,
+    Table,
     Text,
     func,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from app.schemas import ID_MAX_LENGTH, TOTAL_PRECISION, TOTAL_SCALE
 
 
 class Base(DeclarativeBase):
@@ -41,6 +44,7 @@ class Job(Base):
     total: Mapped[int] = mapped_column(Integer, nullable=False)
     enqueued: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     correlation_id: Mapped[str | None] = mapped_column(String(128))
+    request_hash: Mapped[str | None] = mapped_column(String(64))  # sha256 of the job's records (409 on reuse)
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), nullable=False
     )
@@ -58,11 +62,11 @@ class Order(Base):
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
-    idempotency_key: Mapped[str] = mapped_column(String(128), nullable=False, unique=True)
+    idempotency_key: Mapped[str] = mapped_column(String(ID_MAX_LENGTH), nullable=False, unique=True)
     request_hash: Mapped[str] = mapped_column(String(64), nullable=False)
-    customer_id: Mapped[str] = mapped_column(String(128), nullable=False)
+    customer_id: Mapped[str] = mapped_column(String(ID_MAX_LENGTH), nullable=False)
     items: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False)
-    total: Mapped[Decimal] = mapped_column(Numeric(14, 2), nullable=False)
+    total: Mapped[Decimal] = mapped_column(Numeric(TOTAL_PRECISION, TOTAL_SCALE), nullable=False)
     currency: Mapped[str] = mapped_column(String(3), nullable=False)
     status: Mapped[str] = mapped_column(String(32), nullable=False, server_default="accepted")
     job_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
@@ -104,7 +108,8 @@ class JobReplay(Base):
     )
 
 
-orders = Order.__table__
-jobs = Job.__table__
-job_failures = JobFailure.__table__
-job_replays = JobReplay.__table__
+# Core tables for the repository's bulk statements (``__table__`` is typed as a FromClause).
+orders = cast(Table, Order.__table__)
+jobs = cast(Table, Job.__table__)
+job_failures = cast(Table, JobFailure.__table__)
+job_replays = cast(Table, JobReplay.__table__)

@@ -12,11 +12,11 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-_TRUTHY = {"1", "true", "yes", "on", "y", "t"}
+from app.contract import env_flag
 
 
 def tracing_disabled() -> bool:
-    return os.environ.get("POWERTOOLS_TRACE_DISABLED", "false").strip().lower() in _TRUTHY
+    return env_flag(os.environ.get("POWERTOOLS_TRACE_DISABLED"), default=False)
 
 
 class NoopTracer:

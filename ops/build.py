@@ -24,8 +24,8 @@ import tomllib
 from dataclasses import asdict
 from pathlib import Path
 
-from invoke import task
 from invoke.exceptions import Exit
+from invoke.tasks import task
 
 from ops.lambda_zip import DEFAULT_EXCLUDES, ZipStats, zip_tree
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from invoke import task
 from invoke.exceptions import Exit
+from invoke.tasks import task
 
 from ops.policy import write_pack_config
 from ops.pulumi_cli import LayerFailed, PulumiCli, PulumiUnavailable

@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from invoke import task
+from invoke.tasks import task
 from invoke.exceptions import Exit
 
 from app.dlq import CLASSES

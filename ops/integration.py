@@ -8,8 +8,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from invoke import task
 from invoke.exceptions import Exit
+from invoke.tasks import task
 
 from ops.http_target import Target, TargetUnavailableError, deployed_target, local_server
 from shared.config import REPO_ROOT

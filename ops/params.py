@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import getpass
 
-from invoke import Collection, task
+from invoke.collection import Collection
 from invoke.exceptions import Exit
+from invoke.tasks import task
 
 from ops.parameter_store import (
     DEFAULT_LABEL,
@@ -148,4 +149,4 @@ def rollback(c, env, name, version, label=DEFAULT_LABEL, yes=False, endpoint_url
 
 ns = Collection("params")
 for _task in (list_, get, history, set_, rollback):
-    ns.add_task(_task)
+    ns.add_task(_task)  # pyright: ignore[reportArgumentType] - invoke types @task(...) as returning the function

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from invoke import task
 from invoke.exceptions import Exit
+from invoke.tasks import task
 
 from shared.accounts import load_usages
 from shared.config import REPO_ROOT, ConfigError, Environment

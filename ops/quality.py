@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from invoke import task
+from invoke.tasks import task
 
 # The tools of the virtualenv invoke runs from, whether or not it is on PATH.
 BIN = Path(sys.executable).parent
@@ -13,9 +13,9 @@ BIN = Path(sys.executable).parent
 
 @task(help={"quick": "skip the type check and lint", "k": "pytest -k expression", "marker": "pytest -m expression"})
 def test(c, quick=False, k=None, marker=None):
-    """Type-check projects/, shared/ and the policy pack (pyright), lint (ruff), then run the whole pytest suite."""
+    """Type-check shared/, projects/, the policy pack, app/ and ops/ (pyright), lint (ruff), then run the whole suite."""
     if not quick:
-        c.run(f"{BIN}/pyright shared projects policy", pty=False)
+        c.run(f"{BIN}/pyright shared projects policy app ops", pty=False)
         code = [p for p in ("shared", "projects", "policy", "ops", "app", "tests", "tasks.py") if Path(p).exists()]
         c.run(f"{BIN}/ruff check {' '.join(code)}", pty=False)
     c.run(f"{BIN}/invoke build", pty=False)  # the compute layer synthesizes from build/lambda/

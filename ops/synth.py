@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from invoke import task
 from invoke.exceptions import Exit
+from invoke.tasks import task
 
 from ops.build import BuildError, artifacts_present, run_build
 from shared.config import ConfigError

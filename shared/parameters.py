@@ -10,12 +10,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from app.contract import CATEGORIES, PARAMETER_ROOT
 from shared.config import Environment
 from shared.naming import kms_alias_name
 
-PARAMETER_ROOT = "myapp"
-# Parameter categories, each with its own KMS key (alias/serverless-infra-{env}-{category}).
-CATEGORIES: tuple[str, ...] = ("database", "api", "cache")
+# The root and the categories (each with its own KMS key) are the app's vocabulary too: one
+# definition, in app/contract.py, re-exported here for the infrastructure code.
+__all__ = ["CATEGORIES", "PARAMETER_ROOT"]
 # SSM's own charset for a path segment is [a-zA-Z0-9_.-]; we keep keys to that, one level deep.
 _KEY = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
 # Labels: letters, digits, '.', '-', '_'; at most 100 characters; not starting with a digit, 'aws' or 'ssm'.

@@ -27,6 +27,7 @@ from app.errors import (
     NotFoundError,
     PayloadTooLargeError,
     QueueUnavailableError,
+    UnsupportedMediaTypeError,
     ValidationError,
 )
 from app.observability import make_tracer, route_library_logs
@@ -43,6 +44,9 @@ CORRELATION_HEADER = "X-Correlation-Id"
 # What a client may send as a correlation id. It is logged, stored with a job and sent as an SQS message
 # attribute (which refuses some control characters): anything else is replaced by the request id.
 _CORRELATION_RE = re.compile(r"[A-Za-z0-9._:/@+=-]{1,128}")
+# A client waiting on a request with the database down gets its 503 + Retry-After after about this
+# long (the retries that fit), not after the 29 s API Gateway would wait; it retries on its own schedule.
+RETRY_BUDGET_S = 1.0
 
 
 def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
@@ -51,10 +55,29 @@ def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Resp
     )
 
 
+# JSON is UTF-8 (RFC 8259 section 8.1): application/json or a +json type, with no charset or utf-8.
+_JSON_MEDIA_RE = re.compile(r"application/(?:[a-z0-9.+-]+\+)?json", re.ASCII)
+
+
+def _require_json_media_type() -> None:
+    raw = app.current_event.headers.get("content-type") or app.current_event.headers.get("Content-Type") or ""
+    media, *params = (p.strip().lower() for p in str(raw).split(";"))
+    charset_ok = all(not p.startswith("charset=") or p.strip() in ("charset=utf-8", 'charset="utf-8"') for p in params)
+    if not _JSON_MEDIA_RE.fullmatch(media) or not charset_ok:
+        shown = str(raw)[:100].encode("ascii", "backslashreplace").decode() or "none"
+        raise UnsupportedMediaTypeError(f"send Content-Type: application/json (got {shown})")
+
+
 def _body() -> Any:
+    """The request's JSON body; 415 for another media type, 400 for anything that does not parse.
+
+    ``RecursionError`` is a parse failure too: ``[[[[...]]]]`` a few thousand levels deep exhausts
+    Python's recursion limit in the json module, which used to surface as a 500.
+    """
+    _require_json_media_type()
     try:
         return app.current_event.json_body
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):
         raise ValidationError([{"field": "body", "message": "must be valid JSON"}]) from None
 
 
@@ -118,6 +141,8 @@ def create_batch() -> Response:
 @app.post("/orders/async")
 @tracer.capture_method
 def create_async() -> Response:
+    """All or nothing from the client's view: every check (size, keys, a reused Idempotency-Key) runs
+    before the job is recorded or a message is sent; a job is refused whole or accepted whole."""
     records = validate_batch(_body(), max_records=get_config().api.max_batch_size)
     own_keys = [
         r["idempotency_key"]
@@ -130,17 +155,22 @@ def create_async() -> Response:
         )
     from app import queue, repository
 
-    job, created = repository.create_job(len(records), _idempotency_key(), logger.get_correlation_id())
-    job_id = str(job["id"])
+    correlation_id = logger.get_correlation_id()
+    job_id = str(uuid.uuid4())
+    batches = queue.build_batches(job_id, records, _job_keys(job_id, records), correlation_id or job_id)
+    job, created = repository.create_job(
+        len(records),
+        _idempotency_key(),
+        correlation_id,
+        records_hash=repository.job_hash(records),
+        job_id=job_id,
+    )
     if created or job["status"] != "queued":  # first time, or a retry of a job that failed to enqueue
-        keys = [
-            r["idempotency_key"]
-            if isinstance(r, dict) and isinstance(r.get("idempotency_key"), str)
-            else f"job:{job_id}:{i}"
-            for i, r in enumerate(records)
-        ]
+        if not created:  # the first attempt's job id: same message bodies, same keys, no duplicates
+            job_id = str(job["id"])
+            batches = queue.build_batches(job_id, records, _job_keys(job_id, records), correlation_id or job_id)
         try:
-            sent = queue.enqueue_orders(job_id, records, keys, logger.get_correlation_id() or job_id)
+            sent = queue.send_batches(batches)
         except QueueUnavailableError:
             repository.mark_job(job_id, "enqueue_failed", 0)
             raise
@@ -148,11 +178,23 @@ def create_async() -> Response:
         metrics.add_metric(name="BatchSize", unit=MetricUnit.Count, value=len(records))
     else:
         metrics.add_metric(name="IdempotentReplays", unit=MetricUnit.Count, value=1)
+    job_id = str(job["id"])
     return _json(
         202,
         {"job_id": job_id, "status": "queued", "total": len(records), "status_url": _url(f"/jobs/{job_id}")},
         {"Location": _url(f"/jobs/{job_id}")},
     )
+
+
+def _job_keys(job_id: str, records: list[Any]) -> list[str]:
+    """Each record's idempotency key: its own, else one derived from the job (fixed at enqueue time, so
+    an SQS redelivery or a re-submission of the job replays instead of writing twice)."""
+    return [
+        r["idempotency_key"]
+        if isinstance(r, dict) and isinstance(r.get("idempotency_key"), str)
+        else f"job:{job_id}:{i}"
+        for i, r in enumerate(records)
+    ]
 
 
 @app.get("/orders/<order_id>")
@@ -212,6 +254,12 @@ def _too_large(exc: PayloadTooLargeError) -> Response:
     return _json(413, {"message": str(exc)})
 
 
+@app.exception_handler(UnsupportedMediaTypeError)
+def _media_type(exc: UnsupportedMediaTypeError) -> Response:
+    metrics.add_metric(name="RequestsRejected", unit=MetricUnit.Count, value=1)
+    return _json(415, {"message": str(exc)})
+
+
 @app.exception_handler(NotFoundError)
 def _not_found(exc: NotFoundError) -> Response:
     return _json(404, {"message": str(exc)})
@@ -262,6 +310,7 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
     correlation_id = _correlation_id(event)
     logger.set_correlation_id(correlation_id)
     deadline.set_from_context(context)
+    deadline.set_retry_budget(RETRY_BUDGET_S)
     response = app.resolve(event, context)
     headers = response.setdefault("multiValueHeaders", {})
     headers[CORRELATION_HEADER] = [correlation_id]

@@ -1,12 +1,15 @@
 """Async worker: SQS batches (up to 500 records) -> validated, bulk-written orders; partial batch response.
 
-Two phases inside one Powertools ``BatchProcessor``:
+Two phases inside one Powertools ``BatchProcessor``, through its documented extension points
+(``success_handler``, ``failure_handler``, ``_prepare``, ``_clean``; ``process()`` is Powertools' own):
 
-1. per record (the record handler): parse + validate; a bad record fails alone;
-2. per chunk (``process`` override): the valid records are written with one multi-row
-   ``INSERT .. ON CONFLICT (idempotency_key) DO NOTHING`` per chunk, one transaction per chunk, retried
-   on transient errors. A chunk that fails for good fails exactly its records; a chunk that fails for a
-   non-transient reason (a constraint) is split to isolate the poison record.
+1. per record (the record handler): parse + validate; a bad record fails alone; a valid one is staged
+   by ``success_handler``;
+2. per chunk (``_clean``, before the partial response is built): the staged records are written with one
+   multi-row ``INSERT .. ON CONFLICT (idempotency_key) DO NOTHING`` per chunk, one transaction per chunk,
+   retried on transient errors. A chunk that fails for good fails exactly its records; a chunk that
+   fails for a non-transient reason (a constraint) is split to isolate the record the database refuses,
+   which is recorded as ``permanent`` (the DLQ analyzer then knows a redrive would only cycle it).
 
 Only failed records are reported in ``batchItemFailures``; SQS redelivers them and, after the queue's
 ``maxReceiveCount``, moves them to the DLQ. A redelivered record that was in fact written is a replay, not
@@ -22,12 +25,13 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSEvent, SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from app import deadline
 from app.errors import ConfigError, DatabaseUnavailableError, ValidationError
 from app.observability import make_tracer, route_library_logs
+from app.queue import record_correlation_id
 from app.schemas import is_uuid, validate_order
 
 logger = Logger()
@@ -70,12 +74,11 @@ def record_handler(record: SQSRecord) -> Prepared:
         raise RecordRejected(json.dumps(exc.errors), job_id, index) from None
     from app.repository import order_row
 
-    attr: Any = (record.raw_event.get("messageAttributes") or {}).get("correlation_id") or {}
     return Prepared(
         row=order_row(order, body["idempotency_key"], job_id=job_id, job_index=index if job_id else None),
         job_id=job_id,
         index=index,
-        correlation_id=attr.get("stringValue"),
+        correlation_id=record_correlation_id(record),
     )
 
 
@@ -88,12 +91,26 @@ class BulkOrderProcessor(BatchProcessor):
         self.written = {"created": 0, "replayed": 0}
         self.failures: list[dict] = []  # job failures to record
         self.database_down = False
+        self.staged: list[tuple[dict, Prepared]] = []  # records that passed phase 1, in order
 
     def _prepare(self) -> None:
         super()._prepare()
         self.written = {"created": 0, "replayed": 0}
         self.failures = []
         self.database_down = False
+        self.staged = []
+
+    def success_handler(self, record: Any, result: Any) -> Any:
+        entry = super().success_handler(record, result)
+        self.staged.append((record, result))
+        return entry
+
+    def _clean(self) -> None:
+        """Phase 2, then Powertools builds the partial response from what failed in either phase."""
+        staged, self.staged = self.staged, []
+        for start in range(0, len(staged), self.chunk_size):
+            self._write(staged[start : start + self.chunk_size])
+        super()._clean()
 
     def failure_handler(self, record: Any, exception: Any, *, log: bool = True) -> Any:
         value = exception[1]
@@ -102,7 +119,7 @@ class BulkOrderProcessor(BatchProcessor):
                 "record failed",
                 extra={
                     "message_id": getattr(record, "message_id", None),
-                    "record_correlation_id": _record_correlation_id(getattr(record, "raw_event", {})),
+                    "record_correlation_id": record_correlation_id(record) if isinstance(record, SQSRecord) else None,
                     "error": f"{type(value).__name__}: {value}"[:300],
                 },
             )
@@ -116,13 +133,6 @@ class BulkOrderProcessor(BatchProcessor):
                 }
             )
         return super().failure_handler(record, exception)
-
-    def process(self) -> list[tuple]:
-        results = [self._process_record(r) for r in self.records]
-        staged = [(raw, prepared) for status, prepared, raw in results if status == "success"]
-        for start in range(0, len(staged), self.chunk_size):
-            self._write(staged[start : start + self.chunk_size])
-        return results
 
     def _write(self, chunk: list[tuple[dict, Prepared]]) -> None:
         from sqlalchemy.exc import DBAPIError
@@ -145,8 +155,8 @@ class BulkOrderProcessor(BatchProcessor):
                 mid = len(chunk) // 2
                 self._write(chunk[:mid])
                 self._write(chunk[mid:])
-            else:
-                self._fail(chunk, exc, "unknown")
+            else:  # the database refused this record as sent: redelivering it can only fail again
+                self._fail(chunk, exc, "permanent")
             return
         except Exception as exc:  # a bug, not a record: fail the chunk for redelivery, don't bisect
             logger.exception("unexpected error writing a chunk")
@@ -194,11 +204,6 @@ class BulkOrderProcessor(BatchProcessor):
 processor = BulkOrderProcessor()
 
 
-def _record_correlation_id(raw: Any) -> str | None:
-    attr = ((raw or {}).get("messageAttributes") or {}).get("correlation_id") or {}
-    return attr.get("stringValue")
-
-
 def _record_failures(failures: list[dict]) -> None:
     """Best effort: job progress shows failures; the SQS redelivery is what guarantees no loss."""
     if not failures:
@@ -218,8 +223,7 @@ def _record_failures(failures: list[dict]) -> None:
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     deadline.set_from_context(context)
     records = event.get("Records") or []
-    cids = {_record_correlation_id(r) for r in records}
-    cids.discard(None)
+    cids = {cid for r in SQSEvent(event).records if (cid := record_correlation_id(r))} if records else set()
     if len(cids) == 1:
         logger.set_correlation_id(next(iter(cids)))
     elif cids:
@@ -237,4 +241,4 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
     logger.info(
         "batch processed", extra={"records": len(records), "failed": failed, "written": processor.written}
     )
-    return response
+    return dict(response)

@@ -6,6 +6,7 @@ layers; publishes the data contract (shared/contracts.py).
 
 import pulumi
 
+from app.contract import DB_AUTH_IAM
 from shared.components.data import Database, DatabaseArgs, DataSettings, check_environment_policy
 from shared.config import current_stack_context
 from shared.connection_budget import DatabaseLimits
@@ -52,7 +53,7 @@ publish(
         "db_username": settings.app_username,
         "db_owner_username": settings.owner_username,
         "db_app_username": settings.app_username,
-        "db_auth_mode": "iam",
+        "db_auth_mode": DB_AUTH_IAM,  # functions sign IAM tokens (app/contract.py)
         "db_reader_resource_ids": database.reader_resource_ids,
         "db_master_secret_arn": database.master_secret.arn,
         "db_connection_limits": DatabaseLimits.from_settings(

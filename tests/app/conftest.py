@@ -177,9 +177,13 @@ def _app_env(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(autouse=True)
 def _fresh_config(_app_env: None) -> Iterator[None]:
     """Each test starts from an empty config cache (the environment it changed is re-read)."""
+    import sys
+
     from app.config import reset_config
 
     reset_config()
+    if "app.db" in sys.modules:  # an outage seen by an earlier test must not shorten this one's retries
+        sys.modules["app.db"].reset_degraded()
     yield
     reset_config()
 
@@ -201,10 +205,7 @@ def clean_db(pg_url: str) -> Iterator[None]:
     yield
 
 
-@pytest.fixture
-def purge_queues(boto: Any, queues: dict[str, str]) -> None:
-    """Empty both queues (receive + delete: PurgeQueue is limited to once a minute)."""
-    sqs = boto["sqs"]
+def _empty_queues(sqs: Any, queues: dict[str, str]) -> None:
     for url in queues.values():
         while True:
             msgs = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=30).get(
@@ -216,6 +217,15 @@ def purge_queues(boto: Any, queues: dict[str, str]) -> None:
                 QueueUrl=url,
                 Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(msgs)],
             )
+
+
+@pytest.fixture
+def purge_queues(boto: Any, queues: dict[str, str]) -> Iterator[None]:
+    """Empty both queues before the test and after it (what a test enqueued must not reach the next
+    test's worker); receive + delete, since PurgeQueue is limited to once a minute."""
+    _empty_queues(boto["sqs"], queues)
+    yield
+    _empty_queues(boto["sqs"], queues)
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
+from app import contract
 from shared import iam
 from shared.components.compute.artifacts import ArtifactStore, ArtifactStoreArgs, BuiltArtifact
 from shared.components.compute.functions import CodeLocation, LambdaFunction, LambdaFunctionArgs
@@ -24,7 +25,7 @@ from shared.config import REGION, Environment
 from shared.connection_budget import DatabaseLimits, Demand, check
 
 HANDLERS = {fn: f"app.handlers.{fn.replace('-', '_')}.lambda_handler" for fn in FUNCTIONS}
-METRICS_NAMESPACE = "ServerlessInfra"
+METRICS_NAMESPACE = contract.METRICS_NAMESPACE
 QUEUE_CONSUMER_ACTIONS = [
     "sqs:ReceiveMessage",
     "sqs:DeleteMessage",
@@ -80,9 +81,9 @@ class ComputeArgs:
 
 
 def _iam_auth(mode: str) -> bool:
-    if mode not in ("iam", "password"):
-        raise ValueError(f"db_auth_mode {mode!r} from the data layer is neither 'iam' nor 'password'")
-    return mode == "iam"
+    if mode not in contract.DB_AUTH_MODES:
+        raise ValueError(f"db_auth_mode {mode!r} from the data layer is not one of {', '.join(contract.DB_AUTH_MODES)}")
+    return mode == contract.DB_AUTH_IAM
 
 
 def rds_db_user_arn(proxy_arn: str, account_id: str, username: str) -> str:
@@ -215,16 +216,15 @@ class Compute(pulumi.ComponentResource):
         self.functions = {}
         for fn in FUNCTIONS:
             variables: dict[str, pulumi.Input[str]] = {
-                "APP_ENV": env.value,
-                "PARAMETER_PREFIX_DATABASE": prefixes.apply(
-                    lambda p: _require(p, "database", "parameter_prefixes")
-                ),
-                "PARAMETER_PREFIX_API": prefixes.apply(lambda p: _require(p, "api", "parameter_prefixes")),
-                "PARAMETER_PREFIX_CACHE": prefixes.apply(
-                    lambda p: _require(p, "cache", "parameter_prefixes")
-                ),
-                "CONFIG_TTL_SECONDS": str(s.config_ttl_seconds),
-                "DATABASE_IAM_AUTH": pulumi.Output.from_input(args.db_auth_mode).apply(
+                contract.APP_ENV: env.value,
+                **{
+                    contract.prefix_variable(cat): prefixes.apply(
+                        lambda p, cat=cat: _require(p, cat, "parameter_prefixes")
+                    )
+                    for cat in contract.CATEGORIES
+                },
+                contract.CONFIG_TTL_SECONDS: str(s.config_ttl_seconds),
+                contract.DATABASE_IAM_AUTH: pulumi.Output.from_input(args.db_auth_mode).apply(
                     lambda mode: str(_iam_auth(mode)).lower()
                 ),
                 "DATABASE_USERNAME": args.db_owner_username if fn == "migrate" else args.db_app_username,
@@ -235,13 +235,13 @@ class Compute(pulumi.ComponentResource):
                 "POWERTOOLS_LOGGER_SAMPLE_RATE": str(s.logger_sample_rate),
             }
             if fn == "api":
-                variables["ORDERS_QUEUE_URL"] = q.queue_url
+                variables[contract.ORDERS_QUEUE_URL] = q.queue_url
             if fn == "migrate":
                 variables["DATABASE_MASTER_SECRET_ARN"] = args.db_master_secret_arn
                 variables["DATABASE_PRIMARY_HOST"] = args.db_endpoint
             if fn == "dlq-analyzer":
                 # The analyzer files each dead letter here, then the mapping deletes it from the DLQ.
-                variables["DLQ_ARCHIVE_QUEUE_URL"] = q.archive_url
+                variables[contract.DLQ_ARCHIVE_QUEUE_URL] = q.archive_url
             self.functions[fn] = LambdaFunction(
                 f"{name}-{fn}",
                 LambdaFunctionArgs(

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 
+from app.contract import CONFIG_TTL
 from shared.aws_limits import (
     API_FUNCTION_TIMEOUT_HEADROOM_SECONDS,
     API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS,
@@ -158,7 +159,7 @@ class ComputeSettings(Settings):
     log_level: LogLevel = Field("INFO", description="POWERTOOLS_LOG_LEVEL of every function.")
     logger_sample_rate: float = Field(0.0, ge=0, le=1, description="share of invocations logged at DEBUG")
     config_ttl_seconds: int = Field(
-        300, ge=1, le=3600,
+        CONFIG_TTL.default, ge=CONFIG_TTL.minimum, le=CONFIG_TTL.maximum,
         description="CONFIG_TTL_SECONDS: the app's config cache TTL when SSM has no cache/config_ttl_seconds."
     )
     db_pool_size: int = Field(

@@ -288,7 +288,6 @@ class Database(pulumi.ComponentResource):
                 "name": s.database_name,
                 "username": s.app_username,  # the migrate function overrides it with the owner
                 "reader_host": reader_host,
-                "proxy_host": self.proxy.endpoint,
                 "replica_max_lag_seconds": str(s.replica_max_lag_seconds),
             },
         )

@@ -1,9 +1,9 @@
 """The database settings the app reads: SecureString parameters under the security layer's prefix.
 
-Keys are fixed (``host``, ``port``, ``name``, ``username`` (the app role), ``reader_host``, ``proxy_host``,
-``replica_max_lag_seconds``): the app's config loader reads them by path. No password: the functions sign
-in with IAM tokens, and the master password lives only in its break-glass secret. Every value is encrypted with the
-database key, so reading them needs ``kms:Decrypt`` on that key through SSM.
+Keys are fixed (``app/contract.py``: ``host``, ``port``, ``name``, ``username`` (the app role),
+``reader_host``, ``replica_max_lag_seconds``): the app's config loader reads them by path. No password:
+the functions sign in with IAM tokens, and the master password lives only in its break-glass secret.
+Every value is encrypted with the database key, so reading them needs ``kms:Decrypt`` on that key through SSM.
 """
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ from collections.abc import Mapping
 import pulumi
 import pulumi_aws as aws
 
+from app.contract import DATABASE_KEYS
 from shared.config import Environment
 from shared.parameters import parameter_name, parameter_prefix
 
-PARAMETER_KEYS = ("host", "port", "name", "username", "reader_host", "proxy_host", "replica_max_lag_seconds")
+PARAMETER_KEYS = DATABASE_KEYS
 
 
 def checked_prefix(prefix: str, env: Environment) -> str:

@@ -15,6 +15,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
+from app.contract import CONFIG_TTL, MAX_BATCH_SIZE, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX
 from shared.components.security.settings import SecuritySettings
 from shared.config import Environment
 from shared.parameters import parameter_name
@@ -31,33 +32,19 @@ class ParameterSpec:
 def parameter_specs(settings: SecuritySettings, signing_key: pulumi.Input[str]) -> list[ParameterSpec]:
     """What the layer writes under ``/myapp/{env}/api/`` and ``/cache/``, from the typed settings."""
     api, cache = settings.api_parameters, settings.cache_parameters
+    values = {
+        MAX_BATCH_SIZE: api.max_batch_size,
+        PAGE_SIZE_DEFAULT: api.page_size_default,
+        PAGE_SIZE_MAX: api.page_size_max,
+        CONFIG_TTL: cache.config_ttl_seconds,
+    }
     return [
-        ParameterSpec(
-            "api", "max_batch_size", "Records the worker processes per SQS batch", str(api.max_batch_size)
-        ),
-        ParameterSpec(
-            "api", "page_size_default", "Page size when a request sets none", str(api.page_size_default)
-        ),
-        ParameterSpec(
-            "api", "page_size_max", "Largest page size a request may ask for", str(api.page_size_max)
-        ),
+        *(ParameterSpec(spec.category, spec.key, spec.description, str(spec.check(v))) for spec, v in values.items()),
         ParameterSpec(
             "api",
             "signing_key",
             "HMAC key the API signs tokens with (generated; rotate by bumping signingKeyGeneration)",
             signing_key,
-        ),
-        ParameterSpec(
-            "cache",
-            "config_ttl_seconds",
-            "Seconds a function serves cached config before reloading",
-            str(cache.config_ttl_seconds),
-        ),
-        ParameterSpec(
-            "cache",
-            "idempotency_ttl_seconds",
-            "Seconds an idempotency record is kept",
-            str(cache.idempotency_ttl_seconds),
         ),
     ]
 

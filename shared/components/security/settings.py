@@ -6,19 +6,21 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from app.contract import CONFIG_TTL, MAX_BATCH_SIZE, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, IntParameter
 from shared.config import Settings
+
+
+def _bounded(spec: IntParameter) -> int:
+    """A field with the default and bounds the app enforces when it reads the parameter (one contract)."""
+    return Field(spec.default, ge=spec.minimum, le=spec.maximum, description=spec.description)
 
 
 class ApiParameters(Settings):
     """Values written under ``/myapp/{env}/api/`` (the app reads them by these key names)."""
 
-    max_batch_size: int = Field(
-        500, ge=1, le=10_000, description="Records per worker batch (SQS max 10,000)."
-    )
-    page_size_default: int = Field(
-        50, ge=1, le=1_000, description="Items per page when the client sets none."
-    )
-    page_size_max: int = Field(200, ge=1, le=1_000, description="Largest page a client may ask for.")
+    max_batch_size: int = _bounded(MAX_BATCH_SIZE)
+    page_size_default: int = _bounded(PAGE_SIZE_DEFAULT)
+    page_size_max: int = _bounded(PAGE_SIZE_MAX)
 
     @model_validator(mode="after")
     def _pages(self) -> ApiParameters:
@@ -32,15 +34,7 @@ class ApiParameters(Settings):
 class CacheParameters(Settings):
     """Values written under ``/myapp/{env}/cache/``."""
 
-    config_ttl_seconds: int = Field(
-        300,
-        ge=5,
-        le=3_600,
-        description="Seconds a function serves cached config; also how long a rollback takes to reach it.",
-    )
-    idempotency_ttl_seconds: int = Field(
-        86_400, ge=60, le=7 * 86_400, description="Idempotency record lifetime."
-    )
+    config_ttl_seconds: int = _bounded(CONFIG_TTL)
 
 
 class SecuritySettings(Settings):

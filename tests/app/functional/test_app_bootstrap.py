@@ -60,7 +60,7 @@ def test_new_owner_is_bootstrapped_and_takes_over_the_tables(
     assert result["status"] == "ok" and set(result["tables_handed_over"]) == APP_TABLES
     assert {owners(legacy_db)[t] for t in APP_TABLES} == {OWNER}
 
-    assert upgrade(as_role(legacy_db, OWNER), app_username=APP) == {"before": "0002", "after": "0003"}
+    assert upgrade(as_role(legacy_db, OWNER), app_username=APP) == {"before": "0002", "after": "0004"}
     app = sa.create_engine(as_role(legacy_db, APP))
     with app.begin() as conn:
         conn.execute(sa.text("INSERT INTO jobs (id, status, total) VALUES (gen_random_uuid(), 'enqueuing', 1)"))

@@ -34,7 +34,6 @@ def params(boto: Any) -> Any:
     values = {
         "host": "writer.local",
         "reader_host": "reader.local",
-        "proxy_host": "proxy.local",
         "port": "5432",
         "name": "orders",
         "username": "app",
@@ -143,10 +142,12 @@ def test_first_load_with_ssm_down_is_a_clean_503_not_a_crash_loop(monkeypatch: p
 
     config.reset_config(ConfigCache(Pointers.from_env(), fetch))
     body = json.dumps({"customer_id": "c", "items": [{"sku": "s", "quantity": 1, "unit_price": "1.00"}]})
+    JSON = "application/json"  # noqa: N806
     started = time.monotonic()
     answers = [
         api.lambda_handler(
-            api_event("POST", "/orders", {"Idempotency-Key": "k-ssm-down"}, body), FakeContext(function_name="api")
+            api_event("POST", "/orders", {"Idempotency-Key": "k-ssm-down", "Content-Type": JSON}, body),
+            FakeContext(function_name="api"),
         )
         for _ in range(5)
     ]

@@ -78,15 +78,21 @@ def _call(method: str, path: str, body: str | None = None, headers: dict[str, st
     return int(response["statusCode"]), json.loads(response["body"])
 
 
+JSON = {"Content-Type": "application/json"}
+
+
 @pytest.mark.parametrize(
     ("method", "path", "doc_path", "body", "headers", "status"),
     [
         ("GET", "/orders/not-a-uuid", "/orders/{order_id}", None, None, 404),
         ("GET", "/jobs/not-a-uuid", "/jobs/{job_id}", None, None, 404),
-        ("POST", "/orders", "/orders", "{not json", {"Idempotency-Key": "k-1"}, 400),
-        ("POST", "/orders", "/orders", json.dumps({"customer_id": "c", "items": []}), {"Idempotency-Key": "k"}, 400),
+        ("POST", "/orders", "/orders", "{not json", {"Idempotency-Key": "k-1", **JSON}, 400),
+        ("POST", "/orders", "/orders", json.dumps({"customer_id": "c", "items": []}), {"Idempotency-Key": "k", **JSON}, 400),
         ("POST", "/orders", "/orders",
-         json.dumps({"customer_id": "c", "items": [{"sku": "s", "quantity": 1, "unit_price": "1.00"}]}), None, 400),
+         json.dumps({"customer_id": "c", "items": [{"sku": "s", "quantity": 1, "unit_price": "1.00"}]}), JSON, 400),
+        ("POST", "/orders", "/orders", "{}", {"Content-Type": "text/plain"}, 415),
+        ("POST", "/orders/batch", "/orders/batch", "{}", None, 415),
+        ("POST", "/orders/async", "/orders/async", "{}", {"Content-Type": "application/xml"}, 415),
     ],
 )
 def test_handler_errors_are_documented_and_have_the_documents_error_shape(

@@ -125,3 +125,34 @@ def test_deadline_comes_from_the_lambda_context() -> None:
     assert 2.4 < deadline.current() - time.monotonic() <= 2.5
     deadline.set_from_context(object())
     assert deadline.current() - time.monotonic() > 9
+
+
+def test_the_api_retry_budget_stops_new_attempts_and_a_new_invocation_clears_it() -> None:
+    """With the database down an API request answers in about RETRY_BUDGET_S, not after every attempt."""
+    import time
+
+    from app import deadline
+    from app.db import retrying
+    from app.local import FakeContext
+
+    deadline.set_from_context(FakeContext())
+    deadline.set_retry_budget(0.0)  # spent: the first failure is final
+    from sqlalchemy.exc import OperationalError
+
+    attempts = []
+    with pytest.raises(OperationalError):
+        for attempt in retrying(sleep=lambda _s: None):
+            with attempt:
+                attempts.append(time.monotonic())
+                raise OperationalError("x", {}, RuntimeError("down"))
+    assert len(attempts) == 1
+    deadline.set_retry_budget(None)
+    attempts.clear()
+    with pytest.raises(OperationalError):
+        for attempt in retrying(sleep=lambda _s: None):
+            with attempt:
+                attempts.append(time.monotonic())
+                raise OperationalError("x", {}, RuntimeError("down"))
+    assert len(attempts) == 5  # MAX_ATTEMPTS without a budget
+    deadline.set_from_context(FakeContext())  # the next invocation (e.g. the worker) has no budget
+    assert deadline.retry_until() is None

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from app.contract import DATABASE_KEYS
 from shared.synth import fake_aws
 from shared.synth.crossguard import violations
 from shared.synth.graph import SECRET_MASK
@@ -20,7 +21,7 @@ PROXY = "aws:rds/proxy:Proxy"
 PARAMETER = "aws:ssm/parameter:Parameter"
 PASSWORD = "random:index/randomPassword:RandomPassword"
 ROLE = "aws:iam/role:Role"
-APP_KEYS = {"host", "port", "name", "username", "reader_host", "proxy_host", "replica_max_lag_seconds"}
+APP_KEYS = set(DATABASE_KEYS)  # what app/config.py reads (app/contract.py)
 
 
 def stack_settings(env: str) -> dict:
@@ -232,7 +233,7 @@ def test_app_parameters_under_the_database_hierarchy_with_the_database_key(synth
         assert parameter.inputs["type"] == "SecureString"
         assert parameter.inputs["keyId"] == database_key(system)
     proxy = graph.one(PROXY)
-    for key in ("host", "proxy_host"):
+    for key in ("host",):  # writes go through the proxy
         assert proxy.urn in found[key].dependencies, key
     _, replicas = instances(graph)
     reader = replicas[0] if stack_settings(env)["readerRouting"] == "replica" else proxy

@@ -127,7 +127,6 @@ def test_parameters_live_in_the_env_hierarchy_encrypted_with_their_category_key(
         "api/page_size_max",
         "api/signing_key",
         "cache/config_ttl_seconds",
-        "cache/idempotency_ttl_seconds",
     } <= names
 
 
@@ -150,7 +149,6 @@ def test_parameter_values_come_from_the_typed_settings():
         "api/page_size_max": "100",
         "api/signing_key": "generated",
         "cache/config_ttl_seconds": "60",
-        "cache/idempotency_ttl_seconds": "86400",
     }
 
 

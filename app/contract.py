@@ -1,0 +1,143 @@
+"""The one vocabulary the infrastructure and the app share (standard library only).
+
+The Pulumi components in ``shared/`` write these names and values (environment variables of the
+functions, SSM parameters, metric namespace); ``app/`` reads them. Both import this module, and it
+ships in the function zip, so a name or a bound cannot drift between the two sides: the security
+layer used to accept ``maxBatchSize`` up to 10,000 while the app refused anything over 500, so a valid
+stack config made every config-reading route answer 503.
+
+No Pulumi, no pydantic, no boto3 here: the API function imports it at cold start.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# --- environment variables the compute layer sets (pointers, never values) ---------------------------
+APP_ENV = "APP_ENV"
+CONFIG_TTL_SECONDS = "CONFIG_TTL_SECONDS"
+CONFIG_PINS = "CONFIG_PINS"  # "<category>/<key>:<version|label>,...": pin parameters for a rollback
+DATABASE_IAM_AUTH = "DATABASE_IAM_AUTH"  # "true": sign an IAM token per connection (RDS Proxy)
+ORDERS_QUEUE_URL = "ORDERS_QUEUE_URL"  # the api function's async route sends here
+DLQ_ARCHIVE_QUEUE_URL = "DLQ_ARCHIVE_QUEUE_URL"  # the dlq-analyzer files each dead letter there
+CONFIG_EPOCH = "CONFIG_EPOCH"  # set only by `invoke release.refresh`: a new value makes a new version
+DB_POOL_SIZE = "DB_POOL_SIZE"
+DATABASE_USERNAME = "DATABASE_USERNAME"  # this function's database role (migrate: the owner)
+# Local runs and tests only (never set by the compute layer): a URL instead of the SSM hierarchy.
+DATABASE_URL = "DATABASE_URL"
+READER_DATABASE_URL = "READER_DATABASE_URL"
+REPLICA_MAX_LAG_SECONDS = "REPLICA_MAX_LAG_SECONDS"  # with DATABASE_URL: the lag bound SSM gives otherwise
+
+# --- SSM Parameter Store: /myapp/{env}/{category}/{key} ---------------------------------------------
+PARAMETER_ROOT = "myapp"
+# Parameter categories, each with its own KMS key (alias/serverless-infra-{env}-{category}).
+CATEGORIES: tuple[str, ...] = ("database", "api", "cache")
+
+
+def prefix_variable(category: str) -> str:
+    """``PARAMETER_PREFIX_DATABASE`` etc.: the environment variable holding a category's SSM prefix."""
+    if category not in CATEGORIES:
+        raise ValueError(f"category {category!r} is not one of {', '.join(CATEGORIES)}")
+    return f"PARAMETER_PREFIX_{category.upper()}"
+
+
+def default_prefix(env: str, category: str) -> str:
+    return f"/{PARAMETER_ROOT}/{env}/{category}/"
+
+
+@dataclass(frozen=True, slots=True)
+class IntParameter:
+    """An integer SSM parameter: where it lives, its default and the range both sides accept."""
+
+    category: str
+    key: str
+    default: int
+    minimum: int
+    maximum: int
+    description: str
+
+    @property
+    def relative(self) -> str:
+        """``category/key``, as the app's config loader and ``CONFIG_PINS`` name it."""
+        return f"{self.category}/{self.key}"
+
+    def check(self, value: int) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not self.minimum <= value <= self.maximum:
+            raise ValueError(f"{self.relative} must be an integer between {self.minimum} and {self.maximum}, got {value!r}")
+        return value
+
+
+# The API refuses a batch larger than this (one transaction, one 500-row INSERT; SQS event source
+# mappings deliver at most 10,000 records, but the worker is sized and benchmarked for 500).
+MAX_BATCH_SIZE = IntParameter(
+    "api", "max_batch_size", 500, 1, 500, "Most orders one POST /orders/batch or /orders/async may carry"
+)
+PAGE_SIZE_DEFAULT = IntParameter("api", "page_size_default", 50, 1, 1_000, "Page size when a request sets none")
+PAGE_SIZE_MAX = IntParameter("api", "page_size_max", 200, 1, 1_000, "Largest page size a request may ask for")
+# A TTL is also how long a parameter rollback takes to reach every warm function.
+CONFIG_TTL = IntParameter(
+    "cache", "config_ttl_seconds", 300, 5, 3_600, "Seconds a function serves cached config before reloading"
+)
+INT_PARAMETERS: tuple[IntParameter, ...] = (MAX_BATCH_SIZE, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, CONFIG_TTL)
+
+# /myapp/{env}/database/: what the data layer writes (``host`` is the RDS Proxy when there is one; no
+# password: the functions sign in with IAM tokens), and what the app reads when present.
+DATABASE_KEYS: tuple[str, ...] = ("host", "port", "name", "username", "reader_host", "replica_max_lag_seconds")
+REQUIRED_DATABASE_KEYS: tuple[str, ...] = ("host", "port", "name", "username")
+DATABASE_PORT = IntParameter("database", "port", 5432, 1, 65_535, "Port of the writer (proxy or primary)")
+# Optional, local runs only (the data layer does not write them: RDS forces TLS, "require" is right
+# there; a password only for a database without IAM auth).
+DATABASE_SSLMODE_KEY = "sslmode"
+OPTIONAL_DATABASE_KEYS: tuple[str, ...] = (DATABASE_SSLMODE_KEY, "password")
+
+# --- database authentication modes (data publishes one, compute turns it into DATABASE_IAM_AUTH) -------
+DB_AUTH_IAM = "iam"  # functions sign an IAM token per connection to RDS Proxy
+DB_AUTH_PASSWORD = "password"  # functions log in with the SSM password
+DB_AUTH_MODES: tuple[str, ...] = (DB_AUTH_IAM, DB_AUTH_PASSWORD)
+
+# --- metrics (Powertools EMF; the observability layer alarms on these names) ------------------------
+METRICS_NAMESPACE = "ServerlessInfra"
+METRIC_ORDERS_CREATED = "OrdersCreated"
+METRIC_ORDER_VALUE = "OrderValue"
+METRIC_IDEMPOTENT_REPLAYS = "IdempotentReplays"
+METRIC_BATCH_SIZE = "BatchSize"
+METRIC_RECORDS_REJECTED = "RecordsRejected"
+METRIC_REQUESTS_REJECTED = "RequestsRejected"
+METRIC_DEPENDENCY_UNAVAILABLE = "DependencyUnavailable"
+METRIC_DLQ_MESSAGES = "DlqMessages"  # dimension "class": one of DLQ_CLASSES
+METRIC_DLQ_MESSAGES_ANALYZED = "DlqMessagesAnalyzed"
+METRIC_DLQ_MESSAGES_NOT_FILED = "DlqMessagesNotFiled"  # left in the DLQ for the next try (0 when all filed)
+DLQ_CLASSES: tuple[str, ...] = ("validation", "permanent", "database", "timeout", "unknown")
+METRIC_NAMES: tuple[str, ...] = (
+    METRIC_ORDERS_CREATED,
+    METRIC_ORDER_VALUE,
+    METRIC_IDEMPOTENT_REPLAYS,
+    METRIC_BATCH_SIZE,
+    METRIC_RECORDS_REJECTED,
+    METRIC_REQUESTS_REJECTED,
+    METRIC_DEPENDENCY_UNAVAILABLE,
+    METRIC_DLQ_MESSAGES,
+    METRIC_DLQ_MESSAGES_ANALYZED,
+    METRIC_DLQ_MESSAGES_NOT_FILED,
+)
+
+# The spellings Powertools' own strtobool takes for its POWERTOOLS_* flags: one meaning for every flag.
+_TRUE = frozenset({"1", "true", "yes", "on", "y", "t"})
+_FALSE = frozenset({"0", "false", "no", "off", "n", "f"})
+
+
+def env_flag(raw: str | None, default: bool) -> bool:
+    """The one parser of boolean environment flags: true/false, yes/no, on/off, 1/0, y/n, t/f (any case),
+    as Powertools reads its own (``POWERTOOLS_TRACE_DISABLED``).
+
+    Unset or empty gives ``default``; anything else is an error naming the value (a typo must not
+    silently flip a flag).
+    """
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ValueError(f"expected true/false, yes/no, on/off or 1/0, got {raw!r}")
