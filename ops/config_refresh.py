@@ -31,8 +31,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from invoke import task
 from invoke.exceptions import Exit
+from invoke.tasks import task
 
 from shared.config import REGION, Environment
 from shared.naming import resource_name

@@ -21,8 +21,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from invoke import task
 from invoke.exceptions import Exit
+from invoke.tasks import task
 
 from shared.config import REGION, Environment
 from shared.naming import resource_name

@@ -7,8 +7,8 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from invoke.tasks import task
 from invoke.exceptions import Exit
+from invoke.tasks import task
 
 from app.dlq import CLASSES
 from ops import dead_letters

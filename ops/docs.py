@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from invoke import task
 from invoke.exceptions import Exit
+from invoke.tasks import task
 
 from ops.reference_docs import generated_documents
 from shared.config import REPO_ROOT
