@@ -7,6 +7,7 @@ from ops import (
     app,
     build,
     config_refresh,
+    cost,
     db_restore,
     deploy,
     dlq,
@@ -29,6 +30,8 @@ for name in ("deploy", "preview", "destroy", "outputs"):
 ns.add_task(migrate.migrate)
 ns.add_task(policy.policy)
 ns.add_task(docs.docs)
+ns.add_task(cost.cost)
+ns.add_task(cost.diagram)
 ns.add_task(quality.test)
 ns.add_task(app.serve)
 ns.add_task(app.bench)

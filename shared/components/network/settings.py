@@ -9,11 +9,12 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from shared.aws_limits import LOG_RETENTION_DAYS
+from shared.components.network.endpoints import REQUIRED_INTERFACE_ENDPOINTS
 from shared.config import Settings
 
-# The interface endpoints the stack needs when there is no internet route: the functions' AWS APIs,
-# and Secrets Manager, from which RDS Proxy (in the database subnets) fetches its credentials.
-DEFAULT_INTERFACE_ENDPOINTS = ("ssm", "kms", "logs", "monitoring", "xray", "sqs", "secretsmanager")
+# The interface endpoints the stack needs when there is no internet route, each with the caller inside
+# the VPC that uses it (endpoints.py says who calls what, and why kms/logs/monitoring/xray are not needed).
+DEFAULT_INTERFACE_ENDPOINTS = REQUIRED_INTERFACE_ENDPOINTS
 
 
 class EgressMode(StrEnum):
@@ -64,6 +65,8 @@ class NetworkSettings(Settings):
         missing = set(DEFAULT_INTERFACE_ENDPOINTS) - set(value)
         if missing:
             raise ValueError(f"the functions and RDS Proxy cannot work without endpoints for {sorted(missing)}")
+        if len(set(value)) != len(value):
+            raise ValueError("lists an endpoint twice")
         return value
 
     @model_validator(mode="after")
