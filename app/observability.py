@@ -14,6 +14,13 @@ from typing import Any
 
 from app.contract import env_flag
 
+# What the X-Ray SDK patches. Powertools' default (``patch_modules=None``) is the SDK's ``patch_all()``,
+# which at INIT imports and patches every supported library it finds: SQLAlchemy and its ORM, psycopg,
+# sqlite3, http.client... (~150-450 ms here, docs/performance.md). We trace the AWS calls (SSM, SQS:
+# the dependencies whose latency we cannot see otherwise) and each route as a subsegment
+# (``capture_method``); a database call shows as the time of its route's subsegment.
+TRACED_MODULES = ("botocore",)
+
 
 def tracing_disabled() -> bool:
     return env_flag(os.environ.get("POWERTOOLS_TRACE_DISABLED"), default=False)
@@ -40,7 +47,7 @@ def make_tracer() -> Any:
         return NoopTracer()
     from aws_lambda_powertools import Tracer
 
-    return Tracer()
+    return Tracer(patch_modules=TRACED_MODULES)
 
 
 # The app's modules that log through the standard library (app.config, app.db, app.iam_auth) are

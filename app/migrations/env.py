@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from alembic import context
 
-from app.models import Base
+from app.models import metadata as target_metadata
 
-target_metadata = Base.metadata
 config = context.config
 
 

@@ -110,7 +110,13 @@ def test_built_manifest_fits_lambda_limits():
     with zipfile.ZipFile(build.OUT_DIR / layer["path"]) as archive:
         names = archive.namelist()
     assert all(n.startswith("python/") for n in names)
-    assert not any("__pycache__" in n or n.endswith(".pyc") or n.startswith("python/boto") for n in names)
+    assert not any(n.startswith("python/boto") for n in names)
+    # Bytecode only when the build had the runtime's interpreter, and only for it (cpython-312).
+    pycs = [n for n in names if n.endswith(".pyc")]
+    if layer["bytecode"]["shipped"]:
+        assert pycs and all(".cpython-312.pyc" in n for n in pycs)
+    else:
+        assert pycs == [] and not any("__pycache__" in n for n in names)
     with zipfile.ZipFile(build.OUT_DIR / app["path"]) as archive:
         app_names = archive.namelist()
     assert "app/handlers/api.py" in app_names and not any("__pycache__" in n for n in app_names)
