@@ -19,8 +19,8 @@ CONFIG_TTL_SECONDS = "CONFIG_TTL_SECONDS"
 CONFIG_PINS = "CONFIG_PINS"  # "<category>/<key>:<version|label>,...": pin parameters for a rollback
 DATABASE_IAM_AUTH = "DATABASE_IAM_AUTH"  # "true": sign an IAM token per connection (RDS Proxy)
 ORDERS_QUEUE_URL = "ORDERS_QUEUE_URL"  # the api function's async route sends here
-DLQ_SOURCE_MAX_RECEIVE_COUNT = "DLQ_SOURCE_MAX_RECEIVE_COUNT"  # the orders queue's maxReceiveCount
-DLQ_ANALYZER_RETAIN = "DLQ_ANALYZER_RETAIN"  # "false": the analyzer consumes dead letters
+DLQ_ARCHIVE_QUEUE_URL = "DLQ_ARCHIVE_QUEUE_URL"  # the dlq-analyzer files each dead letter there
+CONFIG_EPOCH = "CONFIG_EPOCH"  # set only by `invoke release.refresh`: a new value makes a new version
 DB_POOL_SIZE = "DB_POOL_SIZE"
 DATABASE_USERNAME = "DATABASE_USERNAME"  # this function's database role (migrate: the owner)
 # Local runs and tests only (never set by the compute layer): a URL instead of the SSM hierarchy.
@@ -106,6 +106,7 @@ METRIC_REQUESTS_REJECTED = "RequestsRejected"
 METRIC_DEPENDENCY_UNAVAILABLE = "DependencyUnavailable"
 METRIC_DLQ_MESSAGES = "DlqMessages"  # dimension "class": one of DLQ_CLASSES
 METRIC_DLQ_MESSAGES_ANALYZED = "DlqMessagesAnalyzed"
+METRIC_DLQ_MESSAGES_NOT_FILED = "DlqMessagesNotFiled"  # left in the DLQ for the next try (0 when all filed)
 DLQ_CLASSES: tuple[str, ...] = ("validation", "permanent", "database", "timeout", "unknown")
 METRIC_NAMES: tuple[str, ...] = (
     METRIC_ORDERS_CREATED,
@@ -117,6 +118,7 @@ METRIC_NAMES: tuple[str, ...] = (
     METRIC_DEPENDENCY_UNAVAILABLE,
     METRIC_DLQ_MESSAGES,
     METRIC_DLQ_MESSAGES_ANALYZED,
+    METRIC_DLQ_MESSAGES_NOT_FILED,
 )
 
 # The spellings Powertools' own strtobool takes for its POWERTOOLS_* flags: one meaning for every flag.

@@ -90,10 +90,14 @@ def write_parameters(ssm: Any, env: str, db_url: str) -> dict[str, str]:
 def create_queues(
     sqs: Any, env: str, max_receive_count: int = 3, visibility_timeout: int = 10
 ) -> dict[str, str]:
-    dlq = sqs.create_queue(QueueName=f"serverless-infra-{env}-orders-dlq")["QueueUrl"]
+    from shared.naming import order_queue_names
+
+    names = order_queue_names(env)
+    archive = sqs.create_queue(QueueName=names.archive)["QueueUrl"]
+    dlq = sqs.create_queue(QueueName=names.dlq)["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     queue = sqs.create_queue(
-        QueueName=f"serverless-infra-{env}-orders",
+        QueueName=names.queue,
         Attributes={
             "VisibilityTimeout": str(visibility_timeout),
             "RedrivePolicy": json.dumps(
@@ -101,7 +105,7 @@ def create_queues(
             ),
         },
     )["QueueUrl"]
-    return {"queue": queue, "dlq": dlq}
+    return {"queue": queue, "dlq": dlq, "archive": archive}
 
 
 def examples(base: str) -> str:
@@ -170,8 +174,8 @@ def run(
     write_parameters(ssm, env, db_url)
     queues = create_queues(sqs, env)
     os.environ["ORDERS_QUEUE_URL"] = queues["queue"]
-    os.environ["DLQ_SOURCE_MAX_RECEIVE_COUNT"] = "3"  # create_queues' maxReceiveCount: counted once
-    log(f"SSM /myapp/{env}/{{database,api,cache}}/ written; queues: {queues['queue']} (+ DLQ)")
+    os.environ["DLQ_ARCHIVE_QUEUE_URL"] = queues["archive"]
+    log(f"SSM /myapp/{env}/{{database,api,cache}}/ written; queues: {queues['queue']} (+ DLQ, DLQ archive)")
 
     from app.config import reset_config
     from app.handlers import api, dlq_analyzer, worker  # noqa: F401 - import once, before threads race

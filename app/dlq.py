@@ -1,4 +1,4 @@
-"""Dead letters: why a message failed (classification) and how to send it back (redrive).
+"""Dead letters: why a message failed (classification) and where the analyzer keeps it (filing).
 
 Classes: ``validation`` (can never succeed as sent: redriving it is pointless), ``permanent`` (valid
 by the schema, but the database refused it: a constraint or a value out of a column's range; a
@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections.abc import Mapping
 from typing import Any
 
-from app.contract import DLQ_CLASSES
+from app.contract import DLQ_ARCHIVE_QUEUE_URL, DLQ_CLASSES
 from app.errors import ValidationError
 from app.schemas import validate_order
 
@@ -87,83 +86,70 @@ def classify(body: str, attributes: Mapping[str, str], recorded_class: str | Non
     return "unknown", "valid order and no recorded cause (crash, throttling or an earlier timeout)"
 
 
-# --- redrive ------------------------------------------------------------------------------------------
+# --- filing: the analyzer keeps each dead letter in the archive queue ----------------------------------
+
+ARCHIVE_URL_ENV = DLQ_ARCHIVE_QUEUE_URL
+CLASS_ATTRIBUTE = "dead_letter_class"
+REASON_ATTRIBUTE = "dead_letter_reason"
+MESSAGE_ID_ATTRIBUTE = "dead_letter_message_id"
+FILING_ATTRIBUTES = (CLASS_ATTRIBUTE, REASON_ATTRIBUTE, MESSAGE_ID_ATTRIBUTE)
+# "Each message can have up to 10 metadata attributes" (SQS developer guide, message metadata).
+SQS_MAX_MESSAGE_ATTRIBUTES = 10
 
 
-def _queue_arn(sqs: Any, url: str) -> str:
-    return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+def api_attributes(event_attributes: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
+    """Lambda-event message attributes (``stringValue``/``binaryValue`` base64) -> SendMessage's shape."""
+    import base64
+
+    out: dict[str, dict[str, Any]] = {}
+    for name, attr in (event_attributes or {}).items():
+        data_type = attr.get("dataType") or attr.get("DataType") or "String"
+        if data_type.startswith("Binary"):
+            raw = attr.get("binaryValue") or attr.get("BinaryValue") or b""
+            out[name] = {"DataType": data_type, "BinaryValue": base64.b64decode(raw) if isinstance(raw, str) else raw}
+        else:
+            out[name] = {"DataType": data_type, "StringValue": str(attr.get("stringValue", attr.get("StringValue", "")))}
+    return out
 
 
-def redrive(
-    source_dlq_url: str,
-    target_queue_url: str,
-    *,
-    sqs: Any = None,
-    max_messages: int | None = None,
-    prefer_move_task: bool = True,
-    visibility_timeout: int = 60,
-    empty_polls: int = 2,
-) -> dict[str, Any]:
-    """Move messages from the DLQ back to the queue.
+def archive_entry(entry_id: str, record: Mapping[str, Any], cls: str, reason: str) -> dict[str, Any] | None:
+    """The SendMessageBatch entry filing ``record`` with its class, or None when its attributes leave no room
+    for ours (it then stays in the DLQ, where `invoke dlq.redrive` still reaches it)."""
+    attributes = api_attributes(record.get("messageAttributes"))
+    if len(attributes) + len(FILING_ATTRIBUTES) > SQS_MAX_MESSAGE_ATTRIBUTES:
+        return None
+    for name, value in ((CLASS_ATTRIBUTE, cls), (REASON_ATTRIBUTE, reason or "-"),
+                        (MESSAGE_ID_ATTRIBUTE, str(record.get("messageId", "")))):
+        attributes[name] = {"DataType": "String", "StringValue": value}
+    return {"Id": entry_id, "MessageBody": record.get("body") or "", "MessageAttributes": attributes}
 
-    Uses SQS ``StartMessageMoveTask`` when the endpoint supports it (AWS does; it runs server-side).
-    Otherwise receive -> send -> delete in a loop: a message is deleted from the DLQ only after the target
-    queue accepted it, so an interruption can duplicate a message (harmless: idempotency keys) but never
-    lose one. Returns what was done.
+
+def file_dead_letters(classified: list[tuple[dict, str, str]], *, sqs: Any = None) -> set[str]:
+    """File each ``(record, class, reason)`` in the archive queue; return the message ids it accepted.
+
+    The analyzer reports every other record as a batch item failure, so the DLQ keeps it and the mapping
+    delivers it again after the DLQ's visibility timeout: a dead letter is either filed or still in the
+    DLQ, never lost. Without ``DLQ_ARCHIVE_QUEUE_URL`` nothing is filed (everything stays in the DLQ).
     """
+    import os
+
+    archive_url = os.environ.get(ARCHIVE_URL_ENV, "")
+    if not archive_url or not classified:
+        return set()
     if sqs is None:
         from app.queue import sqs_client
 
         sqs = sqs_client()
-    if prefer_move_task and max_messages is None:
-        try:
-            source_arn, target_arn = _queue_arn(sqs, source_dlq_url), _queue_arn(sqs, target_queue_url)
-            resp = sqs.start_message_move_task(SourceArn=source_arn, DestinationArn=target_arn)
-            return {"mode": "move_task", "task_handle": resp.get("TaskHandle"), "moved": None, "failed": 0}
-        except Exception as exc:  # emulators answer "not implemented" / unknown operation
-            code = getattr(exc, "response", {}).get("Error", {}).get("Code", type(exc).__name__)
-            if code in (
-                "AccessDenied",
-                "AccessDeniedException",
-                "QueueDoesNotExist",
-                "AWS.SimpleQueueService.NonExistentQueue",
-            ):
-                raise
-    moved = failed = polls = 0
-    while max_messages is None or moved < max_messages:
-        want = 10 if max_messages is None else min(10, max_messages - moved)
-        resp = sqs.receive_message(
-            QueueUrl=source_dlq_url,
-            MaxNumberOfMessages=want,
-            WaitTimeSeconds=1,
-            VisibilityTimeout=visibility_timeout,
-            MessageAttributeNames=["All"],
-        )
-        messages = resp.get("Messages", [])
-        if not messages:
-            polls += 1
-            if polls >= empty_polls:
-                break
+    filed: set[str] = set()
+    for start in range(0, len(classified), 10):
+        chunk = classified[start : start + 10]
+        entries = [e for i, (record, cls, reason) in enumerate(chunk)
+                   if (e := archive_entry(str(i), record, cls, reason)) is not None]
+        if not entries:
             continue
-        polls = 0
-        entries = []
-        for i, m in enumerate(messages):
-            entry: dict[str, Any] = {"Id": str(i), "MessageBody": m["Body"]}
-            if m.get("MessageAttributes"):
-                entry["MessageAttributes"] = m["MessageAttributes"]
-            entries.append(entry)
-        sent = sqs.send_message_batch(QueueUrl=target_queue_url, Entries=entries)
-        ok = {s["Id"] for s in sent.get("Successful", [])}
-        failed += len(messages) - len(ok)
-        to_delete = [
-            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
-            for i, m in enumerate(messages)
-            if str(i) in ok
-        ]
-        if to_delete:
-            sqs.delete_message_batch(QueueUrl=source_dlq_url, Entries=to_delete)
-        moved += len(to_delete)
-        if failed and not ok:
-            time.sleep(0.5)  # the target refuses everything: back off; messages reappear in the DLQ
-            break
-    return {"mode": "receive_send_delete", "task_handle": None, "moved": moved, "failed": failed}
+        try:
+            sent = sqs.send_message_batch(QueueUrl=archive_url, Entries=entries)
+        except Exception:  # noqa: BLE001 - the archive is unreachable: the whole chunk stays in the DLQ
+            continue
+        filed |= {str(chunk[int(ok["Id"])][0].get("messageId")) for ok in sent.get("Successful", [])}
+    return filed

@@ -637,10 +637,11 @@ class Poller(threading.Thread):
                     dlq_analyzer.lambda_handler,
                     wait_seconds=0,
                     function_name="dlq-analyzer",
-                    retain_visibility=300,
+                    retain_visibility=300,  # an unfiled letter waits (DLQ visibility) before the next try
                 )
                 if dead["received"]:
-                    self.log(f"dlq-analyzer: {dead['received']} dead letters analyzed (kept for redrive)")
+                    self.log(f"dlq-analyzer: {dead['received']} dead letters, {len(dead['failed'])} not filed "
+                             "(`invoke dlq.list --env dev --endpoint-url ...` shows them)")
             except Exception as exc:  # keep polling: the emulator or DB may come back
                 self.log(f"poller error: {type(exc).__name__}: {exc}")
                 time.sleep(1)

@@ -56,20 +56,6 @@ def diagram(c, env="prod"):
     print(render_mermaid(graphs))
 
 
-@task(help={"check": "only report stale sections (exit 1), write nothing"})
-def docs(c, check=False):
-    """Regenerate the README's cost section and diagram and each layer doc's cost table."""
-    from shared.cost.docs import refresh_all
-
-    try:
-        stale = refresh_all(write=not check)
-    except (SynthError, ConfigError, LookupError) as error:
-        raise Exit(str(error), code=1) from None
-    if check and stale:
-        raise Exit(f"stale generated sections in {', '.join(stale)}: run `invoke docs`", code=1)
-    print("generated sections " + ("are current" if not stale else f"rewritten in {', '.join(stale)}"))
-
-
 def _env(env: str) -> Environment:
     try:
         return Environment.parse(env, source="--env")

@@ -1,88 +1,137 @@
-"""Dead-letter queue tasks."""
+"""`invoke dlq.list | dlq.inspect | dlq.redrive --env E`: the dead letters of an env (ops/dead_letters.py)."""
 
 from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from invoke.exceptions import Exit
 from invoke.tasks import task
 
-from shared.naming import orders_queue_name
+from app.dlq import CLASSES
+from ops import dead_letters
+from shared.config import REGION, ConfigError, Environment
+from shared.naming import order_queue_names
 
-ENVS = ("dev", "staging", "prod")
+T = TypeVar("T")
+
+HELP = {
+    "env": "required: dev, staging or prod (queues serverless-infra-{env}-orders[-dlq[-archive]])",
+    "endpoint_url": "SQS endpoint (e.g. the emulator of `invoke serve`); default: real AWS",
+}
 
 
-def queue_names(env: str) -> tuple[str, str]:
-    """(dlq, main queue) names the compute layer creates for ``env``."""
-    return orders_queue_name(env, dead_letter=True), orders_queue_name(env)
+def _sqs(endpoint_url: str | None) -> Any:
+    try:
+        import boto3
+    except ImportError:
+        raise Exit("boto3 is not installed; run bash scripts/bootstrap", code=1) from None
+    return boto3.client("sqs", region_name=REGION, endpoint_url=endpoint_url)
+
+
+def _run(env: str | None, endpoint_url: str | None, action: Callable[[Any, dead_letters.Queues], T]) -> T:
+    """Resolve the env's three queues and run ``action``; AWS and config failures become one clear line."""
+    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
+    if env is None:
+        raise Exit("--env is required (dev, staging or prod)", code=2)
+    try:
+        names = order_queue_names(Environment.parse(env, source="--env"))
+    except ConfigError as error:
+        raise Exit(str(error), code=2) from None
+    sqs = _sqs(endpoint_url)
+    try:
+        queues = dead_letters.Queues(*(
+            _queue_url(sqs, name, env) for name in (names.queue, names.dlq, names.archive)))
+        return action(sqs, queues)
+    except NoCredentialsError:
+        raise Exit("no AWS credentials: configure a profile or pass --endpoint-url for the emulator", code=1) from None
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        raise Exit(f"SQS refused: {error.get('Code')}: {error.get('Message', '')} (nothing was deleted that "
+                   "the orders queue had not accepted)", code=1) from None
+    except BotoCoreError as exc:
+        raise Exit(f"cannot reach SQS: {exc}", code=1) from None
+
+
+def _queue_url(sqs: Any, name: str, env: str) -> str:
+    from botocore.exceptions import ClientError
+
+    try:
+        return sqs.get_queue_url(QueueName=name)["QueueUrl"]
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        if "NonExistentQueue" in code or code == "QueueDoesNotExist":
+            raise Exit(f"queue not found: {name} (is compute deployed for {env}?)", code=1) from None
+        raise
+
+
+@task(name="list", help=HELP)
+def list_(c, env=None, endpoint_url=None):
+    """List every dead letter (archive and DLQ): where it is, its id, its class and why; leaves them in place."""
+    def show(sqs: Any, queues: dead_letters.Queues) -> None:
+        letters = dead_letters.list_letters(sqs, queues)
+        for letter in letters:
+            print(letter.line())
+        by_class = Counter(letter.cls for letter in letters)
+        print(f"{len(letters)} dead letters ({', '.join(f'{k} {n}' for k, n in sorted(by_class.items())) or 'none'})"
+              f"; {dead_letters.in_flight(sqs, queues.dlq)} in flight on the DLQ (being filed)")
+
+    _run(env, endpoint_url, show)
+
+
+@task(help={**HELP, "message_id": "the id `invoke dlq.list` printed"})
+def inspect(c, env=None, message_id=None, endpoint_url=None):
+    """Print one dead letter in full (body, attributes, class, reason) as JSON; leaves it in place."""
+    if not message_id:
+        raise Exit("--message-id is required (see `invoke dlq.list`)", code=2)
+
+    def show(sqs: Any, queues: dead_letters.Queues) -> None:
+        letter = dead_letters.find(sqs, queues, message_id)
+        if letter is None:
+            raise Exit(f"no dead letter {message_id} in the archive or the DLQ (in flight, or already redriven)",
+                       code=1)
+        attributes = {k: v.get("StringValue", "<binary>") for k, v in letter.attributes.items()}
+        print(json.dumps({"source": letter.source, "message_id": letter.message_id, "class": letter.cls,
+                          "reason": letter.reason, "sent_at_ms": letter.sent_at, "attributes": attributes,
+                          "body": letter.body}, indent=2))
+
+    _run(env, endpoint_url, show)
 
 
 @task(
     help={
-        "env": "required: dev, staging or prod; the queues serverless-infra-{env}-orders[-dlq]",
-        "endpoint_url": "SQS endpoint (e.g. the local emulator of `invoke serve`); default: real AWS",
-        "region": "AWS region (default us-east-1, the only region of the stack)",
-        "max_messages": "move at most this many messages (forces the receive/send/delete loop)",
+        **HELP,
+        "only": "redrive only this class (validation, database, timeout, unknown, unfiled); repeatable",
+        "max_messages": "move at most this many letters",
         "yes": "do not ask for confirmation",
-    }
+    },
+    iterable=["only"],
 )
-def redrive(c, env=None, endpoint_url=None, region="us-east-1", max_messages=None, yes=False):
-    """Move the messages of the orders DLQ back to the orders queue.
+def redrive(c, env=None, only=None, max_messages=None, yes=False, endpoint_url=None):
+    """Move dead letters (archive and DLQ) back to the orders queue and say how many moved, by class.
 
-    Uses SQS StartMessageMoveTask where available, else a receive -> send -> delete loop that deletes a
-    message from the DLQ only after the queue accepted it (an interruption may duplicate, never lose;
-    duplicates are absorbed by the idempotency keys). Fix the cause first: redriving validation
-    failures only sends them back to the DLQ.
+    Fix the cause first: a `validation` letter can never succeed and comes back. A letter is deleted only
+    after the orders queue accepted it (an interruption may duplicate one, never lose one).
     """
-    if env is None:
-        raise Exit("--env is required (dev, staging or prod)", code=2)
-    if env not in ENVS:
-        raise Exit(f"--env must be one of {', '.join(ENVS)}, not {env!r}", code=2)
-    try:
-        import boto3
-        from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
-    except ImportError:
-        raise Exit("boto3 is not installed; pip install -e '.[dev]'", code=1) from None
-    from app.dlq import redrive as do_redrive
+    classes = set(only) if only else None
+    unknown = (classes or set()) - {*CLASSES, "unfiled"}
+    if unknown:
+        raise Exit(f"--only {', '.join(sorted(unknown))}: not a class ({', '.join(CLASSES)}, unfiled)",
+                   code=2)
 
-    dlq_name, queue_name = queue_names(env)
-    sqs = boto3.client("sqs", region_name=region, endpoint_url=endpoint_url)
-    try:
-        dlq_url = sqs.get_queue_url(QueueName=dlq_name)["QueueUrl"]
-        queue_url = sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
-        depth = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["ApproximateNumberOfMessages"])
-        count = int(depth["Attributes"].get("ApproximateNumberOfMessages", 0))
-    except NoCredentialsError:
-        raise Exit(
-            "no AWS credentials: configure a profile or pass --endpoint-url for the emulator", code=1
-        ) from None
-    except ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "")
-        if "NonExistentQueue" in code or code == "QueueDoesNotExist":
-            raise Exit(
-                f"queue not found: {dlq_name} / {queue_name} (is compute deployed for {env}?)", code=1
-            ) from None
-        raise Exit(
-            f"SQS refused: {code}: {exc.response.get('Error', {}).get('Message', '')}", code=1
-        ) from None
-    except BotoCoreError as exc:
-        raise Exit(f"cannot reach SQS: {exc}", code=1) from None
-    if count == 0:
-        print(f"{dlq_name} is empty; nothing to redrive")
-        return
-    if not yes:
-        answer = input(f"Move ~{count} messages from {dlq_name} to {queue_name}? [y/N] ")
-        if answer.strip().lower() not in ("y", "yes"):
-            raise Exit("aborted", code=1)
-    try:
-        result = do_redrive(
-            dlq_url, queue_url, sqs=sqs, max_messages=int(max_messages) if max_messages is not None else None
-        )
-    except (ClientError, BotoCoreError) as exc:
-        raise Exit(
-            f"redrive failed (nothing was deleted that the queue had not accepted): {exc}", code=1
-        ) from None
-    if result["mode"] == "move_task":
-        print(f"started SQS message move task {result['task_handle']} ({dlq_name} -> {queue_name})")
-    else:
-        print(
-            f"moved {result['moved']} messages {dlq_name} -> {queue_name}; {result['failed']} left in the DLQ"
-        )
+    def move(sqs: Any, queues: dead_letters.Queues) -> None:
+        if not yes:
+            waiting = sum(int(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+                              ["Attributes"]["ApproximateNumberOfMessages"]) for url in (queues.archive, queues.dlq))
+            answer = input(f"Move ~{waiting} dead letters{' of ' + ', '.join(sorted(classes)) if classes else ''} "
+                           f"to {queues.orders.rsplit('/', 1)[-1]}? [y/N] ")
+            if answer.strip().lower() not in ("y", "yes"):
+                raise Exit("aborted; nothing moved", code=1)
+        result = dead_letters.redrive(sqs, queues, classes=classes,
+                                      max_messages=int(max_messages) if max_messages is not None else None)
+        print(result.summary())
+
+    _run(env, endpoint_url, move)

@@ -12,7 +12,7 @@ from typing import Any
 
 from ops.rollout import RolloutRefused
 from shared.config import Environment
-from shared.naming import orders_queue_name
+from shared.naming import order_queue_names
 
 # GetQueueAttributes: visible, in flight (received, not deleted) and delayed messages, each approximate.
 COUNT_ATTRIBUTES = (
@@ -24,8 +24,8 @@ COUNT_ATTRIBUTES = (
 
 def queue_names(env: Environment) -> dict[str, str]:
     return {
-        "orders queue": orders_queue_name(env),
-        "DLQ": orders_queue_name(env, dead_letter=True),
+        "orders queue": order_queue_names(env).queue,
+        "DLQ": order_queue_names(env).dlq,
     }
 
 

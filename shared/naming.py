@@ -94,11 +94,6 @@ def project_name(layer: str) -> str:
     return f"{APPLICATION}-{layer}"
 
 
-def orders_queue_name(env: Environment | str, *, dead_letter: bool = False) -> str:
-    """``serverless-infra-{env}-orders`` or ``-orders-dlq``: the compute layer creates them, ops reads them."""
-    return resource_name(env, "orders", "dlq" if dead_letter else None, service="sqs")
-
-
 def live_function_name(env: Environment | str, function: str) -> str:
     """``serverless-infra-{env}-{function}:live``: the qualified name callers invoke."""
     return f"{resource_name(env, function, service='lambda')}:{LIVE_ALIAS}"
@@ -118,3 +113,21 @@ def log_group_name(prefix: str, env: Environment | str, resource_type: str, qual
     name = f"{prefix}/{resource_name(env, resource_type, qualifier)}"
     NAME_RULES["log_group"].check(name, "log_group")
     return name
+
+
+@dataclass(frozen=True)
+class OrderQueueNames:
+    """The three queues of the orders flow: the compute layer creates them, the app and `invoke dlq` find them."""
+
+    queue: str
+    dlq: str
+    archive: str
+
+
+def order_queue_names(env: Environment | str) -> OrderQueueNames:
+    """``serverless-infra-{env}-orders``, ``-orders-dlq`` and ``-orders-dlq-archive``."""
+    return OrderQueueNames(
+        queue=resource_name(env, "orders", service="sqs"),
+        dlq=resource_name(env, "orders", "dlq", service="sqs"),
+        archive=resource_name(env, "orders", "dlq-archive", service="sqs"),
+    )

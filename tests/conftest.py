@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import sys
+import tomllib
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -25,11 +26,16 @@ pytest_plugins = ["pytester"]
 def registered_markers(config: pytest.Config) -> set[str]:
     """The marker names the project's own config registers (`"unit: pure Python ..."` -> `unit`).
 
-    Read from the ini/pyproject section, not `getini("markers")`, which also lists every plugin's
-    markers (skip, parametrize, timeout...).
+    Read from the config file, not `getini("markers")`, which also lists every plugin's markers
+    (skip, parametrize, timeout...) once the plugins have registered theirs.
     """
-    lines = config.inicfg.get("markers", [])
-    lines = lines.splitlines() if isinstance(lines, str) else list(lines)
+    path = config.inipath
+    if path is not None and path.suffix == ".toml":
+        with path.open("rb") as handle:
+            lines = tomllib.load(handle)["tool"]["pytest"]["ini_options"].get("markers", [])
+    else:
+        raw = config.inicfg.get("markers", "")
+        lines = raw.splitlines() if isinstance(raw, str) else list(raw)
     return {str(line).split(":", 1)[0].split("(", 1)[0].strip() for line in lines if str(line).strip()}
 
 

@@ -1,23 +1,17 @@
-"""DLQ analyzer: classify each dead letter, one metric per class, one structured summary log.
+"""DLQ analyzer: classify each dead letter once, file it in the archive queue, count it by class.
 
-The analyzer observes, it does not decide: by default (``DLQ_ANALYZER_RETAIN`` unset or true) it reports
-every record back as a batch item failure so the messages stay in the DLQ for an operator's
-``invoke dlq.redrive`` (the event source mapping must use ``ReportBatchItemFailures`` and a long DLQ
-visibility timeout, so a retained message is re-analyzed at most once per timeout). With
-``DLQ_ANALYZER_RETAIN=false`` it consumes them (the summary log is then the only record).
-
-Count once: a retained message comes back once per DLQ visibility timeout (6 h) for the DLQ's retention
-(14 days), i.e. up to ~56 times. ``DlqMessages{class}`` counts a dead letter only at its first sight,
-read from ``ApproximateReceiveCount``: SQS does not reset the count when its redrive policy moves a
-message to the DLQ, so the first receive on the DLQ shows ``maxReceiveCount + 1`` (the source queue's,
-``DLQ_SOURCE_MAX_RECEIVE_COUNT``, default 5); a message sent to the DLQ directly (a Lambda async-invoke
-failure) shows 1. ``DlqMessagesAnalyzed`` counts every sight (the retained backlog being re-read).
+Each record is classified (``judge``: its attributes, its body, the cause the worker recorded) and filed
+with its class in the consumer-less archive queue ``serverless-infra-{env}-orders-dlq-archive``
+(``DLQ_ARCHIVE_QUEUE_URL``, ``app.dlq.file_dead_letters``). A filed record is a success, so the mapping
+deletes it from the DLQ; a record the archive did not accept is a batch item failure: it stays in the DLQ
+and comes back after the DLQ's visibility timeout. So a dead letter is in the DLQ or in the archive, never
+in neither, and never left in flight for hours where `invoke dlq.redrive` could not see it; and
+``DlqMessages{class}`` counts each letter once, when it is filed (docs/app.md, "Dead letters").
 """
 
 from __future__ import annotations
 
 import json
-import os
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -30,14 +24,8 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from app import deadline
-from app.contract import (
-    DLQ_ANALYZER_RETAIN,
-    DLQ_SOURCE_MAX_RECEIVE_COUNT,
-    METRIC_DLQ_MESSAGES,
-    METRIC_DLQ_MESSAGES_ANALYZED,
-    env_flag,
-)
-from app.dlq import classify, flatten_attributes
+from app.contract import METRIC_DLQ_MESSAGES, METRIC_DLQ_MESSAGES_ANALYZED, METRIC_DLQ_MESSAGES_NOT_FILED
+from app.dlq import classify, file_dead_letters, flatten_attributes
 from app.observability import make_tracer, route_library_logs
 
 logger = Logger()
@@ -45,14 +33,12 @@ route_library_logs(logger)
 tracer = make_tracer()
 metrics = Metrics()
 
-DEFAULT_SOURCE_MAX_RECEIVE_COUNT = 5  # the compute layer's default maxReceiveCount of the orders queue
-
-
 @dataclass(frozen=True, slots=True)
 class Verdict:
-    """One dead letter's class, and a sample line for the summary log."""
+    """One dead letter's class and reason, and a sample line for the summary log."""
 
     cls: str
+    reason: str
     sample: dict[str, Any]
 
 
@@ -105,7 +91,7 @@ def judge(record: SQSRecord, recorded: Mapping[tuple[str, int], str]) -> Verdict
         "receive_count": system.get("ApproximateReceiveCount"),
         "correlation_id": attributes.get("correlation_id"),
     }
-    return Verdict(cls, sample)
+    return Verdict(cls, reason, sample)
 
 
 def analyze(records: list[dict]) -> tuple[Counter, list[dict]]:
@@ -116,60 +102,29 @@ def analyze(records: list[dict]) -> tuple[Counter, list[dict]]:
     return Counter(v.cls for v in verdicts), [v.sample for v in verdicts[:10]]
 
 
-def _source_max_receive_count() -> int:
-    raw = os.environ.get(DLQ_SOURCE_MAX_RECEIVE_COUNT, "")
-    return int(raw) if raw.strip().isascii() and raw.strip().isdigit() and int(raw) > 0 else DEFAULT_SOURCE_MAX_RECEIVE_COUNT
-
-
-def first_sight(record: Mapping[str, Any], max_receive_count: int) -> bool:
-    """True when this delivery is the message's first on the DLQ (see the module docstring).
-
-    Moved by the redrive policy: first DLQ receive = ``maxReceiveCount + 1``; sent directly: 1. A
-    message the analyzer failed to process at its first sight (a crash, a throttled invocation) is not
-    counted later: the metric errs towards missing a dead letter, never towards counting one 56 times.
-    """
-    raw = (record.get("attributes") or {}).get("ApproximateReceiveCount")
-    try:
-        count = int(raw)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return True  # no count (a hand-made event): count it
-    return count in (1, max_receive_count + 1)
-
-
-def _retain() -> bool:
-    try:
-        return env_flag(os.environ.get(DLQ_ANALYZER_RETAIN), default=True)
-    except ValueError:
-        value = os.environ.get(DLQ_ANALYZER_RETAIN)
-        logger.warning("unreadable DLQ_ANALYZER_RETAIN; retaining dead letters", extra={"value": value})
-        return True  # the safe reading: an operator's typo must not delete dead letters
+class NotFiledError(RuntimeError):
+    """The archive did not take this dead letter: it stays in the DLQ for the next delivery."""
 
 
 class DeadLetterProcessor(BatchProcessor):
     """Powertools' SQS batch processor, extended through its documented hooks (``_prepare``,
-    ``success_handler``, ``_clean``; not ``process()``):
+    ``success_handler``; not ``process()``):
 
     * ``_prepare`` looks up, in one query, the causes the worker recorded for this batch's records;
-    * ``success_handler`` tallies each record's :class:`Verdict` (new dead letters only);
-    * ``_clean`` reports every record back as a batch item failure when retaining, so the messages
-      stay in the DLQ for ``invoke dlq.redrive``; a record the handler failed on is reported anyway.
+    * ``success_handler`` tallies each filed record's :class:`Verdict`.
+    A record the handler raised on (not filed, or a bug) is a batch item failure and stays in the DLQ.
     """
 
     def __init__(self) -> None:
         super().__init__(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
         self.recorded: dict[tuple[str, int], str] = {}
-        self.max_receive = DEFAULT_SOURCE_MAX_RECEIVE_COUNT
-        self.retain = True
         self.counts: Counter = Counter()
         self.samples: list[dict] = []
 
     def _prepare(self) -> None:
         super()._prepare()
-        self.max_receive = _source_max_receive_count()
-        self.retain = _retain()
         self.counts, self.samples = Counter(), []
-        new = [SQSRecord(r) for r in self.records if first_sight(r, self.max_receive)]
-        self.recorded = _recorded_classes(new) if new else {}
+        self.recorded = _recorded_classes([SQSRecord(r) for r in self.records])
 
     def success_handler(self, record: Any, result: Any) -> Any:
         if isinstance(result, Verdict):
@@ -178,21 +133,16 @@ class DeadLetterProcessor(BatchProcessor):
                 self.samples.append(result.sample)
         return super().success_handler(record, result)
 
-    def _clean(self) -> None:
-        if self.retain:
-            self.fail_messages.extend(SQSRecord(r) for r in self.success_messages)
-            self.success_messages.clear()
-        super()._clean()
-
 
 processor = DeadLetterProcessor()
 
 
-def record_handler(record: SQSRecord) -> Verdict | None:
-    """A retained message read again is not news: only its first sight is classified and counted."""
-    if not first_sight(record, processor.max_receive):
-        return None
-    return judge(record, processor.recorded)
+def record_handler(record: SQSRecord) -> Verdict:
+    """Classify one dead letter and file it; raise when the archive did not take it (it then stays)."""
+    verdict = judge(record, processor.recorded)
+    if record.message_id not in file_dead_letters([(record.raw_event, verdict.cls, verdict.reason)]):
+        raise NotFiledError(f"dead letter {record.message_id} not filed; it stays in the DLQ")
+    return verdict
 
 
 @tracer.capture_lambda_handler
@@ -208,17 +158,18 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict[str, Any]:
     for cls, n in sorted(counts.items()):
         with single_metric(name=METRIC_DLQ_MESSAGES, unit=MetricUnit.Count, value=n) as metric:
             metric.add_dimension(name="class", value=cls)
+    kept = len(response.get("batchItemFailures", []))
     metrics.add_metric(name=METRIC_DLQ_MESSAGES_ANALYZED, unit=MetricUnit.Count, value=len(records))
-    new = sum(counts.values())
-    if new:  # a re-read of the retained backlog is not news: no log line for it (log volume)
-        logger.info(
-            "dlq summary",
-            extra={
-                "messages": len(records),
-                "new": new,
-                "by_class": dict(counts),
-                "retained": processor.retain,
-                "samples": processor.samples,
-            },
-        )
+    # Emitted as 0 too, so an alarm on it sees data rather than "missing" while all is well.
+    metrics.add_metric(name=METRIC_DLQ_MESSAGES_NOT_FILED, unit=MetricUnit.Count, value=kept)
+    logger.info(
+        "dlq summary",
+        extra={
+            "messages": len(records),
+            "filed": sum(counts.values()),
+            "kept_in_dlq": kept,
+            "by_class": dict(counts),
+            "samples": processor.samples,
+        },
+    )
     return dict(response)

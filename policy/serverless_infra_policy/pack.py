@@ -79,7 +79,8 @@ RULES: tuple[Rule, ...] = (
          stack_rules.check_bucket_replication, stack=True),
     Rule("tls-only-resource-policies", "Bucket, queue and topic policies deny requests without TLS.", MANDATORY,
          stack_rules.check_tls_only_policies, stack=True),
-    Rule("sqs-dead-letter-queues", "Every queue redrives to a DLQ (DLQs themselves excepted).", MANDATORY,
+    Rule("sqs-dead-letter-queues", "Every queue a function consumes redrives to a DLQ (DLQs themselves "
+         "excepted).", MANDATORY,
          stack_rules.check_dead_letter_queues, stack=True),
     Rule("lambda-async-failure-destination", "Every function's failed async invocations go to an on-failure "
          "destination or DLQ.", MANDATORY, stack_rules.check_async_failure_destinations, stack=True),

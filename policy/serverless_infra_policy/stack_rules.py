@@ -126,14 +126,20 @@ def check_tls_only_policies(args: StackValidationArgs, report: ReportViolation) 
 
 
 def check_dead_letter_queues(args: StackValidationArgs, report: ReportViolation) -> None:
-    """Every queue redrives to a DLQ, unless it is itself the DLQ of another queue."""
+    """Every queue a function consumes redrives to a DLQ, unless it is itself the DLQ of another queue.
+
+    A queue no event source mapping reads (the dead-letter archive: only operators' `invoke dlq` tasks
+    receive from it) must *not* redrive: each listing receives every letter once, so a maxReceiveCount
+    would move letters out of it as they are looked at."""
     queues = _of_type(args.resources, QUEUE)
+    mappings = _of_type(args.resources, "aws:lambda/eventSourceMapping:EventSourceMapping")
     targets = [p.get(p.decoded(q.props.get("redrivePolicy")) or {}, "deadLetterTargetArn") for q in queues]
     for queue in queues:
         redrive = p.decoded(queue.props.get("redrivePolicy"))
         is_dlq = any(_queue_named(queue, t) for t in targets) or any(
             _depends_on(other, queue) for other in queues if other.props.get("redrivePolicy"))
-        if not (isinstance(redrive, Mapping) and redrive.get("deadLetterTargetArn")) and not is_dlq:
+        consumed = any(_queue_named(queue, m.props.get("eventSourceArn")) or _depends_on(m, queue) for m in mappings)
+        if not (isinstance(redrive, Mapping) and redrive.get("deadLetterTargetArn")) and not is_dlq and consumed:
             report("queue without a redrivePolicy to a dead-letter queue", queue.urn)
 
 

@@ -133,10 +133,11 @@ def boto(moto_endpoint: str) -> Any:
 
 @pytest.fixture(scope="session")
 def queues(boto: Any) -> dict[str, str]:
-    """The main queue and its DLQ (maxReceiveCount 2, short visibility so redelivery is quick)."""
+    """The main queue, its DLQ (maxReceiveCount 2, short visibility so redelivery is quick) and the archive."""
     import json
 
     sqs = boto["sqs"]
+    archive_url = sqs.create_queue(QueueName="serverless-infra-dev-orders-dlq-archive")["QueueUrl"]
     dlq_url = sqs.create_queue(QueueName="serverless-infra-dev-orders-dlq")["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"
@@ -149,7 +150,8 @@ def queues(boto: Any) -> dict[str, str]:
         },
     )["QueueUrl"]
     SESSION_ENV["ORDERS_QUEUE_URL"] = url
-    return {"queue": url, "dlq": dlq_url}
+    SESSION_ENV["DLQ_ARCHIVE_QUEUE_URL"] = archive_url
+    return {"queue": url, "dlq": dlq_url, "archive": archive_url}
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,7 @@ from shared.accounts import account_budget
 from shared.aws_limits import API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS
 from shared.components.compute.artifacts import APP_KEY, LAYER_KEY
 from shared.config import Environment
+from shared.naming import order_queue_names
 from shared.synth.graph import GraphResource, LayerGraph
 
 pytestmark = pytest.mark.synth
@@ -78,7 +79,9 @@ def test_an_update_during_peak_keeps_the_peak_floor(synth, render_variant, monke
 def test_queues_outlive_a_compute_destroy(synth, env):
     graph = synth(env)["compute"]
     queues = graph.of_type("aws:sqs/queue:Queue")
-    assert len(queues) == 2 and all(q.options["retainOnDelete"] for q in queues)
+    names = order_queue_names(env)
+    assert {q.inputs["name"] for q in queues} == {names.queue, names.dlq, names.archive}
+    assert all(q.options["retainOnDelete"] for q in queues)
     # Their policies are queue attributes: kept with them, so a retained queue stays TLS-only and byQueue.
     for token in ("aws:sqs/queuePolicy:QueuePolicy", "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy"):
         assert all(p.options["retainOnDelete"] for p in graph.of_type(token))

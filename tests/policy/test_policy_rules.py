@@ -244,15 +244,20 @@ def test_tls_only_policies_on_buckets_and_queues():
     assert stack("tls-only-resource-policies", [queue, policy]) == []
 
 
-def test_every_queue_but_a_dlq_redrives():
+def test_every_consumed_queue_but_a_dlq_redrives():
     dlq = res("aws:sqs/queue:Queue", "dlq", {"name": "orders-dlq"})
     lonely = res("aws:sqs/queue:Queue", "queue", {"name": "orders"})
-    assert stack("sqs-dead-letter-queues", [dlq, lonely]) == [
+    esm = "aws:lambda/eventSourceMapping:EventSourceMapping"
+    consumers = [res(esm, f"{q}-mapping", {"eventSourceArn": f"arn:aws:sqs:us-east-1:123456789012:{name}"})
+                 for q, name in (("queue", "orders"), ("dlq", "orders-dlq"))]
+    assert stack("sqs-dead-letter-queues", [dlq, lonely, *consumers]) == [
         ("dlq", "queue without a redrivePolicy to a dead-letter queue"),
         ("queue", "queue without a redrivePolicy to a dead-letter queue")]
     fixed = res("aws:sqs/queue:Queue", "queue", {"name": "orders", "redrivePolicy": json.dumps(
         {"deadLetterTargetArn": "arn:aws:sqs:us-east-1:123456789012:orders-dlq", "maxReceiveCount": 5})})
-    assert stack("sqs-dead-letter-queues", [dlq, fixed]) == []
+    assert stack("sqs-dead-letter-queues", [dlq, fixed, *consumers]) == []
+    archive = res("aws:sqs/queue:Queue", "archive", {"name": "orders-dlq-archive"})  # no consumer: no redrive
+    assert stack("sqs-dead-letter-queues", [dlq, fixed, archive, *consumers]) == []
 
 
 def test_async_failures_need_a_destination_or_dlq():

@@ -39,7 +39,7 @@ class Throttle(Settings):
 
 class Quota(Settings):
     limit: int = Field(ge=1, description="requests per period")
-    period: Literal["DAY", "WEEK", "MONTH"] = "MONTH"
+    period: Literal["DAY", "WEEK", "MONTH"] = Field("MONTH", description="the period the quota limit counts over")
 
 
 class UsagePlan(Settings):
@@ -112,11 +112,11 @@ class Domain(Settings):
 
 
 class Waf(Settings):
-    enabled: bool = False
+    enabled: bool = Field(False, description="attach a WAF web ACL with a per-IP rate rule to the stage")
     rate_limit_per_ip: int = Field(
         2000, ge=10, le=2_000_000_000, description="requests per client IP per evaluation window (min 10)"
     )
-    evaluation_window_seconds: int = 300
+    evaluation_window_seconds: int = Field(300, description="seconds WAF counts each IP's requests over")
 
     @field_validator("evaluation_window_seconds")
     @classmethod
@@ -127,15 +127,17 @@ class Waf(Settings):
 
 
 class ApiSettings(Settings):
-    stage_name: str = "v1"
+    stage_name: str = Field("v1", description="API Gateway stage; the path prefix of the execute-api URL")
     throttle: Throttle = Field(description="stage-wide default for every method")
     method_throttles: dict[str, Throttle] = Field(
         default_factory=dict, description="'POST /orders/batch' -> a tighter bucket for that method"
     )
     cache: Cache = Field(default_factory=lambda: Cache.model_validate({}))
     usage_plans: dict[str, UsagePlan] = Field(default_factory=dict, description="client tier -> plan")
-    log_retention_days: LogRetentionDays = 30
-    execution_log_level: Literal["OFF", "ERROR", "INFO"] = "ERROR"
+    log_retention_days: LogRetentionDays = Field(30, description="days CloudWatch keeps the access and execution logs")
+    execution_log_level: Literal["OFF", "ERROR", "INFO"] = Field(
+        "ERROR", description="API Gateway execution logging level of every method"
+    )
     data_trace: bool = Field(False, description="full request/response bodies in execution logs")
     manage_account_settings: bool | None = Field(
         None,

@@ -177,7 +177,10 @@ class Compute(pulumi.ComponentResource):
         statements = {
             "api": [iam.allow("SendOrders", ["sqs:SendMessage"], [q.queue_arn])],
             "worker": [iam.allow("ConsumeOrders", QUEUE_CONSUMER_ACTIONS, [q.queue_arn])],
-            "dlq-analyzer": [iam.allow("ConsumeDeadLetters", QUEUE_CONSUMER_ACTIONS, [q.dlq_arn])],
+            "dlq-analyzer": [
+                iam.allow("ConsumeDeadLetters", QUEUE_CONSUMER_ACTIONS, [q.dlq_arn]),
+                iam.allow("FileDeadLetters", ["sqs:SendMessage"], [q.archive_arn]),
+            ],
             "migrate": [
                 # The one-time owner bootstrap signs in as the master (docs/data.md, "Roles").
                 iam.allow("ReadMasterSecretForBootstrap", ["secretsmanager:GetSecretValue"], [args.db_master_secret_arn]),
@@ -237,9 +240,8 @@ class Compute(pulumi.ComponentResource):
                 variables["DATABASE_MASTER_SECRET_ARN"] = args.db_master_secret_arn
                 variables["DATABASE_PRIMARY_HOST"] = args.db_endpoint
             if fn == "dlq-analyzer":
-                # A dead letter moved by the redrive policy arrives with this receive count + 1: the
-                # analyzer counts it in its metrics only at that first sight (docs/app.md).
-                variables[contract.DLQ_SOURCE_MAX_RECEIVE_COUNT] = str(s.queue.max_receive_count)
+                # The analyzer files each dead letter here, then the mapping deletes it from the DLQ.
+                variables[contract.DLQ_ARCHIVE_QUEUE_URL] = q.archive_url
             self.functions[fn] = LambdaFunction(
                 f"{name}-{fn}",
                 LambdaFunctionArgs(

@@ -1,7 +1,14 @@
-"""The orders queue and its dead-letter queue, KMS-encrypted, TLS-only, redrive both ways.
+"""The orders queue, its dead-letter queue and the dead-letter archive: KMS-encrypted, TLS-only.
 
-Names are fixed (``serverless-infra-{env}-orders`` and ``-orders-dlq``): the app, the DLQ redrive
-task and the observability alarms find them by name.
+Names are fixed (``serverless-infra-{env}-orders``, ``-orders-dlq`` and ``-orders-dlq-archive``): the
+app, the `invoke dlq` tasks and the observability alarms find them by name.
+
+The archive has no consumer: the DLQ analyzer files each dead letter there once (body, attributes, its
+class) and then lets the DLQ mapping delete it, so a dead letter is never left in flight on the DLQ
+(where `invoke dlq.redrive` could not see it); `invoke dlq.list/inspect/redrive` read the archive.
+It is not a DLQ of any queue: StartMessageMoveTask refuses it as a source (SQS API reference,
+StartMessageMoveTask: "limited to supporting message redrive from queues that are configured as
+dead-letter queues"), so the redrive task moves its messages with receive -> send -> delete.
 
 Both queues hold state (accepted orders in flight, dead letters kept for redrive), so they outlive the
 compute stack: ``retain_on_delete`` makes `pulumi destroy` forget them without deleting them, and the
@@ -22,7 +29,11 @@ import pulumi_aws as aws
 from shared import iam
 from shared.components.compute.settings import QueueSettings
 from shared.config import Environment
-from shared.naming import orders_queue_name
+from shared.naming import order_queue_names
+
+# Only the `invoke dlq` tasks receive from the archive, and they set their own visibility timeout on
+# each receive; this default only bounds a reader that forgets to.
+ARCHIVE_VISIBILITY_TIMEOUT_SECONDS = 60
 
 
 @dataclass
@@ -34,7 +45,7 @@ class OrderQueuesArgs:
     visibility_timeout_seconds: int
     """At least six times the worker's timeout, so a message is not redelivered while in flight."""
     dlq_visibility_timeout_seconds: int
-    """How long a dead letter the analyzer reported back stays hidden before it is analyzed again."""
+    """How long a dead letter the analyzer could not file stays hidden before it is analyzed again."""
     kms_key_arn: pulumi.Input[str]
     """The security layer's ``queues`` key."""
 
@@ -44,14 +55,17 @@ class OrderQueues(pulumi.ComponentResource):
     queue_arn: pulumi.Output[str]
     dlq_url: pulumi.Output[str]
     dlq_arn: pulumi.Output[str]
+    archive_url: pulumi.Output[str]
+    archive_arn: pulumi.Output[str]
 
     def __init__(self, name: str, args: OrderQueuesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("serverless-infra:compute:OrderQueues", name, None, opts)
         keep = pulumi.ResourceOptions(parent=self, retain_on_delete=True)
         s = args.settings
+        names = order_queue_names(args.env)
         dlq = aws.sqs.Queue(
             f"{name}-dlq",
-            name=orders_queue_name(args.env, dead_letter=True),
+            name=names.dlq,
             message_retention_seconds=s.dlq_retention_seconds,
             visibility_timeout_seconds=args.dlq_visibility_timeout_seconds,
             kms_master_key_id=args.kms_key_arn,
@@ -60,7 +74,7 @@ class OrderQueues(pulumi.ComponentResource):
         )
         queue = aws.sqs.Queue(
             f"{name}-queue",
-            name=orders_queue_name(args.env),
+            name=names.queue,
             message_retention_seconds=s.message_retention_seconds,
             visibility_timeout_seconds=args.visibility_timeout_seconds,
             receive_wait_time_seconds=20,  # long polling for readers other than the mapping
@@ -81,7 +95,16 @@ class OrderQueues(pulumi.ComponentResource):
             ),
             opts=keep,  # queue attributes, kept with the queue: a retained DLQ stays byQueue and TLS-only
         )
-        for logical, target in (("queue", queue), ("dlq", dlq)):
+        archive = aws.sqs.Queue(
+            f"{name}-dlq-archive",
+            name=names.archive,
+            message_retention_seconds=s.dlq_retention_seconds,  # a new 14-day clock from filing
+            visibility_timeout_seconds=ARCHIVE_VISIBILITY_TIMEOUT_SECONDS,
+            kms_master_key_id=args.kms_key_arn,
+            kms_data_key_reuse_period_seconds=s.kms_data_key_reuse_seconds,
+            opts=keep,
+        )
+        for logical, target in (("queue", queue), ("dlq", dlq), ("dlq-archive", archive)):
             aws.sqs.QueuePolicy(
                 f"{name}-{logical}-tls-only",
                 queue_url=target.id,
@@ -94,4 +117,7 @@ class OrderQueues(pulumi.ComponentResource):
         self.queue_url, self.queue_arn = queue.url, queue.arn
         self.dlq_url, self.dlq_arn = dlq.url, dlq.arn
         self.queue_name, self.dlq_name = queue.name, dlq.name
-        self.register_outputs({"queue_arn": self.queue_arn, "dlq_arn": self.dlq_arn})
+        self.archive_url, self.archive_arn, self.archive_name = archive.url, archive.arn, archive.name
+        self.register_outputs(
+            {"queue_arn": self.queue_arn, "dlq_arn": self.dlq_arn, "archive_arn": self.archive_arn}
+        )

@@ -43,7 +43,10 @@ class FunctionSettings(Settings):
         le=LAMBDA_MAX_MEMORY_MB,
         description="Memory (MB); CPU scales with it (1 vCPU at 1,769 MB).",
     )
-    timeout_seconds: int = Field(ge=1, le=LAMBDA_MAX_TIMEOUT_SECONDS)
+    timeout_seconds: int = Field(
+        ge=1, le=LAMBDA_MAX_TIMEOUT_SECONDS,
+        description="Timeout (s); api at most 25 (API Gateway's integration timeout minus margin), others up to 900."
+    )
     reserved_concurrency: int = Field(ge=1, description="Reserved concurrency: a ceiling and a guarantee.")
 
 
@@ -52,7 +55,7 @@ class PeakSchedule(Settings):
 
     start: str = Field(description="cron(...) in `timezone` when peak starts, e.g. cron(0 8 ? * MON-FRI *)")
     end: str = Field(description="cron(...) when peak ends")
-    timezone: str = "UTC"
+    timezone: str = Field("UTC", description="IANA time zone of the peak crons, e.g. America/New_York.")
     min_capacity: int = Field(ge=1, description="provisioned floor during peak")
 
     @field_validator("start", "end")
@@ -80,13 +83,13 @@ class PeakSchedule(Settings):
 class ProvisionedConcurrency(Settings):
     """Provisioned concurrency on the api function's live alias, scaled by Application Auto Scaling."""
 
-    min_capacity: int = Field(ge=1)
-    max_capacity: int = Field(ge=1)
+    min_capacity: int = Field(ge=1, description="provisioned concurrency floor")
+    max_capacity: int = Field(ge=1, description="provisioned concurrency ceiling (<= the api's reserved concurrency)")
     target_utilization: float = Field(
         0.7, gt=0.1, le=0.9, description="LambdaProvisionedConcurrencyUtilization target"
     )
-    scale_in_cooldown_seconds: int = Field(300, ge=0)
-    scale_out_cooldown_seconds: int = Field(60, ge=0)
+    scale_in_cooldown_seconds: int = Field(300, ge=0, description="Seconds after a scale-in before the next one.")
+    scale_out_cooldown_seconds: int = Field(60, ge=0, description="Seconds after a scale-out before the next one.")
     peak: PeakSchedule | None = None
 
     @model_validator(mode="after")
@@ -103,18 +106,29 @@ class ProvisionedConcurrency(Settings):
 
 class QueueSettings(Settings):
     max_receive_count: int = Field(5, ge=1, le=1000, description="receives before a message moves to the DLQ")
-    message_retention_seconds: int = Field(345_600, ge=60, le=1_209_600)
-    dlq_retention_seconds: int = Field(1_209_600, ge=60, le=1_209_600)
+    message_retention_seconds: int = Field(
+        345_600, ge=60, le=1_209_600,
+        description="Seconds the orders queue keeps an unprocessed message (SQS: 60 s to 14 days)."
+    )
+    dlq_retention_seconds: int = Field(
+        1_209_600, ge=60, le=1_209_600,
+        description="Seconds the DLQ and the dead-letter archive keep a letter (SQS maximum: 14 days)."
+    )
     dlq_visibility_timeout_seconds: int = Field(
-        21_600,
+        360,
         ge=0,
         le=SQS_MAX_VISIBILITY_TIMEOUT_SECONDS,
-        description="The analyzer reports dead letters back as failures to keep them for redrive; each is "
-        "seen again once per this timeout (6 h: ~4 analyses a day per message).",
+        description="How long a dead letter stays hidden while the analyzer files it; one it could not "
+        "file (archive unreachable) is retried after this (6 x the analyzer's timeout, AWS's advice "
+        "for a queue that feeds a function).",
     )
-    kms_data_key_reuse_seconds: int = Field(300, ge=60, le=86_400)
-    batch_size: int = Field(500, ge=1, le=10_000)
-    batching_window_seconds: int = Field(5, ge=0, le=300)
+    kms_data_key_reuse_seconds: int = Field(
+        300, ge=60, le=86_400, description="Seconds SQS reuses a KMS data key (fewer KMS calls; 60-86,400)."
+    )
+    batch_size: int = Field(500, ge=1, le=10_000, description="Records per worker invocation (SQS mapping maximum 10,000).")
+    batching_window_seconds: int = Field(
+        5, ge=0, le=300, description="Seconds the mapping gathers records before invoking (>= 1 when batchSize > 10)."
+    )
     max_concurrency: int = Field(
         description="event source mapping scaling_config.maximum_concurrency", ge=2, le=1000
     )
@@ -126,8 +140,11 @@ class QueueSettings(Settings):
 
 
 class AsyncInvokeSettings(Settings):
-    maximum_retry_attempts: int = Field(2, ge=0, le=2)
-    maximum_event_age_seconds: int = Field(3600, ge=60, le=21_600)
+    maximum_retry_attempts: int = Field(2, ge=0, le=2, description="Retries of a failed asynchronous invocation (0-2).")
+    maximum_event_age_seconds: int = Field(
+        3600, ge=60, le=21_600,
+        description="Seconds an asynchronous event may wait before it is dropped to the failure destination."
+    )
 
 
 class ComputeSettings(Settings):
@@ -138,11 +155,14 @@ class ComputeSettings(Settings):
     provisioned_concurrency: ProvisionedConcurrency | None = None
     queue: QueueSettings
     async_invoke: AsyncInvokeSettings = Field(default_factory=lambda: AsyncInvokeSettings.model_validate({}))
-    log_retention_days: LogRetentionDays = 30
-    log_level: LogLevel = "INFO"
+    log_retention_days: LogRetentionDays = Field(
+        30, description="Days CloudWatch keeps the functions' logs (a value CloudWatch accepts)."
+    )
+    log_level: LogLevel = Field("INFO", description="POWERTOOLS_LOG_LEVEL of every function.")
     logger_sample_rate: float = Field(0.0, ge=0, le=1, description="share of invocations logged at DEBUG")
-    config_ttl_seconds: int = Field(  # the app's fallback when /cache/config_ttl_seconds is absent
-        CONFIG_TTL.default, ge=CONFIG_TTL.minimum, le=CONFIG_TTL.maximum
+    config_ttl_seconds: int = Field(
+        CONFIG_TTL.default, ge=CONFIG_TTL.minimum, le=CONFIG_TTL.maximum,
+        description="CONFIG_TTL_SECONDS: the app's config cache TTL when SSM has no cache/config_ttl_seconds."
     )
     db_pool_size: int = Field(
         1,

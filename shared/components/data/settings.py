@@ -83,11 +83,15 @@ class DataSettings(Settings):
         le=limits.RDS_MAX_READ_REPLICAS,
         description="Read replicas, each in an AZ other than the primary's.",
     )
-    backup_window: str = Field("03:00-03:30", pattern=f"^{limits.RDS_BACKUP_WINDOW_PATTERN}$")
-    maintenance_window: str = Field(
-        "sun:04:30-sun:05:00", pattern=f"^{limits.RDS_MAINTENANCE_WINDOW_PATTERN}$"
+    backup_window: str = Field(
+        "03:00-03:30", pattern=f"^{limits.RDS_BACKUP_WINDOW_PATTERN}$",
+        description="Daily automated backup window, UTC hh:mm-hh:mm (at least 30 min, not overlapping maintenance)."
     )
-    deletion_protection: bool = False
+    maintenance_window: str = Field(
+        "sun:04:30-sun:05:00", pattern=f"^{limits.RDS_MAINTENANCE_WINDOW_PATTERN}$",
+        description="Weekly maintenance window, UTC ddd:hh:mm-ddd:hh:mm (minor upgrades, pending-reboot changes)."
+    )
+    deletion_protection: bool = Field(False, description="RDS refuses to delete the instance while true (prod: required).")
     final_snapshot: bool = Field(
         True,
         description="Take a final snapshot when the primary is deleted (its id is unique per instance "
@@ -96,15 +100,24 @@ class DataSettings(Settings):
     performance_insights: bool = Field(
         False, description="Performance Insights (not on micro/small classes)."
     )
-    performance_insights_retention_days: int = 7
+    performance_insights_retention_days: int = Field(
+        7, description="Days Performance Insights keeps data (7 is the free tier)."
+    )
     monitoring_interval_seconds: int = Field(60, description="Enhanced monitoring granularity (1-60 s).")
     log_min_duration_ms: int = Field(500, ge=-1, description="Log statements slower than this; -1 disables.")
-    database_name: str = Field("app", pattern=r"^[a-z][a-z0-9_]{0,62}$")
-    master_username: str = Field("app_admin", pattern=r"^[a-z][a-z0-9_]{0,62}$")
+    database_name: str = Field(
+        "app", pattern=r"^[a-z][a-z0-9_]{0,62}$", description="Database created on the primary; the app's db name."
+    )
+    master_username: str = Field(
+        "app_admin", pattern=r"^[a-z][a-z0-9_]{0,62}$",
+        description="RDS master user: break-glass and the one-time bootstrap; password in the master-credentials secret."
+    )
     proxy_max_connections_percent: int = Field(
         75, ge=1, le=100, description="Share of max_connections the proxy may open."
     )
-    proxy_max_idle_connections_percent: int = Field(25, ge=0, le=100)
+    proxy_max_idle_connections_percent: int = Field(
+        25, ge=0, le=100, description="Share of max_connections the proxy keeps idle (<= proxyMaxConnectionsPercent)."
+    )
     proxy_borrow_timeout_seconds: int = Field(
         10, ge=0, le=3600, description="Wait for a pooled connection before failing."
     )
@@ -112,6 +125,7 @@ class DataSettings(Settings):
         1800,
         ge=limits.RDS_PROXY_IDLE_CLIENT_TIMEOUT_SECONDS.start,
         le=limits.RDS_PROXY_IDLE_CLIENT_TIMEOUT_SECONDS.stop - 1,
+        description="Seconds an idle client connection to the proxy lives.",
     )
     owner_username: str = Field(
         "app_owner", pattern=r"^[a-z][a-z0-9_]{0,62}$", description="Role that owns the tables; migrations run as it."

@@ -26,11 +26,23 @@ class NetworkSettings(Settings):
     vpc_cidr: str = Field(description="VPC IPv4 CIDR, /16 to /20; distinct per env so envs can be peered.")
     az_count: int = Field(ge=2, le=3, description="AZs for Lambda and database subnets (RDS needs 2+).")
     endpoint_az_count: int = Field(ge=1, le=3, description="AZs with an interface-endpoint ENI ($7.30/AZ-month each).")
-    interface_endpoints: list[str] = Field(default_factory=lambda: list(DEFAULT_INTERFACE_ENDPOINTS))
-    egress_mode: EgressMode = EgressMode.NONE
+    interface_endpoints: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_INTERFACE_ENDPOINTS),
+        description="AWS services reached through interface endpoints (no internet route); the S3 gateway endpoint "
+        "is always there."
+    )
+    egress_mode: EgressMode = Field(
+        EgressMode.NONE,
+        description="none (default: no route out) or nat (opt-in NAT gateways for internet egress; flagged by the "
+        "policy pack)."
+    )
     nat_gateway_count: int = Field(1, ge=1, le=3, description="NAT gateways in nat mode: 1 (cheap) or one per AZ (HA).")
-    flow_log_retention_days: LogRetentionDays = 30
-    flow_log_traffic_type: Literal["ALL", "REJECT", "ACCEPT"] = "ALL"
+    flow_log_retention_days: LogRetentionDays = Field(
+        30, description="Days CloudWatch keeps the VPC flow logs (a value CloudWatch accepts)."
+    )
+    flow_log_traffic_type: Literal["ALL", "REJECT", "ACCEPT"] = Field(
+        "ALL", description="Traffic the flow logs record: ALL, REJECT or ACCEPT."
+    )
 
     @field_validator("vpc_cidr")
     @classmethod

@@ -127,15 +127,21 @@ def queue_alarms(w: Watched, s: ObservabilitySettings) -> list[AlarmSpec]:
 
 
 def dlq_depth(w: Watched, s: ObservabilitySettings) -> AlarmSpec:
-    """Dead letters visible *or* in flight: the analyzer keeps each one invisible for hours after reading it
-    (it retains them for redrive), so the visible count alone reads 0 most of the time."""
+    """Dead letters wherever they are: filed in the archive (where they stay until redriven: the normal
+    place), or still in the DLQ, visible or being filed (docs/app.md, "Dead letters"). Missing data (a
+    queue SQS reports nothing for) counts as 0."""
     a = s.alarms.dlq_depth
+
+    def depth(query_id: str, queue: str, metric: str) -> MathQuery:
+        return MathQuery(query_id, aws_metric("AWS/SQS", metric, {"QueueName": queue}, "Maximum"))
+
     queries = (
-        MathQuery("visible", aws_metric("AWS/SQS", "ApproximateNumberOfMessagesVisible", {"QueueName": w.dlq_name},
-                                        "Maximum")),
-        MathQuery("held", aws_metric("AWS/SQS", "ApproximateNumberOfMessagesNotVisible", {"QueueName": w.dlq_name},
-                                     "Maximum")),
-        MathQuery("dead", expression="visible + held", label="dead letters", return_data=True),
+        depth("dlqvisible", w.dlq_name, "ApproximateNumberOfMessagesVisible"),
+        depth("dlqheld", w.dlq_name, "ApproximateNumberOfMessagesNotVisible"),
+        depth("archived", w.dlq_archive_name, "ApproximateNumberOfMessagesVisible"),
+        depth("archiveheld", w.dlq_archive_name, "ApproximateNumberOfMessagesNotVisible"),
+        MathQuery("dead", expression="FILL(dlqvisible, 0) + FILL(dlqheld, 0) + FILL(archived, 0) + FILL(archiveheld, 0)",
+                  label="dead letters", return_data=True),
     )
     return AlarmSpec("dlq-depth", _name(w, "dlq-depth"),
                      "a dead letter: an order could not be written (fix the cause, then invoke dlq.redrive)",

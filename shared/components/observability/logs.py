@@ -93,9 +93,9 @@ QUERIES = (
               " pct(record.metrics.initDurationMs, 99) as p99_init_ms by bin(1h), @log\n| sort @timestamp desc"),
     QuerySpec("records-rejected-by-reason", "Async records the worker rejected, by reason", ("worker",),
               REJECTED_BY_REASON_QUERY),
-    QuerySpec("dead-letter-summaries", "DLQ analyzer summaries: new dead letters by class, with samples",
+    QuerySpec("dead-letter-summaries", "DLQ analyzer summaries: dead letters filed by class, with samples",
               ("dlq-analyzer",),
-              'filter message = "dlq summary"\n| fields @timestamp, new, by_class.validation, by_class.database,'
+              'filter message = "dlq summary"\n| fields @timestamp, filed, kept_in_dlq, by_class.validation, by_class.database,'
               " by_class.timeout, by_class.unknown, @message\n| sort @timestamp desc | limit 50"),
 )
 

@@ -100,6 +100,7 @@ APP_METRICS: dict[tuple[str, str], AppMetric] = {
         AppMetric("DependencyUnavailable", "api"),
         AppMetric("DlqMessages", "dlq-analyzer", ("class",)),
         AppMetric("DlqMessagesAnalyzed", "dlq-analyzer"),
+        AppMetric("DlqMessagesNotFiled", "dlq-analyzer"),
         AppMetric("ColdStart", "api", ("function_name",)),
         AppMetric("ColdStart", "worker", ("function_name",)),
         AppMetric("ColdStart", "dlq-analyzer", ("function_name",)),

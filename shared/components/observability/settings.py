@@ -26,10 +26,11 @@ class AlarmSettings(Settings):
     ``evaluationPeriods`` periods of ``periodSeconds``."""
 
     threshold: float = Field(description="in the alarm's unit (docs/observability.md lists each)")
-    period_seconds: int
-    evaluation_periods: int = Field(ge=1)
+    period_seconds: int = Field(description="seconds per evaluated datapoint (10, 20, 30 or a multiple of 60)")
+    evaluation_periods: int = Field(ge=1, description="how many recent periods are evaluated")
     datapoints_to_alarm: int | None = Field(None, ge=1, description="M of N; unset means all N")
-    treat_missing_data: TreatMissingData
+    treat_missing_data: TreatMissingData = Field(
+        description="how a period without data counts: notBreaching, breaching, ignore or missing")
 
     @model_validator(mode="after")
     def _window(self) -> AlarmSettings:
@@ -51,7 +52,7 @@ class RateAlarmSettings(AlarmSettings):
 class DurationAlarmSettings(AlarmSettings):
     """Duration p99 near the timeout: ``threshold`` is the fraction of each function's timeout."""
 
-    threshold: float = Field(gt=0, lt=1)
+    threshold: float = Field(gt=0, lt=1, description="fraction of each function's timeout")
 
 
 class AlarmSet(Settings):
@@ -82,7 +83,7 @@ class AlarmSet(Settings):
 class AvailabilitySettings(Settings):
     """The 99.9% SLO, watched by multi-window burn-rate alarms (fast: page now; slow: page today)."""
 
-    slo_percent: float = Field(99.9, gt=90, lt=100)
+    slo_percent: float = Field(99.9, gt=90, lt=100, description="availability objective, percent of requests")
     fast_burn_rate: float = Field(14.4, gt=1, description="2% of a 30-day budget in 1 h")
     fast_windows_seconds: tuple[int, int] = Field((3600, 300), description="(long, short) windows")
     slow_burn_rate: float = Field(6, gt=1, description="5% of a 30-day budget in 6 h")
@@ -127,8 +128,9 @@ class NotificationSettings(Settings):
 
 
 class BudgetSettings(Settings):
-    actual_percents: list[float] = Field(default_factory=lambda: [80.0, 100.0], min_length=1)
-    forecast_percent: float = Field(100.0, gt=0)
+    actual_percents: list[float] = Field(default_factory=lambda: [80.0, 100.0], min_length=1,
+                                         description="notify when actual spend passes these percents of the budget")
+    forecast_percent: float = Field(100.0, gt=0, description="notify when forecast spend passes this percent")
     filter_by_environment_tag: bool = Field(
         True, description="count only costs tagged Environment=<env> (activate the tag for cost allocation)")
 
@@ -136,15 +138,16 @@ class BudgetSettings(Settings):
 class BillingAlarmSettings(Settings):
     """EstimatedCharges is per account: exactly one env of an account owns this alarm."""
 
-    enabled: bool
+    enabled: bool = Field(description="whether this env owns its account's EstimatedCharges alarm")
     threshold_usd: float | None = Field(None, gt=0, description="default: the env's monthlyBudgetUsd")
-    period_seconds: int = 21_600  # AWS publishes EstimatedCharges about every 6 hours
+    period_seconds: int = Field(  # AWS publishes EstimatedCharges about every 6 hours
+        21_600, description="seconds per datapoint of the billing alarm")
 
 
 class XRaySettings(Settings):
     fixed_rate: float = Field(ge=0, le=1, description="share of requests beyond the reservoir that are traced")
     reservoir_per_second: int = Field(ge=0, le=100, description="traced requests per second before fixed_rate")
-    priority: int = Field(1000, ge=1, le=9999)
+    priority: int = Field(1000, ge=1, le=9999, description="sampling rule priority (lower wins)")
     insights: bool = Field(False, description="X-Ray Insights on the group (anomaly notifications)")
 
 
@@ -156,9 +159,10 @@ class ConfigSettings(Settings):
 
     recorder: RecorderMode = Field(
         description="'create' a recorder + delivery channel, or use the account's 'existing' one")
-    recording_frequency: Literal["CONTINUOUS", "DAILY"] = "CONTINUOUS"
-    snapshot_frequency: Literal["One_Hour", "Three_Hours", "Six_Hours", "Twelve_Hours", "TwentyFour_Hours"] = (
-        "TwentyFour_Hours")
+    recording_frequency: Literal["CONTINUOUS", "DAILY"] = Field(
+        "CONTINUOUS", description="how often the recorder records configuration changes")
+    snapshot_frequency: Literal["One_Hour", "Three_Hours", "Six_Hours", "Twelve_Hours", "TwentyFour_Hours"] = Field(
+        "TwentyFour_Hours", description="how often the delivery channel writes a configuration snapshot")
     bucket_retention_days: int = Field(365, ge=30, le=3653, description="days the delivered history is kept")
     exclude_rules: list[str] = Field(default_factory=list, description="managed rules not applied in this env")
 

@@ -37,6 +37,7 @@ class Watched:
     db_instance: str
     db_replicas: list[str] = field(default_factory=list)
     proxy_name: str = ""
+    dlq_archive_name: str = "dlq-archive"  # where the analyzer files dead letters (docs/app.md)
 
     @classmethod
     def placeholder(cls, env: Environment) -> Watched:
@@ -71,6 +72,7 @@ class Watched:
             log_groups={fn: str(g) for fn, g in mapping("log_group_names").items()},
             queue_name=str(values["queue_name"]),
             dlq_name=str(values["dlq_name"]),
+            dlq_archive_name=str(values["dlq_archive_name"]),
             db_instance=str(values["db_instance_identifier"]),
             db_replicas=[str(r) for r in values["db_replica_identifiers"] or []],
             proxy_name=str(values["db_proxy_name"]),
@@ -81,7 +83,7 @@ class Watched:
 READS = {
     "api": ("rest_api_name", "stage_name", "access_log_group_name", "web_acl_name"),
     "compute": ("api_function_name", "worker_function_name", "dlq_analyzer_function_name", "api_alias_name",
-                "function_timeout_seconds", "log_group_names", "queue_name", "dlq_name"),
+                "function_timeout_seconds", "log_group_names", "queue_name", "dlq_name", "dlq_archive_name"),
     "data": ("db_instance_identifier", "db_replica_identifiers", "db_proxy_name"),
 }
 

@@ -1,8 +1,6 @@
-"""`invoke dlq.redrive` against the emulator: the task function with a real invoke Context."""
+"""`invoke dlq.*` argument and environment errors are one clear line (the runbook test drives the happy path)."""
 
 from __future__ import annotations
-
-from typing import Any
 
 import pytest
 from invoke import Context
@@ -10,34 +8,31 @@ from invoke.exceptions import Exit
 
 from ops import dlq as dlq_tasks
 
-pytestmark = [pytest.mark.functional, pytest.mark.usefixtures("purge_queues")]
-
-
-def test_redrive_task_moves_the_env_dlq_back(
-    boto: Any, queues: dict[str, str], moto_endpoint: str, capsys: pytest.CaptureFixture[str]
-) -> None:
-    sqs = boto["sqs"]
-    for i in range(12):
-        sqs.send_message(QueueUrl=queues["dlq"], MessageBody=f"dead-{i}")
-    dlq_tasks.redrive(Context(), env="dev", endpoint_url=moto_endpoint, yes=True)
-    assert "moved 12 messages" in capsys.readouterr().out
-    got = set()
-    while msgs := sqs.receive_message(
-        QueueUrl=queues["queue"], MaxNumberOfMessages=10, VisibilityTimeout=30
-    ).get("Messages", []):
-        got |= {m["Body"] for m in msgs}
-    assert got == {f"dead-{i}" for i in range(12)}
+pytestmark = [pytest.mark.functional]
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "message"),
+    ("task", "kwargs", "message"),
     [
-        ({"env": None}, "--env is required"),
-        ({"env": "qa"}, "must be one of"),
-        ({"env": "prod"}, "queue not found: serverless-infra-prod-orders-dlq"),
+        (dlq_tasks.redrive, {"env": None}, "--env is required"),
+        (dlq_tasks.redrive, {"env": "qa"}, "qa"),
+        (dlq_tasks.redrive, {"env": "prod"}, "queue not found: serverless-infra-prod-orders"),
+        (dlq_tasks.redrive, {"env": "dev", "only": ["sometimes"]}, "--only sometimes: not a class"),
+        (dlq_tasks.list_, {"env": "prod"}, "queue not found"),
+        (dlq_tasks.inspect, {"env": "dev"}, "--message-id is required"),
     ],
 )
-def test_redrive_task_errors_are_clear(moto_endpoint: str, kwargs: dict, message: str) -> None:
+def test_dlq_task_errors_are_clear(moto_endpoint: str, task: object, kwargs: dict, message: str) -> None:
     with pytest.raises(Exit) as exc:
-        dlq_tasks.redrive(Context(), endpoint_url=moto_endpoint, yes=True, **kwargs)
+        task(Context(), endpoint_url=moto_endpoint, yes=True, **kwargs) if task is dlq_tasks.redrive else \
+            task(Context(), endpoint_url=moto_endpoint, **kwargs)  # type: ignore[operator]
     assert message in str(exc.value.message)
+
+
+def test_inspect_names_a_letter_that_is_not_there(moto_endpoint: str, queues: dict[str, str],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from ops import dead_letters
+
+    monkeypatch.setattr(dead_letters, "WAIT_SECONDS", 0)
+    with pytest.raises(Exit, match="no dead letter nope"):
+        dlq_tasks.inspect(Context(), env="dev", message_id="nope", endpoint_url=moto_endpoint)

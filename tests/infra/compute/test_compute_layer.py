@@ -379,10 +379,24 @@ def test_settings_refuse_what_aws_or_the_budget_would(render_variant, override, 
         render_variant("compute", "dev", {f"serverless-infra-compute:{k}": v for k, v in override.items()})
 
 
-def test_dlq_analyzer_knows_the_receive_count_the_redrive_policy_moves_at(synth, env):
-    compute = synth(env)["compute"]
+def test_dlq_analyzer_files_into_the_retained_archive(synth, env):
+    layers = synth(env)
+    compute = layers["compute"]
+    queues = {q.inputs["name"]: q for q in compute.of_type(QUEUE)}
+    archive = queues[f"serverless-infra-{env}-orders-dlq-archive"]
+    assert archive.inputs["kmsMasterKeyId"] == layers["security"].exports["kms_key_arns"]["queues"]
+    assert archive.inputs["messageRetentionSeconds"] == 14 * 24 * 3600
+    assert "redrivePolicy" not in archive.inputs  # no consumer, no DLQ of its own: nothing leaves it by itself
+    assert compute.exports["dlq_archive_name"] == archive.inputs["name"]
     analyzer = functions(compute)["dlq-analyzer"]
-    main_queue = next(q for q in compute.of_type("aws:sqs/queue:Queue") if not q.physical_name.endswith("-dlq"))
-    redrive = json.loads(main_queue.inputs["redrivePolicy"])
-    assert analyzer.inputs["environment"]["variables"]["DLQ_SOURCE_MAX_RECEIVE_COUNT"] == str(redrive["maxReceiveCount"])
-    assert "DLQ_SOURCE_MAX_RECEIVE_COUNT" not in functions(compute)["worker"].inputs["environment"]["variables"]
+    assert analyzer.inputs["environment"]["variables"]["DLQ_ARCHIVE_QUEUE_URL"] == compute.exports["dlq_archive_url"]
+    docs = {r.name.removeprefix("compute-").removesuffix("-policy"): r.json_input("policy")
+            for r in compute.of_type("aws:iam/rolePolicy:RolePolicy")}
+    statements = {s["Sid"]: s for s in docs["dlq-analyzer"]["Statement"]}
+    assert statements["FileDeadLetters"]["Action"] == ["sqs:SendMessage"]
+    assert statements["FileDeadLetters"]["Resource"] == [compute.exports["dlq_archive_arn"]]
+    mapped = {m.inputs["eventSourceArn"] for m in compute.of_type(ESM)}
+    assert compute.exports["dlq_archive_arn"] not in mapped
+    assert {p.name for p in compute.of_type("aws:sqs/queuePolicy:QueuePolicy")} >= {"compute-queues-dlq-archive-tls-only"}
+    for resource in (archive, *compute.of_type("aws:sqs/queuePolicy:QueuePolicy")):
+        assert resource.options.get("retainOnDelete") is True, resource.name

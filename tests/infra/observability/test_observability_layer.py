@@ -99,7 +99,8 @@ def _resolvable(layers: dict[str, LayerGraph], graph: LayerGraph) -> tuple[set[s
     compute, data = layers["compute"].exports, layers["data"].exports
     api = layers["api"].exports
     names = {compute["api_function_name"], compute["worker_function_name"], compute["dlq_analyzer_function_name"],
-             compute["queue_name"], compute["dlq_name"], data["db_instance_identifier"], *data["db_replica_identifiers"],
+             compute["queue_name"], compute["dlq_name"], compute["dlq_archive_name"],
+             data["db_instance_identifier"], *data["db_replica_identifiers"],
              data["db_proxy_name"], f"{compute['api_function_name']}:{compute['api_alias_name']}", "USD", "ALL",
              "us-east-1"}
     names |= {api["rest_api_name"], api["stage_name"]}
