@@ -290,15 +290,10 @@ class SsmFetcher:
 
 
 def _default_ssm_client() -> object:
-    # botocore's own session, not boto3's: the client is the same, and boto3 (its session and resource
-    # machinery) is one import less in a cold start's first request. botocore is imported by then anyway
-    # (the X-Ray recorder imports it at INIT). Lazy: paid only on a config miss.
-    import botocore.session
-    from botocore.config import Config
+    # From the execution environment's one botocore session (app/aws.py). Lazy: paid only on a config miss.
+    from app import aws
 
-    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
-    cfg = Config(connect_timeout=2, read_timeout=3, retries={"max_attempts": 2, "mode": "standard"})
-    return botocore.session.get_session().create_client("ssm", region_name=region, config=cfg)
+    return aws.client("ssm", connect_timeout=2, read_timeout=3, retries={"max_attempts": 2, "mode": "standard"})
 
 
 class ConfigCache:

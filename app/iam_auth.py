@@ -10,7 +10,6 @@ Secrets Manager secret).
 from __future__ import annotations
 
 import os
-import threading
 from typing import TYPE_CHECKING, Any
 
 from app.contract import DATABASE_IAM_AUTH, env_flag
@@ -18,30 +17,22 @@ from app.contract import DATABASE_IAM_AUTH, env_flag
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
-_lock = threading.Lock()
-_client: Any = None
-
 
 def enabled() -> bool:
     return env_flag(os.environ.get(DATABASE_IAM_AUTH), default=False)
 
 
 def _credentials_source() -> Any:
-    """A botocore session: the role's credentials and nothing else.
+    """The execution environment's botocore session (app/aws.py): the role's credentials.
 
     An RDS auth token is a SigV4 query-string signature (service ``rds-db``, action ``connect``), made
     locally. ``boto3.client("rds").generate_db_auth_token`` makes the same one, but first loads the
     RDS API model and endpoint rules (~30-130 ms of a cold start here, docs/performance.md) that the
     signature never uses.
     """
-    global _client
-    if _client is None:
-        with _lock:
-            if _client is None:
-                import botocore.session  # lazy: only functions that open a database connection pay for it
+    from app import aws
 
-                _client = botocore.session.get_session()
-    return _client
+    return aws.session()
 
 
 def auth_token(host: str, port: int, user: str) -> str:
@@ -53,9 +44,10 @@ def auth_token(host: str, port: int, user: str) -> str:
     credentials = _credentials_source().get_credentials()
     if credentials is None:
         raise RuntimeError("no AWS credentials to sign an RDS IAM auth token with")
-    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    from app.aws import region
+
     request = AWSRequest(method="GET", url=f"https://{host}:{int(port)}/", data={"Action": "connect", "DBUser": user})
-    SigV4QueryAuth(credentials.get_frozen_credentials(), "rds-db", region, expires=900).add_auth(request)
+    SigV4QueryAuth(credentials.get_frozen_credentials(), "rds-db", region(), expires=900).add_auth(request)
     return request.prepare().url[len("https://") :]
 
 

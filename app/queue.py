@@ -1,7 +1,8 @@
 """SQS producer for POST /orders/async: one message per order, sent 10 at a time (SendMessageBatch).
 
 A message carries the job id, its index and its idempotency key in the body, and the correlation id as the
-``correlation_id`` message attribute. boto3 is imported on first use only.
+``correlation_id`` message attribute. The client (from the execution environment's one botocore
+session, app/aws.py) is made on first use.
 """
 
 from __future__ import annotations
@@ -24,12 +25,9 @@ _client: Any = None
 def sqs_client() -> Any:
     global _client
     if _client is None:
-        import boto3
-        from botocore.config import Config
+        from app import aws
 
-        region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
-        cfg = Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 3, "mode": "standard"})
-        _client = boto3.client("sqs", region_name=region, config=cfg)
+        _client = aws.client("sqs", connect_timeout=2, read_timeout=5, retries={"max_attempts": 3, "mode": "standard"})
     return _client
 
 

@@ -218,6 +218,7 @@ def child_env(settings: dict[str, Any], box: Sandbox, handler: str, endpoint: st
         "AWS_LAMBDA_FUNCTION_NAME": settings["function_name"],
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(settings["memory_mb"]),
         "AWS_LAMBDA_FUNCTION_VERSION": "1",
+        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
         "LAMBDA_TASK_ROOT": str(box.task),
         "LAMBDA_RUNTIME_DIR": str(box.runtime),
         "_HANDLER": handler,

@@ -18,6 +18,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from app import deadline
+from app.coldstart import resumes_gc
 from app.config import get_config
 from app.cursor import decode_cursor, encode_cursor
 from app.errors import (
@@ -303,6 +304,7 @@ def _correlation_id(event: dict) -> str:
     return (event.get("requestContext") or {}).get("requestId") or str(uuid.uuid4())
 
 
+@resumes_gc
 @logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)

@@ -24,6 +24,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from app import deadline
+from app.coldstart import resumes_gc
 from app.contract import METRIC_DLQ_MESSAGES, METRIC_DLQ_MESSAGES_ANALYZED, METRIC_DLQ_MESSAGES_NOT_FILED
 from app.dlq import classify, file_dead_letters, flatten_attributes
 from app.observability import make_tracer, route_library_logs
@@ -145,6 +146,7 @@ def record_handler(record: SQSRecord) -> Verdict:
     return verdict
 
 
+@resumes_gc
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
 @logger.inject_lambda_context(log_event=False)

@@ -16,6 +16,7 @@ from urllib.parse import quote
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from app.coldstart import resumes_gc
 from app.observability import route_library_logs
 
 logger = Logger()
@@ -38,6 +39,7 @@ def master_url() -> str:
     return f"postgresql+psycopg://{user}:{password}@{host}:{database.port}/{database.name}?sslmode=require"
 
 
+@resumes_gc
 @logger.inject_lambda_context(log_event=False)
 def lambda_handler(event: dict | None, context: LambdaContext) -> dict[str, Any]:
     from app.config import get_config

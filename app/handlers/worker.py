@@ -29,6 +29,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSEvent, SQS
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from app import deadline
+from app.coldstart import resumes_gc
 from app.errors import ConfigError, DatabaseUnavailableError, ValidationError
 from app.observability import make_tracer, route_library_logs
 from app.queue import record_correlation_id
@@ -217,6 +218,7 @@ def _record_failures(failures: list[dict]) -> None:
         logger.warning("could not record job failures", extra={"error": type(exc).__name__})
 
 
+@resumes_gc
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
 @logger.inject_lambda_context(log_event=False, clear_state=True)

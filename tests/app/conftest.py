@@ -177,12 +177,15 @@ def _app_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(autouse=True)
 def _fresh_config(_app_env: None) -> Iterator[None]:
-    """Each test starts from an empty config cache (the environment it changed is re-read)."""
+    """Each test starts from an empty config cache and a new botocore session (the environment it changed,
+    credentials and endpoints, is re-read)."""
     import sys
 
+    from app import aws
     from app.config import reset_config
 
     reset_config()
+    aws.reset()
     if "app.db" in sys.modules:  # an outage seen by an earlier test must not shorten this one's retries
         sys.modules["app.db"].reset_degraded()
     yield
