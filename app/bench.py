@@ -19,6 +19,7 @@ import sys
 import time
 import timeit
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -80,93 +81,111 @@ def latency(handler: Any, event: dict, n: int) -> dict[str, float]:
     return {"p50_ms": pct(samples, 50), "p99_ms": pct(samples, 99), "n": n}
 
 
+BENCH_ENV = {
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_SERVICE_NAME": "orders",
+    "POWERTOOLS_METRICS_NAMESPACE": "ServerlessInfra",
+    "POWERTOOLS_LOG_LEVEL": "WARNING",
+}
+ORDER = {"customer_id": "bench", "items": [{"sku": "s", "quantity": 1, "unit_price": "9.99"}]}
+
+
+def worker_event(order: dict, records: int = 500) -> dict:
+    """An SQS event of ``records`` messages of one job, as the api's async route enqueues them."""
+    job = str(uuid.uuid4())
+    return {
+        "Records": [
+            {
+                "messageId": f"m{i}",
+                "receiptHandle": "r",
+                "attributes": {"ApproximateReceiveCount": "1"},
+                "messageAttributes": {},
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:serverless-infra-orders",
+                "body": json.dumps({"job_id": job, "index": i, "idempotency_key": f"{job}:{i}", "order": order}),
+            }
+            for i in range(records)
+        ]
+    }
+
+
+@contextlib.contextmanager
+def _database() -> Iterator[str]:
+    """An embedded PostgreSQL (or ``DATABASE_URL``), migrated; the app's config pointed at it."""
+    import tempfile
+
+    from app.config import reset_config
+    from app.db import dispose_engines
+    from app.devserver import start_postgres
+    from app.migrate import upgrade
+
+    tmp = Path(tempfile.mkdtemp(prefix="benchpg"))
+    url, pg = start_postgres(tmp / "pgdata") if not os.environ.get("DATABASE_URL") else start_postgres()
+    os.environ["DATABASE_URL"] = url
+    try:
+        upgrade(url)
+        reset_config()
+        yield url
+    finally:
+        dispose_engines()
+        if pg is not None:
+            pg.cleanup()
+
+
+def _warm_figures(n: int) -> dict[str, Any]:
+    from app import repository
+    from app.config import get_config
+    from app.handlers import api
+    from app.local import api_event
+    from app.schemas import validate_order
+
+    created, _ = repository.create_order(validate_order(ORDER), f"bench-{uuid.uuid4()}")
+    results: dict[str, Any] = {
+        "health": latency(api.lambda_handler, api_event("GET", "/health"), n),
+        "get_order": latency(api.lambda_handler, api_event("GET", f"/orders/{created['id']}"), n // 2),
+    }
+    get_config()
+    loops = 1_000_000
+    results["cached_config_us"] = min(timeit.repeat(get_config, number=loops, repeat=5)) / loops * 1e6
+    return results
+
+
+def _batch_figures() -> dict[str, Any]:
+    from app import repository
+    from app.handlers import worker
+    from app.local import FakeContext
+
+    batch_ms, worker_ms = [], []
+    for _ in range(7):
+        records = [{**ORDER, "customer_id": f"b{i}"} for i in range(500)]
+        start = time.perf_counter()
+        out = repository.create_batch(records, f"bench-{uuid.uuid4()}")
+        batch_ms.append((time.perf_counter() - start) * 1000)
+        assert sum(r["status"] == "created" for r in out) == 500
+    for _ in range(5):
+        event = worker_event(ORDER)
+        with contextlib.redirect_stdout(io.StringIO()):
+            start = time.perf_counter()
+            response = worker.lambda_handler(event, FakeContext(function_name="worker"))
+            worker_ms.append((time.perf_counter() - start) * 1000)
+        assert response["batchItemFailures"] == []
+    return {
+        "batch_500_ms": {"median": statistics.median(batch_ms), "max": max(batch_ms)},
+        "worker_500_ms": {"median": statistics.median(worker_ms), "max": max(worker_ms)},
+    }
+
+
 def run(runs: int = 15, n: int = 2000) -> dict[str, Any]:
-    os.environ.update(
-        {
-            "POWERTOOLS_TRACE_DISABLED": "true",
-            "POWERTOOLS_SERVICE_NAME": "orders",
-            "POWERTOOLS_METRICS_NAMESPACE": "ServerlessInfra",
-            "POWERTOOLS_LOG_LEVEL": "WARNING",
-        }
-    )
+    os.environ.update(BENCH_ENV)
     for var in ("APP_ENV", "PARAMETER_PREFIX_DATABASE", "PARAMETER_PREFIX_API", "PARAMETER_PREFIX_CACHE"):
         os.environ.pop(var, None)
     results: dict[str, Any] = {
         "cold_tracing_off": cold_init(runs, trace=False),
         "cold_tracing_on": cold_init(max(5, runs // 3), trace=True),
     }
-
-    import tempfile
-
-    from app.devserver import start_postgres
-
-    tmp = Path(tempfile.mkdtemp(prefix="benchpg"))
-    url, pg = start_postgres(tmp / "pgdata") if not os.environ.get("DATABASE_URL") else start_postgres()
-    os.environ["DATABASE_URL"] = url
-    try:
-        from app.config import get_config, reset_config
-        from app.handlers import api
-        from app.local import api_event
-        from app.migrate import upgrade
-
-        upgrade(url)
-        reset_config()
-        results["health"] = latency(api.lambda_handler, api_event("GET", "/health"), n)
-
-        from app import repository
-        from app.schemas import validate_order
-
-        one = {"customer_id": "bench", "items": [{"sku": "s", "quantity": 1, "unit_price": "9.99"}]}
-        created, _ = repository.create_order(validate_order(one), f"bench-{uuid.uuid4()}")
-        results["get_order"] = latency(
-            api.lambda_handler, api_event("GET", f"/orders/{created['id']}"), n // 2
-        )
-
-        get_config()
-        loops = 1_000_000
-        results["cached_config_us"] = min(timeit.repeat(get_config, number=loops, repeat=5)) / loops * 1e6
-
-        batch_ms = []
-        for _ in range(7):
-            records = [{**one, "customer_id": f"b{i}"} for i in range(500)]
-            start = time.perf_counter()
-            out = repository.create_batch(records, f"bench-{uuid.uuid4()}")
-            batch_ms.append((time.perf_counter() - start) * 1000)
-            assert sum(r["status"] == "created" for r in out) == 500
-        results["batch_500_ms"] = {"median": statistics.median(batch_ms), "max": max(batch_ms)}
-
-        from app.handlers import worker
-        from app.local import FakeContext
-
-        worker_ms = []
-        for _ in range(5):
-            job = str(uuid.uuid4())
-            event = {
-                "Records": [
-                    {
-                        "messageId": f"m{i}",
-                        "receiptHandle": "r",
-                        "attributes": {},
-                        "messageAttributes": {},
-                        "body": json.dumps(
-                            {"job_id": job, "index": i, "idempotency_key": f"{job}:{i}", "order": one}
-                        ),
-                    }
-                    for i in range(500)
-                ]
-            }
-            with contextlib.redirect_stdout(io.StringIO()):
-                start = time.perf_counter()
-                response = worker.lambda_handler(event, FakeContext(function_name="worker"))
-                worker_ms.append((time.perf_counter() - start) * 1000)
-            assert response["batchItemFailures"] == []
-        results["worker_500_ms"] = {"median": statistics.median(worker_ms), "max": max(worker_ms)}
-    finally:
-        from app.db import dispose_engines
-
-        dispose_engines()
-        if pg is not None:
-            pg.cleanup()
+    with _database():
+        results.update(_warm_figures(n))
+        results.update(_batch_figures())
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     results["machine"] = (
         f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} cpu, "

@@ -172,21 +172,9 @@ def api_first_event() -> dict:
 
 
 def worker_first_event(records: int = 500) -> dict:
-    job = str(uuid.uuid4())
-    return {
-        "Records": [
-            {
-                "messageId": f"m{i}",
-                "receiptHandle": "r",
-                "attributes": {"ApproximateReceiveCount": "1"},
-                "messageAttributes": {},
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:serverless-infra-orders",
-                "body": json.dumps({"job_id": job, "index": i, "idempotency_key": f"{job}:{i}", "order": ORDER}),
-            }
-            for i in range(records)
-        ]
-    }
+    from app.bench import worker_event
+
+    return worker_event(ORDER, records)
 
 
 FIRST_EVENTS: dict[str, Callable[[], dict]] = {"api": api_first_event, "worker": worker_first_event}
