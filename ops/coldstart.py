@@ -160,6 +160,8 @@ def settings_from_graph(graph: Any, env: str, function: str) -> dict[str, Any]:
         "provisioned_floor": max(floors, default=0),
         "memory_mb": int(resource.input("memorySize")),
         "timeout_s": int(resource.input("timeout")),
+        # Lambda's default is x86_64 (https://docs.aws.amazon.com/lambda/latest/dg/foundation-arch.html)
+        "architecture": (resource.input("architectures") or ["x86_64"])[0],
         "function_name": name,
     }
 

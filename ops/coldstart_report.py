@@ -16,11 +16,18 @@ REPO = Path(__file__).resolve().parents[1]
 
 BUDGET_MS = {"api": 300.0, "worker": 400.0}
 FULL_VCPU_MB = 1769
-# us-east-1, arm64 (https://aws.amazon.com/lambda/pricing/; docs/notes: re-check before relying on them).
-DURATION_PER_GB_S = 0.0000133334
-PROVISIONED_PER_GB_S = 0.0000033334
-SECONDS_PER_MONTH = 730 * 3600
 MEMORY_STEPS = (512, 1024, FULL_VCPU_MB)
+
+
+def lambda_rates(architecture: str) -> tuple[float, float, float]:
+    """(duration per GB-s, provisioned per GB-s, seconds a month) from the cost model's price table
+    (config/prices.yaml, the one place prices live)."""
+    from shared.cost.prices import load_prices
+
+    table = load_prices()
+    duration = table.prices.lambda_gb_second[architecture].usd
+    provisioned = table.prices.lambda_provisioned_gb_second[architecture].usd
+    return duration, provisioned, table.hours_per_month * 3600
 
 
 def summarize(samples: list[dict]) -> dict[str, float]:
@@ -93,11 +100,14 @@ def memory_table(measured: dict[str, Any], variant: str = "bytecode") -> str:
         s = summarize(samples)
         configured = measured["settings"][fn]["memory_mb"]
         floor = measured["settings"][fn].get("provisioned_floor", 0)
+        duration_rate, provisioned_rate, seconds_a_month = lambda_rates(
+            measured["settings"][fn].get("architecture", "arm64")
+        )
         for memory in sorted({configured, *MEMORY_STEPS}):
             init, first = stretched(s["init_median"], memory), stretched(s["first_median"], memory)
             gb = memory / 1024
-            floor_cost = floor * gb * SECONDS_PER_MONTH * PROVISIONED_PER_GB_S
-            per_million = 1e6 * (first / 1000) * gb * DURATION_PER_GB_S
+            floor_cost = floor * gb * seconds_a_month * provisioned_rate
+            per_million = 1e6 * (first / 1000) * gb * duration_rate
             mark = " (configured)" if memory == configured else ""
             lines.append(
                 f"| {fn} | {memory} MB{mark} | {init:.0f} ms | {first:.0f} ms | {floor} "
@@ -158,7 +168,7 @@ the same optimistic figure was ~56 ms (wall, about equal to its CPU time) on a q
 {table(measured, measured.get("optimistic"))}
 
 Per memory size (bytecode variant, medians stretched by 1,769 MB / memory where below one vCPU; prices
-us-east-1 arm64):
+from `config/prices.yaml`, us-east-1, the function's architecture):
 
 {memory_table(measured)}
 """

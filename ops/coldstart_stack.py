@@ -1,9 +1,9 @@
-"""The stand-ins a cold start talks to: moto's server (SSM, SQS), an embedded PostgreSQL reached over TCP,
-and a UDP sink in the X-Ray daemon's place. Used by ``ops/coldstart.py``."""
+"""The stand-ins a cold start talks to: moto's server (SSM, SQS), an embedded PostgreSQL reached over TCP
+(through the local server's ``TcpGate``), and a UDP sink in the X-Ray daemon's place. Used by
+``ops/coldstart.py``."""
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import shutil
 import socket
@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from app.local import TcpGate
 
 
 class UdpSink:
@@ -51,54 +53,18 @@ class UdpSink:
         self.sock.close()
 
 
-class UnixSocketRelay:
-    """TCP on loopback -> the embedded PostgreSQL's Unix socket (it listens on no TCP port).
+def tcp_url(db_url: str) -> tuple[str, TcpGate | None]:
+    """A TCP URL for ``db_url`` (a relay in front of it when it names a Unix socket directory).
 
-    The functions reach RDS over TCP with a host and port from SSM; this gives them one. Each
-    connection costs two threads copying bytes: microseconds per round trip.
+    The functions reach RDS over TCP with a host and port from SSM; the embedded PostgreSQL listens on
+    a Unix socket only, so the local server's ``TcpGate`` forwards a loopback port to it.
     """
-
-    def __init__(self, socket_path: str) -> None:
-        self.socket_path = socket_path
-        self.server = socket.create_server(("127.0.0.1", 0))
-        self.port = self.server.getsockname()[1]
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.server.accept()
-            except OSError:
-                return
-            upstream = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            upstream.connect(self.socket_path)
-            for src, dst in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(src, dst), daemon=True).start()
-
-    @staticmethod
-    def _pipe(src: socket.socket, dst: socket.socket) -> None:
-        try:
-            while data := src.recv(65_536):
-                dst.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for sock in (src, dst):
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
-
-    def close(self) -> None:
-        self.server.close()
-
-
-def tcp_url(db_url: str) -> tuple[str, UnixSocketRelay | None]:
-    """A TCP URL for ``db_url`` (a relay in front of it when it names a Unix socket directory)."""
     parts = urlsplit(db_url)
     query = dict(parse_qsl(parts.query))
     if parts.hostname or not query.get("host", "").startswith("/"):
         return db_url, None
     port = query.get("port") or str(parts.port or 5432)
-    relay = UnixSocketRelay(f"{query['host']}/.s.PGSQL.{port}")
+    relay = TcpGate(f"{query['host']}/.s.PGSQL.{port}")
     user = parts.username or "postgres"
     return f"postgresql+psycopg://{user}@127.0.0.1:{relay.port}{parts.path or '/postgres'}", relay
 

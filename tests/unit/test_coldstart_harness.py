@@ -101,6 +101,7 @@ def test_function_environment_keeps_the_graph_and_adds_what_lambda_sets(tmp_path
     assert env["AWS_XRAY_DAEMON_ADDRESS"] == "127.0.0.1:7" and "POWERTOOLS_TRACE_DISABLED" not in env
     assert env["LAMBDA_TASK_ROOT"] == str(box.task) and env["_X_AMZN_TRACE_ID"].endswith("Sampled=1")
     assert env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == "512"
+    assert env["AWS_LAMBDA_INITIALIZATION_TYPE"] == "on-demand"  # what app.coldstart keys the GC pause on
 
 
 def test_first_events_are_the_requests_the_budget_names():
@@ -120,3 +121,19 @@ def test_memory_scaling_and_doc_section_replacement():
     text = "# P\n\n## A\nold\n\n## Cold start as deployed\nold figures\n\n## B\nkeep\n"
     new = replace_section(text, "Cold start as deployed", "## Cold start as deployed\nnew\n")
     assert "old figures" not in new and "## B\nkeep" in new and "## A\nold" in new
+
+
+def test_memory_table_prices_come_from_the_price_file_for_the_functions_architecture():
+    from ops.coldstart_report import memory_table
+    from shared.cost.prices import load_prices
+
+    sample = {"init_ms": 100.0, "first_ms": 200.0, "init_cpu_ms": 90.0, "first_cpu_ms": 150.0, "process_ms": 400.0,
+              "compiled_by_root": {"function": 0, "layer": 0}, "trace_documents": 4}
+    settings = {"memory_mb": 1024, "provisioned_floor": 2, "architecture": "x86_64"}
+    measured = {"results": {"bytecode": {"api": [sample]}}, "settings": {"api": settings}}
+    table = load_prices()
+    monthly = 2 * 1.0 * table.hours_per_month * 3600 * table.prices.lambda_provisioned_gb_second["x86_64"].usd
+    row = next(line for line in memory_table(measured).splitlines() if "1024 MB (configured)" in line)
+    assert f"${monthly:,.2f}" in row
+    settings["architecture"] = "arm64"
+    assert f"${monthly:,.2f}" not in memory_table(measured)  # arm64 is priced apart
