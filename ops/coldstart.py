@@ -138,8 +138,11 @@ def function_settings(env: str, function: str) -> dict[str, Any]:
 
     path = REPO / "build" / "synth" / env / "compute.json"
     if not path.exists():
+        from ops.build import artifacts_present, run_build
         from shared.synth.runner import synth_env
 
+        if not artifacts_present():  # compute renders from the Lambda build's manifest (a fresh clone has none)
+            run_build(echo=lambda line: None)
         synth_env(env, ["compute"])
     return settings_from_graph(LayerGraph.load(path), env, function)
 
