@@ -12,9 +12,11 @@ import json
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select, tuple_, update
+from sqlalchemy import bindparam, column, func, select, tuple_, update
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from app.db import transaction
@@ -82,14 +84,48 @@ def serialize_order(row: RowMapping | dict) -> dict[str, Any]:
     }
 
 
+# The columns a new order row carries (the rest are server defaults).
+INSERTED_COLUMNS = ("id", "idempotency_key", "request_hash", "customer_id", "items", "total", "currency", "status",
+                    "job_id", "job_index")
+
+
+def _bulk_insert_statement() -> Any:
+    """``INSERT .. SELECT * FROM jsonb_to_recordset(:rows) .. ON CONFLICT DO NOTHING RETURNING ..``.
+
+    The rows travel as one JSON parameter, not as 10 bind parameters per row: for 500 rows PostgreSQL
+    parses and binds one value instead of 5,000, and the statement compiles once whatever the row count
+    (measured: a 500-row insert 2-3x faster, a third of the client CPU; docs/performance.md). Each field is
+    converted to its column's type as it leaves the recordset, so a value the column refuses (too long, a
+    negative total) fails the statement as a multi-row VALUES did.
+    """
+    recordset = (
+        func.jsonb_to_recordset(bindparam("rows", type_=JSONB))
+        .table_valued(*(column(name, orders.c[name].type) for name in INSERTED_COLUMNS), name="r")
+        .render_derived(with_types=True)
+    )
+    return (
+        pg_insert(orders)
+        .from_select(list(INSERTED_COLUMNS), select(*recordset.c))
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(*ORDER_COLUMNS)
+    )
+
+
+def _json_ready(row: dict) -> dict:
+    """A row's values as JSON: UUIDs and the Decimal total as their exact text (the recordset casts them)."""
+    return {name: (str(v) if isinstance(v, uuid.UUID | Decimal) else v) for name, v in row.items()
+            if name in INSERTED_COLUMNS}
+
+
 def _insert_orders(conn: Connection, rows: Sequence[dict]) -> dict[str, RowMapping]:
-    """Bulk insert (one multi-row statement per 1,000 rows); returns the rows actually inserted, by key."""
+    """Bulk insert (one statement for all the rows); returns the rows actually inserted, by key."""
     if not rows:
         return {}
-    stmt = (
-        pg_insert(orders).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(*ORDER_COLUMNS)
-    )
-    result = conn.execute(stmt, list(rows)) if len(rows) > 1 else conn.execute(stmt.values(rows[0]))
+    if len(rows) == 1:
+        stmt = pg_insert(orders).values(rows[0]).on_conflict_do_nothing(index_elements=["idempotency_key"])
+        result = conn.execute(stmt.returning(*ORDER_COLUMNS))
+    else:
+        result = conn.execute(_bulk_insert_statement(), {"rows": [_json_ready(r) for r in rows]})
     return {r["idempotency_key"]: r for r in result.mappings()}
 
 
