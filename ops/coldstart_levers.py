@@ -44,15 +44,18 @@ def app_at(ref: str, destination: Path) -> Path:
     return destination / "app"
 
 
-def build_states(before: str, root: Path) -> dict[str, tuple[Path, bool]]:
+def build_states(before: str, root: Path, first: int = 1) -> dict[str, tuple[Path, bool]]:
     """One artifacts folder per state (the layer is shared: the levers change the function only).
 
-    A state whose files ``before`` already has as they are now changes nothing and is left out.
+    Levers numbered below ``first`` (1-based) are taken as already in ``before``; a state whose files
+    ``before`` already has as they are now changes nothing and is left out.
     """
     run_build(target=host_target(), echo=lambda line: None)
     app_dir = app_at(before, root / "src")
     builds = {}
     for i, (name, files) in enumerate(LEVERS):
+        if 0 < i < first:
+            continue
         changed = [
             f for f in files if not (root / "src" / f).exists() or (root / "src" / f).read_bytes() != (REPO / f).read_bytes()
         ]
@@ -88,9 +91,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--before", required=True, help="git ref of the app before the levers")
     parser.add_argument("--env", default="prod")
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--first-lever", type=int, default=1, help="levers below it are already in --before")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="coldstart-levers-") as tmp:
-        builds = build_states(args.before, Path(tmp))
+        builds = build_states(args.before, Path(tmp), args.first_lever)
         measured = measure(args.env, args.runs, list(builds), list(FUNCTIONS), builds=builds)
     print(table(measured))
     print(cpu_table(measured))
