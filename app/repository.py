@@ -94,7 +94,7 @@ def _bulk_insert_statement() -> Any:
 
     The rows travel as one JSON parameter, not as 10 bind parameters per row: for 500 rows PostgreSQL
     parses and binds one value instead of 5,000, and the statement compiles once whatever the row count
-    (measured: a 500-row insert 2-3x faster, a third of the client CPU; docs/performance.md). Each field is
+    (measured: a 500-row insert ~1.5-2x faster, ~40% of the client CPU; docs/performance.md). Each field is
     converted to its column's type as it leaves the recordset, so a value the column refuses (too long, a
     negative total) fails the statement as a multi-row VALUES did.
     """

@@ -4,6 +4,8 @@ The app of ``--before`` (``git archive``) is packaged as it was, then the levers
 time by taking the files that carry each from the working tree; every state is built for this machine
 with bytecode (the ``source`` vs ``bytecode`` lever is the main table of ``invoke bench``), runs
 interleaved with the others in the same sandboxed cold start, and the table shows each step.
+``--first-lever N`` takes levers 1..N-1 as already in ``--before`` (to measure the later ones from a
+recent ref: ``--before <ref> --first-lever 5``).
 """
 
 from __future__ import annotations
