@@ -15,6 +15,7 @@ import pulumi_random as random
 
 from shared.components.data.credentials import master_secret, rotate_master_secret
 from shared.components.data.instances import (
+    PRIMARY_SUBNETS,
     PrimaryInputs,
     ReplicaInputs,
     SharedInputs,
@@ -24,10 +25,10 @@ from shared.components.data.instances import (
     monitoring_role,
     parameter_group,
     primary_instance,
-    primary_subnet_group,
     replica_instances,
     replica_qualifiers,
     replica_zones,
+    subnet_group,
 )
 from shared.components.data.parameters import write_parameters
 from shared.components.data.proxy import ConnectionProxy, ConnectionProxyArgs, ProxyPool
@@ -128,7 +129,7 @@ class Database(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.master_secret = self._master_secret(name, args, pulumi.Output.secret(self.password.result))
+        self.master_secret = self._master_secret(name, args, self.primary, pulumi.Output.secret(self.password.result))
         self.endpoint = self.primary.address
         self.reader_endpoint = self.replicas[0].address if self.replicas else self.primary.address
         self.port = self.primary.port
@@ -160,7 +161,7 @@ class Database(pulumi.ComponentResource):
         s, env = args.settings, args.env
         subnets = pulumi.Output.from_input(args.subnet_ids)
         zones = pulumi.Output.from_input(args.availability_zones)
-        primary_subnets = primary_subnet_group(self, name, env, subnets)
+        primary_subnets = subnet_group(self, name, env, PRIMARY_SUBNETS, subnets.apply(lambda ids: list(ids[:2])))
         parameters = parameter_group(self, name, env, s)
         role, role_policy = monitoring_role(self, name, env, args.account_id)
         replicas = replica_qualifiers(s.replica_count)
@@ -171,11 +172,13 @@ class Database(pulumi.ComponentResource):
         return primary, replica_instances(self, name, env, s, common, ReplicaInputs(
             primary.identifier, subnets, zones, log_groups, role_policy))
 
-    def _master_secret(self, name: str, args: DatabaseArgs, password: pulumi.Output[str]) -> aws.secretsmanager.Secret:
-        """The break-glass secret, rotated every ``masterRotationDays`` where set."""
+    def _master_secret(
+        self, name: str, args: DatabaseArgs, primary: aws.rds.Instance, password: pulumi.Output[str]
+    ) -> aws.secretsmanager.Secret:
+        """The break-glass secret of ``primary``, rotated every ``masterRotationDays`` where set."""
         s, env = args.settings, args.env
-        login = {"username": s.master_username, "password": password, "host": self.primary.address,
-                 "port": self.primary.port, "dbname": s.database_name}
+        login = {"username": s.master_username, "password": password, "host": primary.address,
+                 "port": primary.port, "dbname": s.database_name}
         secret = master_secret(self, env, name, login, args.kms_key_arn)
         if s.master_rotation_days:
             rotate_master_secret(self, env, name, secret, s.master_rotation_days,

@@ -130,27 +130,30 @@ def master_password(parent: pulumi.Resource, name: str) -> random.RandomPassword
     )
 
 
-def primary_subnet_group(
-    parent: pulumi.Resource, name: str, env: Environment, subnet_ids: pulumi.Output[Sequence[str]]
-) -> aws.rds.SubnetGroup:
-    """The first two database subnets: the primary and its Multi-AZ standby live there."""
-    return aws.rds.SubnetGroup(
-        f"{name}-primary-subnets",
-        name=rds_name(env, "db", "primary"),
-        description="Primary and Multi-AZ standby: the first two isolated database subnets",
-        subnet_ids=subnet_ids.apply(lambda ids: list(ids[:2])),
-        opts=pulumi.ResourceOptions(parent=parent),
-    )
+@dataclass(frozen=True)
+class SubnetGroupKind:
+    """One of the two subnet groups: its logical-name part, its qualifier in the RDS name, why it holds what."""
+
+    logical: str
+    qualifier: str
+    description: str
 
 
-def replica_subnet_group(
-    parent: pulumi.Resource, name: str, env: Environment, subnet_ids: pulumi.Output[Sequence[str]]
+PRIMARY_SUBNETS = SubnetGroupKind(
+    "primary", "primary", "Primary and Multi-AZ standby: the first two isolated database subnets")
+REPLICA_SUBNETS = SubnetGroupKind(
+    "replica", "replicas", "Read replicas: every isolated database subnet (each replica pins its AZ)")
+
+
+def subnet_group(
+    parent: pulumi.Resource, name: str, env: Environment, kind: SubnetGroupKind, subnet_ids: pulumi.Input[Sequence[str]]
 ) -> aws.rds.SubnetGroup:
-    """Every database subnet: each replica pins its own AZ."""
+    """The primary's subnet group (give it the first two subnets: it and its Multi-AZ standby live there) or
+    the replicas' (every subnet: each replica pins its own AZ)."""
     return aws.rds.SubnetGroup(
-        f"{name}-replica-subnets",
-        name=rds_name(env, "db", "replicas"),
-        description="Read replicas: every isolated database subnet (each replica pins its AZ)",
+        f"{name}-{kind.logical}-subnets",
+        name=rds_name(env, "db", kind.qualifier),
+        description=kind.description,
         subnet_ids=subnet_ids,
         opts=pulumi.ResourceOptions(parent=parent),
     )
@@ -317,7 +320,7 @@ def replica_instances(
     """``replicaCount`` read replicas of the primary, each pinned to an AZ of its own (`replica_zones`)."""
     if not s.replica_count:
         return []
-    subnet_group = replica_subnet_group(parent, name, env, inputs.subnet_ids)
+    subnets = subnet_group(parent, name, env, REPLICA_SUBNETS, inputs.subnet_ids)
     placement = inputs.zones.apply(lambda z: replica_zones(z, s.replica_count, s.multi_az))
     return [
         aws.rds.Instance(
@@ -327,7 +330,7 @@ def replica_instances(
             instance_class=s.replica_class,
             multi_az=False,
             availability_zone=placement.apply(lambda p, i=i: p[i]),
-            db_subnet_group_name=subnet_group.name,
+            db_subnet_group_name=subnets.name,
             # No kms_key_id: a same-region replica is always encrypted with its source's key, and
             # CreateDBInstanceReadReplica refuses the parameter ("Your request does not require the KMS key
             # parameter").

@@ -3,7 +3,6 @@ pool and its rds-db:connect policy, and the parameters the app reads (no renderi
 
 from __future__ import annotations
 
-
 import pytest
 
 from app.contract import DATABASE_KEYS
