@@ -28,6 +28,9 @@ class EnvPolicy:
     """How production-like the env is, 0 = most. Envs sharing an AWS account share its per-account settings
     (the Lambda concurrency quota request, API Gateway's CloudWatch role): the most production-like of them
     owns each, so a dev destroy never strands prod's setting."""
+    require_allowed_account_ids: bool
+    """The env's ``config/<env>.yaml`` must list ``allowedAccountIds`` so its provider refuses any other
+    account: a wrong AWS_PROFILE must not reach prod or staging. Dev may deploy wherever the developer points."""
     force_destroy_buckets: bool
     """A destroy empties and deletes our S3 buckets. Off in prod: artifacts, access logs and Config history
     are audit evidence, and S3 then refuses to delete a bucket that still holds objects."""
@@ -78,12 +81,13 @@ class EnvPolicy:
             raise ValueError(f"{self.env.value}: minimums cannot be negative")
 
 
-def _relaxed(env: Environment, rank: int) -> EnvPolicy:
+def _relaxed(env: Environment, rank: int, require_allowed_account_ids: bool) -> EnvPolicy:
     """Dev and staging: short-lived, re-creatable envs (staging mirrors prod's shape in its stack files,
     not in these rules: a staging destroy must clean up after itself like dev's)."""
     return EnvPolicy(
         env=env,
         rank=rank,
+        require_allowed_account_ids=require_allowed_account_ids,
         force_destroy_buckets=True,
         retain_artifacts_on_destroy=False,
         retain_function_logs=False,
@@ -104,6 +108,7 @@ POLICIES: dict[Environment, EnvPolicy] = {
     Environment.PROD: EnvPolicy(
         env=Environment.PROD,
         rank=0,
+        require_allowed_account_ids=True,
         force_destroy_buckets=False,
         retain_artifacts_on_destroy=True,
         retain_function_logs=True,
@@ -118,8 +123,8 @@ POLICIES: dict[Environment, EnvPolicy] = {
         min_api_reserved_concurrency=1000,
         api_execution_logs_errors_only=True,
     ),
-    Environment.STAGING: _relaxed(Environment.STAGING, rank=1),
-    Environment.DEV: _relaxed(Environment.DEV, rank=2),
+    Environment.STAGING: _relaxed(Environment.STAGING, rank=1, require_allowed_account_ids=True),
+    Environment.DEV: _relaxed(Environment.DEV, rank=2, require_allowed_account_ids=False),
 }
 
 

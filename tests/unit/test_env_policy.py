@@ -37,6 +37,11 @@ def test_prod_keeps_what_the_others_may_throw_away():
         assert not PROD.apply_immediately and relaxed.apply_immediately
 
 
+def test_a_wrong_profile_cannot_reach_prod_or_staging():
+    assert PROD.require_allowed_account_ids and STAGING.require_allowed_account_ids
+    assert not DEV.require_allowed_account_ids
+
+
 def test_prod_requires_what_the_others_may_skip():
     for relaxed in (STAGING, DEV):
         assert PROD.code_signing_enforcement == "Enforce" and relaxed.code_signing_enforcement == "Warn"
