@@ -114,7 +114,8 @@ class Database(pulumi.ComponentResource):
         super().__init__("serverless-infra:data:Database", name, None, opts)
         s, env = args.settings, args.env
         self.password = master_password(self, name)
-        self.primary, self.replicas = self._instances(name, args, pulumi.Output.secret(self.password.result))
+        password = pulumi.Output.secret(self.password.result)
+        self.primary, self.replicas = self._instances(name, args, password)
         self.proxy = ConnectionProxy(
             f"{name}-proxy",
             ConnectionProxyArgs(
@@ -129,7 +130,7 @@ class Database(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.master_secret = self._master_secret(name, args, self.primary, pulumi.Output.secret(self.password.result))
+        self.master_secret = self._master_secret(name, args, self.primary, password)
         self.endpoint = self.primary.address
         self.reader_endpoint = self.replicas[0].address if self.replicas else self.primary.address
         self.port = self.primary.port
