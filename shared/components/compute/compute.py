@@ -250,8 +250,8 @@ class FunctionEnvironment:
             contract.DATABASE_IAM_AUTH: pulumi.Output.from_input(self.db_auth_mode).apply(
                 lambda mode: str(_iam_auth(mode)).lower()
             ),
-            "DATABASE_USERNAME": db_username(fn, self.db_owner_username, self.db_app_username),
-            "DB_POOL_SIZE": self.db_pool_size,
+            contract.DATABASE_USERNAME: db_username(fn, self.db_owner_username, self.db_app_username),
+            contract.DB_POOL_SIZE: self.db_pool_size,
             "POWERTOOLS_SERVICE_NAME": fn,
             "POWERTOOLS_METRICS_NAMESPACE": self.metrics_namespace,
             "POWERTOOLS_LOG_LEVEL": self.log_level,

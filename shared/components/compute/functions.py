@@ -98,6 +98,8 @@ class LambdaFunctionArgs:
     """Application log level: DEBUG, INFO, WARNING or ERROR."""
     variables: Mapping[str, pulumi.Input[str]]
     """Environment variables: pointers only, never secret values."""
+    account_id: pulumi.Input[str]
+    """The AWS account id: scopes the ENI statements to this account's subnets and interfaces."""
     statements: Sequence[iam.Statement] = field(default_factory=list)
     """Extra least-privilege statements (their values may be Outputs)."""
     managed_policy_arns: Sequence[pulumi.Input[str]] = field(default_factory=list)
@@ -108,8 +110,6 @@ class LambdaFunctionArgs:
     """Async events older than this are dropped to the failure destination."""
     async_failure_destination_arn: pulumi.Input[str] | None = None
     """Where failed async invocation records go (SQS/SNS ARN), or None."""
-    account_id: pulumi.Input[str] = ""
-    """The AWS account id: scopes the ENI statements to this account's subnets and interfaces."""
     code_signing_config_arn: pulumi.Input[str] | None = None
     """The code signing config the function's code and layers must satisfy."""
     retained_logs_suffix: pulumi.Input[str] | None = None
