@@ -7,6 +7,7 @@ invoked once after each deploy). Each has its own least-privilege role.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -268,6 +269,44 @@ class FunctionEnvironment:
         return variables
 
 
+def function_permissions(
+    args: ComputeArgs, key: Mapping[str, pulumi.Input[str]], queues: QueueEndpoints
+) -> FunctionPermissions:
+    """The functions' permissions from the layer's inputs (``key``: the ``kms_keys`` this layer uses)."""
+    return FunctionPermissions(
+        account_id=args.account_id,
+        metrics_namespace=METRICS_NAMESPACE,
+        queues=queues,
+        queues_key_arn=key["queues"],
+        database_key_arn=key["database"],
+        db_master_secret_arn=args.db_master_secret_arn,
+        db_proxy_arn=args.db_proxy_arn,
+        db_owner_username=args.db_owner_username,
+        db_app_username=args.db_app_username,
+        db_reader_resource_ids=args.db_reader_resource_ids,
+    )
+
+
+def function_environment(args: ComputeArgs, queues: QueueEndpoints) -> FunctionEnvironment:
+    """The functions' environment from the layer's inputs; DB_POOL_SIZE only once the connection budget fits."""
+    s = args.settings
+    return FunctionEnvironment(
+        env=args.env,
+        parameter_prefixes=args.parameter_prefixes,
+        config_ttl_seconds=s.config_ttl_seconds,
+        db_auth_mode=args.db_auth_mode,
+        db_owner_username=args.db_owner_username,
+        db_app_username=args.db_app_username,
+        db_pool_size=pulumi.Output.from_input(args.db_connection_limits).apply(lambda lim: checked_pool_size(s, lim)),
+        db_master_secret_arn=args.db_master_secret_arn,
+        db_endpoint=args.db_endpoint,
+        log_level=s.log_level,
+        logger_sample_rate=s.logger_sample_rate,
+        metrics_namespace=METRICS_NAMESPACE,
+        queues=queues,
+    )
+
+
 def kms_keys(kms_key_arns: pulumi.Input[dict[str, str]]) -> dict[str, pulumi.Output[str]]:
     """The security layer's keys this layer uses, each checked to be exported (else the error names it)."""
     keys = pulumi.Output.from_input(kms_key_arns)
@@ -377,9 +416,15 @@ class SharedFunctionArgs:
 
 
 class Compute(pulumi.ComponentResource):
+    """The compute layer. Its parts are public (the program publishes their outputs); it registers the
+    outputs other layers and tasks read."""
+
     signing: CodeSigning
+    """The signing profile and the code signing config every function enforces."""
     artifacts: ArtifactStore
+    """The artifacts bucket, the signed app.zip key and the dependency layer."""
     queues: OrderQueues
+    """The orders queue, its DLQ and the dead-letter archive."""
     functions: dict[str, LambdaFunction]
     """The four functions by short name (``FUNCTIONS``)."""
 
@@ -391,7 +436,7 @@ class Compute(pulumi.ComponentResource):
         self.signing = CodeSigning(f"{name}-code-signing", CodeSigningArgs(env=args.env), opts=child)
         self.artifacts = self._artifact_store(name, args, key["artifacts"], self.signing.profile_name)
         self.queues = OrderQueues(f"{name}-queues", order_queues_args(args.env, s, key["queues"]), opts=child)
-        self.functions = self._functions(name, args, key, self.queues)
+        self.functions = self._functions(name, args, key, self.queues, self.artifacts, self.signing.config_arn)
         worker_mapping(f"{name}-worker-orders", self.queues.queue_arn, self.functions["worker"].alias_arn, s.queue, child)
         dlq_analyzer_mapping(
             f"{name}-dlq-analyzer-dead-letters", self.queues.dlq_arn, self.functions["dlq-analyzer"].alias_arn, child
@@ -438,45 +483,26 @@ class Compute(pulumi.ComponentResource):
         )
 
     def _functions(
-        self, name: str, args: ComputeArgs, key: dict[str, pulumi.Output[str]], queues: OrderQueues
+        self,
+        name: str,
+        args: ComputeArgs,
+        key: dict[str, pulumi.Output[str]],
+        queues: OrderQueues,
+        artifacts: ArtifactStore,
+        code_signing_config_arn: pulumi.Input[str],
     ) -> dict[str, LambdaFunction]:
         """The four functions, each with its own role, variables and async-failure destination."""
         s, child = args.settings, pulumi.ResourceOptions(parent=self)
-        permissions = FunctionPermissions(
-            account_id=args.account_id,
-            metrics_namespace=METRICS_NAMESPACE,
-            queues=queues,
-            queues_key_arn=key["queues"],
-            database_key_arn=key["database"],
-            db_master_secret_arn=args.db_master_secret_arn,
-            db_proxy_arn=args.db_proxy_arn,
-            db_owner_username=args.db_owner_username,
-            db_app_username=args.db_app_username,
-            db_reader_resource_ids=args.db_reader_resource_ids,
-        )
-        environment = FunctionEnvironment(
-            env=args.env,
-            parameter_prefixes=args.parameter_prefixes,
-            config_ttl_seconds=s.config_ttl_seconds,
-            db_auth_mode=args.db_auth_mode,
-            db_owner_username=args.db_owner_username,
-            db_app_username=args.db_app_username,
-            db_pool_size=pulumi.Output.from_input(args.db_connection_limits).apply(lambda lim: checked_pool_size(s, lim)),
-            db_master_secret_arn=args.db_master_secret_arn,
-            db_endpoint=args.db_endpoint,
-            log_level=s.log_level,
-            logger_sample_rate=s.logger_sample_rate,
-            metrics_namespace=METRICS_NAMESPACE,
-            queues=queues,
-        )
+        permissions = function_permissions(args, key, queues)
+        environment = function_environment(args, queues)
         shared = SharedFunctionArgs(
             env=args.env,
             settings=s,
             layer=args.layer,
             code=CodeLocation(
-                bucket=self.artifacts.bucket_name, key=self.artifacts.app_key, sha256_base64=args.app.code_sha256_base64
+                bucket=artifacts.bucket_name, key=artifacts.app_key, sha256_base64=args.app.code_sha256_base64
             ),
-            layer_arn=self.artifacts.layer_arn,
+            layer_arn=artifacts.layer_arn,
             subnet_ids=args.subnet_ids,
             security_group_id=args.security_group_id,
             logs_key_arn=key["logs"],
@@ -484,7 +510,7 @@ class Compute(pulumi.ComponentResource):
             config_read_policy_arn=args.config_read_policy_arn,
             dlq_arn=queues.dlq_arn,
             account_id=args.account_id,
-            code_signing_config_arn=self.signing.config_arn,
+            code_signing_config_arn=code_signing_config_arn,
             retained_logs_suffix=self._logs_suffix(name, args.env),
         )
         return {
