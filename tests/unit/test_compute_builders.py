@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -310,11 +311,13 @@ def test_an_unknown_log_level_is_refused_by_name():
         functions.lambda_log_levels("VERBOSE")
 
 
-def test_a_retained_log_group_gets_a_name_of_its_own_lifecycle():
-    plain = functions.function_log_group_name(Environment.PROD, "api", None)
-    assert plain == "/aws/lambda/serverless-infra-prod-api"  # Lambda's default group name for the function
-    suffixed = resolve(lambda: functions.function_log_group_name(Environment.PROD, "api", "a1b2c3"))
+def test_a_retained_log_group_gets_a_name_of_its_own_lifecycle_that_lambda_accepts():
+    """LoggingConfig.LogGroup: 1-512 characters of [.-_/#A-Za-z0-9] (Lambda API reference, LoggingConfig)."""
+    plain = functions.function_log_group_name(Environment.PROD, "dlq-analyzer", None)
+    assert plain == "/aws/lambda/serverless-infra-prod-dlq-analyzer"  # Lambda's default group name for the function
+    suffixed = resolve(lambda: functions.function_log_group_name(Environment.PROD, "dlq-analyzer", "a1b2c3"))
     assert suffixed.startswith(plain + "-") and suffixed != plain
+    assert re.fullmatch(r"[.\-_/#A-Za-z0-9]{1,512}", suffixed)
 
 
 def test_async_destination_only_when_there_is_one():
@@ -346,7 +349,7 @@ def test_tls_only_policies_deny_plain_http_on_everything_they_protect(policy, ar
 
 
 def test_layer_description_fits_lambdas_256_characters():
-    """PublishLayerVersion: Description is at most 256 characters (Lambda API reference)."""
+    """PublishLayerVersion: Description is 0-256 characters (Lambda API reference, PublishLayerVersion)."""
     layer = BuiltArtifact(Path("x.zip"), "f" * 64, "python3.12", "x86_64")
     description = artifacts.layer_description(layer)
     assert len(description) <= 256 and "python3.12" in description and "f" * 16 in description
