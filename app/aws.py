@@ -7,7 +7,9 @@ client (the async route) and the RDS IAM token (signed with the session's creden
 this one. botocore itself, not boto3: the clients are the same, and boto3's session and resource
 machinery would be one import more.
 
-Sessions are not thread-safe, clients are
+Sessions are not thread-safe
+(https://boto3.amazonaws.com/v1/documentation/api/latest/guide/session.html#multithreading-or-multiprocessing-with-sessions),
+clients are once made
 (https://boto3.amazonaws.com/v1/documentation/api/latest/guide/clients.html#multithreading-or-multiprocessing-with-clients):
 the session is created, and clients are made from it, under one lock.
 """
