@@ -23,12 +23,13 @@ NOT_SHIPPED = {"devserver.py", "bench.py", "local.py"}
 
 
 def _client_service(node: ast.AST) -> str | None:
-    """The service of ``boto3.client("<service>", ...)`` or ``<session>.create_client("<service>", ...)``."""
+    """The service of ``boto3.client("<service>", ...)``, ``aws.client("<service>", ...)`` (app/aws.py, the
+    app's one session) or ``<session>.create_client("<service>", ...)``."""
     if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.args
             and isinstance(node.args[0], ast.Constant)):
         return None
-    boto3_client = node.func.attr == "client" and isinstance(node.func.value, ast.Name) and node.func.value.id == "boto3"
-    return str(node.args[0].value) if boto3_client or node.func.attr == "create_client" else None
+    factory = node.func.attr == "client" and isinstance(node.func.value, ast.Name) and node.func.value.id in ("boto3", "aws")
+    return str(node.args[0].value) if factory or node.func.attr == "create_client" else None
 
 
 def boto3_clients_in_app() -> dict[str, list[str]]:
