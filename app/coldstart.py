@@ -7,7 +7,10 @@ benchmark, 80 ms of the api's and 150 ms of the worker's CPU (13% and 22%) went 
 freed next to nothing (docs/performance.md, "The levers, one at a time"). So the handler package pauses
 the collector before the first import, and the handler resumes it when its first invocation returns:
 ``gc.freeze()`` first moves everything the cold start built into the permanent generation, so later
-full collections do not walk it again (https://docs.python.org/3/library/gc.html#gc.freeze).
+full collections do not walk it again (https://docs.python.org/3/library/gc.html#gc.freeze). The price:
+reference cycles that became garbage before the freeze are never collected (a one-time, bounded amount;
+reference counting frees everything else as usual). A ``gc.collect()`` before the freeze would reclaim
+them at the cost of one full collection in the first caller's latency.
 
 Only inside a Lambda execution environment: Lambda sets ``AWS_LAMBDA_INITIALIZATION_TYPE``
 (``on-demand``, ``provisioned-concurrency``, ``snap-start``) in every one
