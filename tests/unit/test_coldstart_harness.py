@@ -137,3 +137,19 @@ def test_memory_table_prices_come_from_the_price_file_for_the_functions_architec
     assert f"${monthly:,.2f}" in row
     settings["architecture"] = "arm64"
     assert f"${monthly:,.2f}" not in memory_table(measured)  # arm64 is priced apart
+
+
+def test_phase_table_keeps_the_step_order_and_marks_steps_a_function_skips():
+    from ops.coldstart_phases import table as phase_table
+
+    results = {
+        "api": [{"aws_lambda_powertools": 30.0, "sqlalchemy": 100.0}, {"aws_lambda_powertools": 40.0, "sqlalchemy": 120.0}],
+        "worker": [{"aws_lambda_powertools": 35.0, "batch": 40.0, "sqlalchemy": 110.0}],
+    }
+    rows = phase_table(results).splitlines()[2:]
+    assert rows == [
+        "| aws_lambda_powertools | 35 | 35 |",
+        "| sqlalchemy | 110 | 110 |",
+        "| batch | - | 40 |",
+        "| sum of the steps | 145 | 185 |",
+    ]
