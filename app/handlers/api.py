@@ -309,9 +309,8 @@ def _correlation_id(event: dict) -> str:
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     correlation_id = _correlation_id(event)
     logger.set_correlation_id(correlation_id)
-    deadline.set_from_context(context)
-    deadline.set_retry_budget(RETRY_BUDGET_S)
-    response = app.resolve(event, context)
+    with deadline.invocation(context, retry_budget_s=RETRY_BUDGET_S):
+        response = app.resolve(event, context)
     headers = response.setdefault("multiValueHeaders", {})
     headers[CORRELATION_HEADER] = [correlation_id]
     return response
