@@ -134,3 +134,39 @@ def test_settings_and_synth_read_the_same_rds_rule_in_the_same_words():
         validate("aws:rds/instance:Instance", "db", {**_PRIMARY, "monitoringInterval": 45})
     words = f"RDS enhanced monitoring accepts {sorted(aws_limits.RDS_MONITORING_INTERVALS)} seconds (0: off)"
     assert words in str(from_settings.value) and words in str(from_synth.value)
+
+
+# (settings model, its key, synth token, the synth input, value, accepted by AWS)
+COMPUTE_CASES = [
+    ("QueueSettings", "messageRetentionSeconds", "aws:sqs/queue:Queue", "messageRetentionSeconds", 60, True),
+    ("QueueSettings", "messageRetentionSeconds", "aws:sqs/queue:Queue", "messageRetentionSeconds", 59, False),
+    ("QueueSettings", "dlqVisibilityTimeoutSeconds", "aws:sqs/queue:Queue", "visibilityTimeoutSeconds", 43_201,
+     False),
+    ("QueueSettings", "batchSize", "aws:lambda/eventSourceMapping:EventSourceMapping", "batchSize", 10_000, True),
+    ("QueueSettings", "batchSize", "aws:lambda/eventSourceMapping:EventSourceMapping", "batchSize", 10_001, False),
+    ("AsyncInvokeSettings", "maximumRetryAttempts",
+     "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig", "maximumRetryAttempts", 3, False),
+    ("AsyncInvokeSettings", "maximumEventAgeSeconds",
+     "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig", "maximumEventAgeSeconds", 21_600, True),
+]
+
+
+@pytest.mark.parametrize("model, key, token, wire, value, accepted", COMPUTE_CASES)
+def test_compute_bounds_refuse_the_same_values_in_the_settings_and_the_synth(model, key, token, wire, value,
+                                                                            accepted):
+    from shared.components.compute import settings as compute
+
+    base = {"maxConcurrency": 10, "batchingWindowSeconds": 5} if model == "QueueSettings" else {}
+    try:
+        getattr(compute, model).model_validate({**base, key: value})
+        settings_ok = True
+    except ValueError:
+        settings_ok = False
+    inputs = {"eventSourceArn": "arn:aws:sqs:us-east-1:123456789012:q", "functionName": "f",
+              "maximumBatchingWindowInSeconds": 5, wire: value}
+    try:
+        validate(token, "r", inputs)
+        synth_ok = True
+    except AwsValidationError:
+        synth_ok = False
+    assert settings_ok is synth_ok is accepted
