@@ -68,6 +68,10 @@ LAMBDA_ESM_MAX_CONCURRENCY = range(2, 1001)
 LAMBDA_ASYNC_RETRY_ATTEMPTS = range(0, 3)
 LAMBDA_ASYNC_MAX_EVENT_AGE_SECONDS = range(60, 21_601)
 
+# Secrets Manager DeleteSecret RecoveryWindowInDays 7-30, or ForceDeleteWithoutRecovery (no window; the
+# provider's recovery_window_in_days = 0) [docs.aws.amazon.com/secretsmanager/latest/apireference/API_DeleteSecret.html].
+SECRET_RECOVERY_WINDOW_DAYS = range(7, 31)
+
 # Lambda event source mapping from SQS: a batch over 10 messages needs a batching window of at least 1 s
 # (CreateEventSourceMapping BatchSize, "Related setting"
 # [docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html]).
