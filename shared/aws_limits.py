@@ -68,10 +68,6 @@ LAMBDA_ESM_MAX_CONCURRENCY = range(2, 1001)
 LAMBDA_ASYNC_RETRY_ATTEMPTS = range(0, 3)
 LAMBDA_ASYNC_MAX_EVENT_AGE_SECONDS = range(60, 21_601)
 
-# Secrets Manager DeleteSecret RecoveryWindowInDays 7-30, or ForceDeleteWithoutRecovery (no window; the
-# provider's recovery_window_in_days = 0) [docs.aws.amazon.com/secretsmanager/latest/apireference/API_DeleteSecret.html].
-SECRET_RECOVERY_WINDOW_DAYS = range(7, 31)
-
 # Lambda event source mapping from SQS: a batch over 10 messages needs a batching window of at least 1 s
 # (CreateEventSourceMapping BatchSize, "Related setting"
 # [docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html]).
@@ -186,10 +182,12 @@ RdsProxyIdleClientTimeoutSeconds = Annotated[int, within(RDS_PROXY_IDLE_CLIENT_T
 RdsIdentifier = Annotated[str, Field(pattern=f"^{RDS_IDENTIFIER_PATTERN}$")]
 
 # -- Secrets Manager --------------------------------------------------------------------------------
-# RotateSecret RotationRules.AutomaticallyAfterDays 1-1,000 [API_RotationRulesType.html]; DeleteSecret
-# RecoveryWindowInDays 7-30, or 0 for ForceDeleteWithoutRecovery (the provider's encoding) [API_DeleteSecret.html].
+# RotateSecret RotationRules.AutomaticallyAfterDays 1-1,000
+# [docs.aws.amazon.com/secretsmanager/latest/apireference/API_RotationRulesType.html]; DeleteSecret
+# RecoveryWindowInDays 7-30, or ForceDeleteWithoutRecovery (no window; the provider's
+# recovery_window_in_days = 0) [docs.aws.amazon.com/secretsmanager/latest/apireference/API_DeleteSecret.html].
 SECRETS_ROTATION_DAYS = range(1, 1001)
-SECRETS_RECOVERY_WINDOW_DAYS = frozenset({0, *range(7, 31)})
+SECRET_RECOVERY_WINDOW_DAYS = range(7, 31)
 
 # -- Lambda account concurrency ---------------------------------------------------------------------
 # Service Quotas: service "lambda", quota L-B99A9384 "Concurrent executions",

@@ -92,7 +92,7 @@ ENUMS: dict[str, dict[str, set[Any] | frozenset[Any]]] = {
     "aws:rds/proxyEndpoint:ProxyEndpoint": {"targetRole": {"READ_WRITE", "READ_ONLY"}},
     "aws:rds/parameterGroup:ParameterGroup": {"parameters[].applyMethod": {"immediate", "pending-reboot"}},
     # Secrets Manager DeleteSecret RecoveryWindowInDays, RotateSecret AutomaticallyAfterDays.
-    "aws:secretsmanager/secret:Secret": {"recoveryWindowInDays": limits.SECRETS_RECOVERY_WINDOW_DAYS},
+    "aws:secretsmanager/secret:Secret": {"recoveryWindowInDays": {0, *limits.SECRET_RECOVERY_WINDOW_DAYS}},
     "aws:secretsmanager/secretRotation:SecretRotation": {
         "rotationRules.automaticallyAfterDays": set(limits.SECRETS_ROTATION_DAYS)},
     # Serverless Application Repository CreateCloudFormationStack Capabilities.
