@@ -8,7 +8,7 @@ import pytest
 
 from shared.synth import fake_aws
 from shared.synth.crossguard import violations
-from shared.synth.graph import SECRET_MASK
+from shared.synth.graph import SECRET_MASK, GraphResource, LayerGraph
 from shared.synth.render import layer_config
 
 pytestmark = pytest.mark.synth
@@ -25,7 +25,7 @@ def stack_settings(env: str) -> dict:
     return layer_config("security", env)
 
 
-def keys_by_category(graph) -> dict[str, dict]:
+def keys_by_category(graph: LayerGraph) -> dict[str, GraphResource]:
     """category -> the key resource, found through the alias that names it."""
     arn_of_id = {k.outputs["keyId"]: k for k in graph.of_type(KEY)}
     found = {}
@@ -76,6 +76,7 @@ def test_key_policies_have_no_star_principal_and_are_scoped_to_services(synth, e
                 assert "kms:*" not in statement["Action"]
         use = statements.get("UseThroughServices")
         if category in ("database", "api", "cache"):
+            assert use is not None, f"{category} key has no UseThroughServices statement"
             assert "ssm.us-east-1.amazonaws.com" in use["Condition"]["StringEquals"]["kms:ViaService"]
             assert use["Condition"]["StringEquals"]["kms:CallerAccount"] == account
     vias = {
