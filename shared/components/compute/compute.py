@@ -68,6 +68,8 @@ class ComputeArgs:
     """data: the role migrations run as (the migrate function's user)."""
     db_app_username: pulumi.Input[str]
     """data: the role the api, worker and dlq-analyzer sign in as."""
+    db_reader_username: pulumi.Input[str]
+    """data: the role the api signs in as on the read replica (db_reader_resource_ids)."""
     db_auth_mode: pulumi.Input[str]
     """data: 'iam' (sign IAM tokens; DATABASE_IAM_AUTH=true)."""
     db_reader_resource_ids: pulumi.Input[list[str]]
@@ -114,11 +116,14 @@ def checked_pool_size(s: ComputeSettings, limits: dict) -> str:
 
 
 def db_statements(fn: str, args: ComputeArgs) -> list[iam.Statement]:
-    """rds-db:connect for this function's own role only: the proxy, plus the read replica for readers."""
+    """rds-db:connect for this function's own roles only: the proxy, plus the read replica (as the reader
+    role, whose CONNECTION LIMIT caps the replica's direct connections) for readers."""
     user = args.db_owner_username if fn == "migrate" else args.db_app_username
-    targets = pulumi.Output.all(args.db_proxy_arn, args.account_id, user, args.db_reader_resource_ids).apply(
+    targets = pulumi.Output.all(
+        args.db_proxy_arn, args.account_id, user, args.db_reader_resource_ids, args.db_reader_username
+    ).apply(
         lambda a: [rds_db_user_arn(a[0], a[1], a[2])]
-        + ([iam.rds_db_user_arn(a[1], rid, a[2]) for rid in a[3]] if fn in REPLICA_READERS else [])
+        + ([iam.rds_db_user_arn(a[1], rid, a[4]) for rid in a[3]] if fn in REPLICA_READERS else [])
     )
     return [{"Sid": "ConnectAsOwnRole", "Effect": "Allow", "Action": ["rds-db:connect"], "Resource": targets}]
 

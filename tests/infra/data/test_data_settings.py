@@ -46,7 +46,7 @@ def settings(**changes) -> DataSettings:
         ({"proxyMaxIdleConnectionsPercent": 90, "proxyMaxConnectionsPercent": 50}, "cannot exceed"),
         ({"readerRouting": "replica", "replicaCount": 0}, "needs replicaCount >= 1"),
         ({"proxyIamAuth": "DISABLED"}, "proxyIamAuth"),
-        ({"appUsername": "app_admin"}, "three different users"),
+        ({"appUsername": "app_admin"}, "four different users"),
         ({"ownerUsername": "rdsowner"}, "RDS reserves"),
         ({"replicaCuont": 1}, "unknown key"),
     ],
