@@ -182,8 +182,8 @@ def _replica_problems(limits: DatabaseLimits, demand: Demand, figures: dict[str,
     return problems
 
 
-def report(env: str) -> str:
-    """One env's arithmetic from its stack files (what docs/data.md tabulates)."""
+def env_budget(env: str) -> tuple[str, str, int, Demand, DatabaseLimits]:
+    """One env's figures from its stack files: primary class, replica class, proxy %, demand, limits."""
     from shared.components.compute.compute import connection_demand
     from shared.components.compute.settings import ComputeSettings
     from shared.components.data.settings import DataSettings
@@ -195,10 +195,16 @@ def report(env: str) -> str:
         data.instance_class, data.replica_class, data.proxy_max_connections_percent, data.reader_routing,
         data.reader_connection_limit,
     )
+    return data.instance_class, data.replica_class, data.proxy_max_connections_percent, demand, limits
+
+
+def report(env: str) -> str:
+    """One env's arithmetic from its stack files (what docs/data.md tabulates)."""
+    primary, _, percent, demand, limits = env_budget(env)
     clients = sum(demand.reserved.values()) * demand.pool_size
     lines = [
-        f"{env}: primary {data.instance_class} max_connections {limits.primary_max_connections}; proxy pool "
-        f"{data.proxy_max_connections_percent}% = {limits.proxy_max_connections} backends; "
+        f"{env}: primary {primary} max_connections {limits.primary_max_connections}; proxy pool "
+        f"{percent}% = {limits.proxy_max_connections} backends; "
         f"client connections to the proxy <= {clients} (reserved x pool {demand.pool_size})",
     ]
     try:
@@ -206,6 +212,40 @@ def report(env: str) -> str:
         lines.append(f"  fits: {figures}")
     except ConnectionBudgetError as error:
         lines.append(f"  DOES NOT FIT: {error}")
+    return "\n".join(lines)
+
+
+def markdown(envs: tuple[str, ...] = ("dev", "staging", "prod")) -> str:
+    """The budget table of docs/data.md (a generated section: `invoke docs`); raises when an env does not fit."""
+    lines = [
+        "| env | primary (max_connections) | proxy backends | clients to the proxy (reserved x pool) "
+        "| long-held backends (<= 90% of the proxy's) | replica (max_connections / usable) "
+        "| `readerConnectionLimit` | api environments on the replica / spilled to the proxy "
+        f"| spilled environments' replica retries (<= {IAM_AUTH_CONNECTIONS_PER_S}/s) |",
+        "|---|---|---:|---|---|---|---:|---|---:|",
+    ]
+    for env in envs:
+        primary, replica, percent, demand, limits = env_budget(env)
+        figures = check(limits, demand)
+        clients = "+".join(str(n) for n in demand.reserved.values())
+        held = " + ".join(str(n * demand.pool_size) for n in demand.long_holders.values())
+        row = [
+            env,
+            f"{primary.removeprefix('db.')} ({limits.primary_max_connections})",
+            f"{limits.proxy_max_connections} ({percent}%)",
+            f"{clients} = {figures['proxy_clients']:,}",
+            f"{held} = {figures['long_held_backends']} <= {limits.proxy_max_connections * 9 // 10}",
+        ]
+        if limits.reader_routing == "replica":
+            row += [
+                f"{replica.removeprefix('db.')} ({limits.replica_max_connections} / {figures['replica_room']})",
+                str(figures["replica_cap"]),
+                f"{figures['replica_connections']:,} / {figures['replica_spillover']:,}",
+                f"{figures['replica_retries_per_s']}/s",
+            ]
+        else:
+            row += ["none (readerRouting: proxy)", "-", "-", "-"]
+        lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines)
 
 
