@@ -200,3 +200,27 @@ def test_a_refused_environment_backs_off_then_takes_a_freed_slot(
     finally:
         for holder in holders:
             holder.close()
+
+
+def test_a_connection_refused_after_a_usable_verdict_is_served_by_the_primary_in_the_same_attempt(
+    stack: dict, capped_replica: str, one_environment: None, monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The verdict is fresh (usable), but the pooled connection is gone (the server closed it after
+    idle_session_timeout) and other environments took the slots: the reconnect is refused, and the read
+    is answered by the primary at once: no retry, no backoff sleep, no error."""
+    seed_order(stack["pg_url"], capped_replica)
+    monkeypatch.setattr(replica.health, "interval_s", 3600.0)
+    assert list_orders() == (200, "replica")
+    db.reader().dispose()  # the session is gone; the next checkout connects again
+    holders = [connect_as(capped_replica, DEFAULT_READER) for _ in range(CAP)]
+    try:
+        caplog.clear()
+        started = time.monotonic()
+        assert list_orders() == (200, "primary")
+        assert time.monotonic() - started < 1.0
+        assert replica.health.reason.startswith("full: refused 1x")
+        assert not [r for r in caplog.records if "retrying" in r.getMessage()]
+    finally:
+        for holder in holders:
+            holder.close()
