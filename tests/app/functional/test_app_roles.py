@@ -130,6 +130,27 @@ def test_reader_role_is_closed_until_the_migrate_step_caps_it_and_then_only_read
         assert upgrade(owner_url, app_username=ROLE_APP, reader_connection_limit=0)["reader_connection_limit"] == 0
 
 
+def test_the_migrate_function_caps_the_reader_with_the_data_layers_value(
+    stack: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SSM ``reader_connection_limit`` (written by the data layer) -> the migrate function -> the role."""
+    from app import config as app_config
+    from app.handlers import migrate
+    from app.local import FakeContext
+
+    database = app_config.DatabaseSettings(host="proxy.invalid", port=5432, name="app", username=ROLE_OWNER,
+                                           app_username=ROLE_APP, reader_username=DEFAULT_READER,
+                                           reader_connection_limit=7)
+    config = app_config.AppConfig(env="dev", api=app_config.ApiSettings(), cache=app_config.CacheSettings(),
+                                  database=database, database_url=as_role(stack["pg_url"], ROLE_OWNER))
+    monkeypatch.setattr(app_config, "get_config", lambda: config)
+    try:
+        result = migrate.lambda_handler({}, FakeContext(function_name="migrate"))
+        assert result["status"] == "ok" and result["reader_connection_limit"] == 7
+    finally:
+        upgrade(as_role(stack["pg_url"], ROLE_OWNER), app_username=ROLE_APP, reader_connection_limit=0)
+
+
 def test_role_names_are_plain_identifiers() -> None:
     assert ident("app_user") == "app_user"
     for bad in ("app user", 'x"; DROP TABLE orders; --', "rds_iam", "pg_monitor", "App"):
