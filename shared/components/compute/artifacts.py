@@ -30,6 +30,7 @@ from shared import iam
 from shared.components.access_logs import AccessLogArgs, access_log_bucket
 from shared.components.compute.signing import sign_object
 from shared.config import Environment
+from shared.env_policy import env_policy
 from shared.naming import resource_name
 
 # Stable keys: versions accumulate under them (see the module docstring).
@@ -107,13 +108,13 @@ class ArtifactStore(pulumi.ComponentResource):
         # objects) instead of deleting it, and the next deploy takes it over: in us-east-1, CreateBucket for
         # a bucket you already own "returns 200 OK" (S3 API reference, BucketAlreadyOwnedByYou), and the
         # settings are idempotent Put calls. Elsewhere a destroy empties and deletes it (force_destroy).
-        keep = env is Environment.PROD
+        keep = env_policy(env).retain_artifacts_on_destroy
         store = pulumi.ResourceOptions(parent=self, retain_on_delete=keep)
         bucket_name = pulumi.Output.from_input(args.account_id).apply(
             lambda account: resource_name(env, "artifacts", account, service="s3")
         )
         bucket = aws.s3.Bucket(
-            f"{name}-bucket", bucket=bucket_name, force_destroy=env is not Environment.PROD, opts=store
+            f"{name}-bucket", bucket=bucket_name, force_destroy=env_policy(env).force_destroy_buckets, opts=store
         )
         # The access logs are the bucket's audit trail: kept through a prod destroy like the bucket itself.
         log_bucket = access_log_bucket(self, f"{name}-access-logs", AccessLogArgs(

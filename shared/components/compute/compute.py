@@ -23,6 +23,7 @@ from shared.components.compute.settings import FUNCTIONS, ComputeSettings
 from shared.components.compute.signing import CodeSigning, CodeSigningArgs
 from shared.config import REGION, Environment
 from shared.connection_budget import DatabaseLimits, Demand, check
+from shared.env_policy import env_policy
 
 HANDLERS = {fn: f"app.handlers.{fn.replace('-', '_')}.lambda_handler" for fn in FUNCTIONS}
 METRICS_NAMESPACE = contract.METRICS_NAMESPACE
@@ -211,7 +212,7 @@ class Compute(pulumi.ComponentResource):
         # Prod's logs are audit records (compliance: sox): they outlive a destroy of compute, and each compute
         # lifecycle writes to groups of its own (see LambdaFunctionArgs.retained_logs_suffix).
         logs_suffix: pulumi.Output[str] | None = None
-        if env is Environment.PROD:
+        if env_policy(env).retain_function_logs:
             logs_suffix = random.RandomId(f"{name}-log-lifecycle", byte_length=3, opts=child).hex
         code = CodeLocation(
             bucket=self.artifacts.bucket_name,
