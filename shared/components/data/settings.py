@@ -149,6 +149,7 @@ class DataSettings(Settings):
         READER_CONNECTION_LIMIT.default,
         ge=READER_CONNECTION_LIMIT.minimum,
         le=READER_CONNECTION_LIMIT.maximum,
+        validate_default=True,  # readerRouting 'replica' without a cap must be refused, not read as 0
         description="The replica's hard cap of direct app connections (the reader role's CONNECTION LIMIT, "
         "set by the migrate step); environments past it read from the primary through the proxy. "
         "readerRouting 'replica' only.",
