@@ -94,7 +94,9 @@ class DatabaseLimits:
             proxy_max_connections=int(published["proxy_max_connections"]),
             replica_max_connections=int(published["replica_max_connections"]),
             reader_routing=str(published["reader_routing"]),
-            replica_reader_cap=int(published["replica_reader_cap"]),
+            # A data stack deployed before the cap existed publishes none: no direct reads (check() then
+            # refuses 'replica' routing with the reason, instead of a KeyError).
+            replica_reader_cap=int(published.get("replica_reader_cap", 0)),
         )
 
     def as_output(self) -> dict[str, int | str]:
