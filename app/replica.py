@@ -123,7 +123,9 @@ class ReplicaHealth:
             self._refusals = 0
 
     def _set_full(self) -> float:
-        wait = min(self.full_backoff_max_s, self.full_backoff_min_s * 2**self._refusals)
+        # The exponent stops growing long after the wait did (2**16 x 30 s is far past any maximum): an
+        # environment refused for days must not overflow a float.
+        wait = min(self.full_backoff_max_s, self.full_backoff_min_s * 2 ** min(self._refusals, 16))
         wait *= 1 - REPLICA_FULL_JITTER * self._jitter()
         self._refusals += 1
         self._set(False, f"full: refused {self._refusals}x, next try in {wait:.0f}s", wait)

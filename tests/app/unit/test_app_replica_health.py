@@ -79,6 +79,9 @@ def test_a_full_replica_is_asked_again_after_a_doubling_jittered_backoff_that_st
     assert waits == [30, 60, 120, 240, 300, 300, 300]
     jitter[0] = 1.0  # the longest draw halves the wait: environments refused together retry apart
     assert health.mark_full() == 150
+    for _ in range(2000):  # refused for a week at the longest wait: still the longest wait
+        health.mark_full()
+    assert health.mark_full() == 150
 
 
 def test_a_replica_with_room_again_resets_the_backoff() -> None:
