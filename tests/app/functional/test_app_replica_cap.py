@@ -224,3 +224,33 @@ def test_a_connection_refused_after_a_usable_verdict_is_served_by_the_primary_in
     finally:
         for holder in holders:
             holder.close()
+
+
+def test_an_idle_reader_session_is_closed_by_the_server_and_the_next_read_reconnects(
+    stack: dict, capped_replica: str, one_environment: None
+) -> None:
+    """idle_session_timeout on the reader role frees the slot of a frozen environment; when it thaws,
+    the pool's pre-ping finds the closed session and connects again: the read still comes from the replica."""
+    from app.roles import READER_IDLE_SESSION_TIMEOUT_MS
+
+    seed_order(stack["pg_url"], capped_replica)
+    primary = sa.create_engine(stack["pg_url"], isolation_level="AUTOCOMMIT", poolclass=NullPool)
+
+    def idle_timeout(ms: int) -> None:
+        with primary.connect() as conn:
+            conn.execute(sa.text(f"ALTER ROLE {DEFAULT_READER} SET idle_session_timeout = {ms}"))
+        wait_for(capped_replica, lambda conn: any(
+            f"idle_session_timeout={ms}" in setting for setting in conn.execute(sa.text(
+                "SELECT unnest(s.setconfig) FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole "
+                "WHERE r.rolname = :r"), {"r": DEFAULT_READER}).scalars()))
+
+    idle_timeout(300)
+    try:
+        assert list_orders() == (200, "replica")
+        assert sessions(capped_replica, DEFAULT_READER) == 1
+        time.sleep(0.8)
+        assert sessions(capped_replica, DEFAULT_READER) == 0  # the server closed it: the slot is free
+        assert list_orders() == (200, "replica")
+    finally:
+        idle_timeout(READER_IDLE_SESSION_TIMEOUT_MS)
+        primary.dispose()
