@@ -115,7 +115,9 @@ class ServerTiming:
     """Where one request's time went in the local server, in milliseconds, answered as a W3C
     ``Server-Timing`` header (https://www.w3.org/TR/server-timing/) when the server is made with
     ``timing=True`` (`invoke serve --server-timing`; the load test reads it). Parts: ``validate`` (the
-    gateway's OpenAPI request validation), ``wait`` (for a free execution environment), ``handler`` (the
+    gateway's OpenAPI request validation), ``wait`` (to get an execution environment; of which ``queue``:
+    while every environment was busy; the rest is this process's own delays: locks, the interpreter lock,
+    the OS scheduling it), ``handler`` (the
     Lambda handler, measured inside its environment), ``db`` (of which: SQL statements' round trips),
     ``cpu`` (the environment's CPU time for validation and handler: wall time far above it is time spent
     waiting, for a core or for I/O), ``ipc`` (the hop to the environment process and back), ``total``
@@ -272,7 +274,8 @@ class ExecutionEnvironments:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise HttpReject(429, "too many concurrent requests; retry later")
-                self._cond.wait(left)
+                with _timed("queue"):  # every environment busy: the only part of "wait" that is queueing
+                    self._cond.wait(left)
         try:
             return self._start()
         finally:
@@ -703,6 +706,8 @@ def poll_once(
         messages.extend(got)
         if not got and (not messages or time.monotonic() >= end):
             break
+        if not got:  # within the window, nothing new: wait a little rather than spin on ReceiveMessage
+            time.sleep(min(0.05, max(0.0, end - time.monotonic())))
     if not messages:
         return {"received": 0, "failed": [], "response": None, "messages": []}
     arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]

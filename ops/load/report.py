@@ -78,10 +78,11 @@ def parse_server_timing(header: str) -> dict[str, float]:
     return parts
 
 
-# The parts of a request's time (app/local.py ServerTiming), in the order they happen; "db" is within
-# "handler", "cpu" is the environment's CPU time for validate + handler; "outside" is the client's latency
-# minus the server's total: the TCP hop, the server reading the request head, the client's own scheduling.
-TIMING_PARTS = ("validate", "wait", "ipc", "handler", "db", "cpu", "total", "outside")
+# The parts of a request's time (app/local.py ServerTiming), in the order they happen; "queue" is within
+# "wait", "db" within "handler", "cpu" is the environment's CPU time for validate + handler; "outside" is
+# the client's latency minus the server's total: the TCP hop, the server reading the request head, the
+# client's own scheduling.
+TIMING_PARTS = ("validate", "wait", "queue", "ipc", "handler", "db", "cpu", "total", "outside")
 
 
 class ServerTimings:
@@ -125,6 +126,9 @@ def breakdown_lines(summary: dict[str, dict[str, dict[str, float]]]) -> list[str
         cells = [f"{p['p50']:.1f} / {p['p99']:.0f}" if (p := summary[route].get(part)) else "-"
                  for part in (*TIMING_PARTS, "client")]
         lines.append(f"  {route:<22}" + "".join(f"{cell:>14}" for cell in cells))
+    if (everything := summary.get("all")) and "client" in everything:
+        queued = everything.get("queue", {}).get("n", 0) / everything["client"]["n"]
+        lines.append(f"  {queued:.1%} of the requests queued for an environment (their queue p50 / p99 above)")
     return lines
 
 

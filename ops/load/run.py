@@ -28,15 +28,21 @@ from shared.config import REPO_ROOT
 ORDER = {"customer_id": "c-load", "items": [{"sku": "sku-1", "quantity": 1, "unit_price": "5.00"}]}
 
 
+# A seeding request may wait for an execution environment's cold start (several at once on a busy machine).
+SEED_REQUEST_TIMEOUT_S = 120
+
+
 def _post(target: Target, path: str, body: dict) -> dict:
     parts = urlsplit(target.base_url)
     connection_class = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-    conn = connection_class(parts.netloc, timeout=30)
+    conn = connection_class(parts.netloc, timeout=SEED_REQUEST_TIMEOUT_S)
     try:
         headers = {"Content-Type": "application/json", "Idempotency-Key": f"seed-{uuid.uuid4()}", **target.headers()}
         conn.request("POST", parts.path + path, json.dumps(body), headers)
         response = conn.getresponse()
         payload = response.read()
+    except (OSError, http.client.HTTPException) as error:
+        raise ValueError(f"seeding: POST {path} got no answer ({type(error).__name__}: {error})") from None
     finally:
         conn.close()
     if response.status not in (201, 202):
@@ -60,11 +66,12 @@ class LocustRun:
 
 
 def run_locust(target: Target, rps: int, duration: int, out: Path, seed_file: Path, user_rps: float) -> LocustRun:
-    """Locust, headless, for ``duration`` s: ``rps / user_rps`` clients, all started within one period."""
+    """Locust, headless, for ``duration`` s: ``rps / user_rps`` clients, started at once (each then waits a
+    random part of its period before its first request: the locustfile's ``on_start``)."""
     users = max(1, round(rps / user_rps))
     command = [
         sys.executable, "-m", "locust", "-f", str(Path(__file__).parent / "locustfile.py"),
-        "--headless", "--only-summary", "-u", str(users), "-r", str(max(1, round(users * user_rps))),
+        "--headless", "--only-summary", "-u", str(users), "-r", str(users),
         "-t", f"{duration}s", "--stop-timeout", "5", "--csv", str(out), "--exit-code-on-error", "0",
     ]
     env = {**os.environ, "SI_TARGET_URL": target.base_url, "SI_TARGET_API_KEY": target.api_key or "",

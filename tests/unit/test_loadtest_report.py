@@ -40,11 +40,13 @@ def test_server_timing_is_parsed_and_summarised_per_route_with_the_clients_share
     timings = ServerTimings()
     assert not timings
     for client_ms, total in ((10.0, 8.0), (30.0, 26.0), (12.0, 9.0)):
-        timings.add("GET /orders/{id}", client_ms, f"validate;dur=1, handler;dur={total - 2}, total;dur={total}")
+        timings.add("GET /orders/{id}", client_ms, f"validate;dur=1, handler;dur={total - 2}, total;dur={total}"
+                    + (", queue;dur=5" if client_ms == 30.0 else ""))
     timings.add("GET /health", 5.0, "total;dur=6")  # a server clock ahead of the client's: outside is 0, not < 0
     summary = timings.summary()
     assert summary["GET /orders/{id}"]["outside"] == {"p50": 3.0, "p99": 4.0, "mean": 3.0, "n": 3}
     assert summary["GET /orders/{id}"]["handler"]["p99"] == 24.0 and summary["GET /health"]["outside"]["p50"] == 0
     assert summary["all"]["client"]["n"] == 4
     table = breakdown_lines(summary)
-    assert table[-1].split()[0] == "all" and any(line.split()[:3] == ["GET", "/orders/{id}", "1.0"] for line in table)
+    assert table[-2].split()[0] == "all" and any(line.split()[:3] == ["GET", "/orders/{id}", "1.0"] for line in table)
+    assert table[-1].split()[0] == "25.0%"  # 1 of the 4 requests waited for a free environment
