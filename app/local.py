@@ -677,21 +677,9 @@ def sqs_event(messages: list[dict], queue_arn: str) -> dict:
     return {"Records": records}
 
 
-def poll_once(
-    sqs: Any,
-    queue_url: str,
-    handler: Callable[[dict, Any], dict],
-    *,
-    batch_size: int = 500,
-    wait_seconds: int = 0,
-    window_seconds: float = 0.2,
-    function_name: str = "worker",
-    retain_visibility: int | None = None,
-) -> dict[str, Any]:
-    """One event-source-mapping cycle: gather up to ``batch_size`` messages (10 per receive, within a
-    batching window), invoke ``handler``, delete what it did not report as failed (as Lambda does with
-    ``ReportBatchItemFailures``). Failed messages stay invisible until the queue's visibility timeout
-    (or ``retain_visibility`` seconds) ends, then come back, and after maxReceiveCount go to the DLQ."""
+def _gather(sqs: Any, queue_url: str, batch_size: int, wait_seconds: int, window_seconds: float) -> list[dict]:
+    """Up to ``batch_size`` messages, 10 per receive: the first receive long-polls ``wait_seconds``, the
+    next ones gather what arrives within the batching window."""
     messages: list[dict] = []
     end = time.monotonic() + window_seconds
     while len(messages) < batch_size:
@@ -708,6 +696,25 @@ def poll_once(
             break
         if not got:  # within the window, nothing new: wait a little rather than spin on ReceiveMessage
             time.sleep(min(0.05, max(0.0, end - time.monotonic())))
+    return messages
+
+
+def poll_once(
+    sqs: Any,
+    queue_url: str,
+    handler: Callable[[dict, Any], dict],
+    *,
+    batch_size: int = 500,
+    wait_seconds: int = 0,
+    window_seconds: float = 0.2,
+    function_name: str = "worker",
+    retain_visibility: int | None = None,
+) -> dict[str, Any]:
+    """One event-source-mapping cycle: gather up to ``batch_size`` messages (10 per receive, within a
+    batching window), invoke ``handler``, delete what it did not report as failed (as Lambda does with
+    ``ReportBatchItemFailures``). Failed messages stay invisible until the queue's visibility timeout
+    (or ``retain_visibility`` seconds) ends, then come back, and after maxReceiveCount go to the DLQ."""
+    messages = _gather(sqs, queue_url, batch_size, wait_seconds, window_seconds)
     if not messages:
         return {"received": 0, "failed": [], "response": None, "messages": []}
     arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
