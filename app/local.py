@@ -117,8 +117,8 @@ class ServerTiming:
     ``timing=True`` (`invoke serve --server-timing`; the load test reads it). Parts: ``validate`` (the
     gateway's OpenAPI request validation), ``wait`` (to get an execution environment; of which ``queue``:
     while every environment was busy; the rest is this process's own delays: locks, the interpreter lock,
-    the OS scheduling it), ``handler`` (the
-    Lambda handler, measured inside its environment), ``db`` (of which: SQL statements' round trips),
+    the OS scheduling it), ``handler`` (the Lambda handler, measured inside its environment), ``db``
+    (of which: SQL statements' round trips),
     ``cpu`` (the environment's CPU time for validation and handler: wall time far above it is time spent
     waiting, for a core or for I/O), ``ipc`` (the hop to the environment process and back), ``total``
     (request read to response written)."""

@@ -66,12 +66,12 @@ class LocustRun:
 
 
 def run_locust(target: Target, rps: int, duration: int, out: Path, seed_file: Path, user_rps: float) -> LocustRun:
-    """Locust, headless, for ``duration`` s: ``rps / user_rps`` clients, started at once (each then waits a
-    random part of its period before its first request: the locustfile's ``on_start``)."""
+    """Locust, headless, for ``duration`` s: ``rps / user_rps`` clients, up to 100 started a second (locust
+    warns above); each then waits a random part of its period before its first request (``on_start``)."""
     users = max(1, round(rps / user_rps))
     command = [
         sys.executable, "-m", "locust", "-f", str(Path(__file__).parent / "locustfile.py"),
-        "--headless", "--only-summary", "-u", str(users), "-r", str(users),
+        "--headless", "--only-summary", "-u", str(users), "-r", str(min(users, 100)),
         "-t", f"{duration}s", "--stop-timeout", "5", "--csv", str(out), "--exit-code-on-error", "0",
     ]
     env = {**os.environ, "SI_TARGET_URL": target.base_url, "SI_TARGET_API_KEY": target.api_key or "",
