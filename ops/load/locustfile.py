@@ -7,8 +7,8 @@ seeding phase, before the measured window, or by this client), 15 GET /orders?li
 
 Each simulated client keeps one connection (locust's FastHttpUser: geventhttpclient, several times less
 CPU per request than HttpUser/requests, which matters when locust shares the cores with the server) and
-sends SI_LOAD_USER_RPS requests per second (``constant_throughput``: each task waits out the rest of its
-interval, so the offered rate does not bunch up behind a slow answer), from a random phase (``on_start``).
+sends SI_LOAD_USER_RPS requests per second on a fixed schedule from a random phase (``wait_time``,
+``on_start``): the offered load does not bunch up behind slow answers.
 
 Environment (set by the invoke task): SI_TARGET_URL, SI_TARGET_API_KEY, SI_LOAD_SEED (a JSON file with the
 seeded ``order_ids`` and ``job_ids``), SI_LOAD_USER_RPS, SI_LOAD_TIMING (where to write the server's
@@ -20,11 +20,12 @@ from __future__ import annotations
 import json
 import os
 import random
+import time
 import uuid
 from typing import Any
 
 import gevent
-from locust import constant_throughput, events, task
+from locust import events, task
 from locust.contrib.fasthttp import FastHttpUser
 
 from ops.load.report import ServerTimings
@@ -60,16 +61,25 @@ def _key() -> dict[str, str]:
 
 class Client(FastHttpUser):
     host = BASE
-    wait_time = constant_throughput(USER_RPS)
+
+    def wait_time(self) -> float:
+        """Until this client's next slot: one every 1/USER_RPS s from its first request, whatever the
+        answers' latency. locust's constant_throughput sends at once after a slow answer, which moves the
+        client's phase to when the answer came: after a stall (a cold reader engine in every environment
+        at start) the clients' phases bunched at the stall's end and stayed bunched, a burst every second
+        for the rest of the run. A client whose answer took longer than its period skips to its next slot
+        (an independent client would not send faster to catch up)."""
+        period = 1 / USER_RPS
+        return period - ((time.monotonic() - self.anchor) % period)
 
     def on_start(self) -> None:
         self.order_ids: list[str] = list(SEED["order_ids"])
         self.job_ids: list[str] = list(SEED["job_ids"])
-        # Locust starts floor(spawn rate) users at the same instant each second, and constant_throughput
-        # keeps each user's phase: without this, every client would send at the same moment, a burst of
-        # the whole second's requests at once (measured: 88% of requests queued at 40 rps). A random
-        # phase per client makes the arrivals those of independent clients.
+        # Locust starts floor(spawn rate) users at the same instant each second and the pacing keeps each
+        # client's phase: without this, every client would send at the same moment, a burst of the whole
+        # second's requests at once. A random phase per client makes the arrivals independent clients'.
         gevent.sleep(random.uniform(0, 1 / USER_RPS))
+        self.anchor = time.monotonic()
 
     @staticmethod
     def _remember(ids: list[str], value: str) -> None:

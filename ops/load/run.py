@@ -33,28 +33,36 @@ SEED_REQUEST_TIMEOUT_S = 120
 
 
 def _post(target: Target, path: str, body: dict) -> dict:
+    return _request(target, "POST", path, body)
+
+
+def _request(target: Target, method: str, path: str, body: dict | None = None) -> dict:
     parts = urlsplit(target.base_url)
     connection_class = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
     conn = connection_class(parts.netloc, timeout=SEED_REQUEST_TIMEOUT_S)
     try:
         headers = {"Content-Type": "application/json", "Idempotency-Key": f"seed-{uuid.uuid4()}", **target.headers()}
-        conn.request("POST", parts.path + path, json.dumps(body), headers)
+        conn.request(method, parts.path + path, None if body is None else json.dumps(body), headers)
         response = conn.getresponse()
         payload = response.read()
     except (OSError, http.client.HTTPException) as error:
-        raise ValueError(f"seeding: POST {path} got no answer ({type(error).__name__}: {error})") from None
+        raise ValueError(f"seeding: {method} {path} got no answer ({type(error).__name__}: {error})") from None
     finally:
         conn.close()
-    if response.status not in (201, 202):
-        raise ValueError(f"seeding: POST {path} answered HTTP {response.status}: {payload[:200]!r}")
+    if response.status not in (200, 201, 202):
+        raise ValueError(f"seeding: {method} {path} answered HTTP {response.status}: {payload[:200]!r}")
     return json.loads(payload)
 
 
 def seed(target: Target, orders: int, jobs: int, concurrency: int) -> dict[str, list[str]]:
-    """Make ``orders`` orders and ``jobs`` async jobs through the API, ``concurrency`` at a time."""
+    """Make ``orders`` orders and ``jobs`` async jobs through the API, ``concurrency`` at a time, then
+    read them back as many times: the reads' first use in each environment (the reader engine and its
+    connection) happens here, not in the window."""
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
         made = list(pool.map(lambda _: _post(target, "/orders", ORDER)["id"], range(orders)))
         queued = list(pool.map(lambda _: _post(target, "/orders/async", {"orders": [ORDER]})["job_id"], range(jobs)))
+        reads = [f"/orders/{i}" for i in made] + [f"/jobs/{j}" for j in queued] + ["/orders?limit=20"] * jobs
+        list(pool.map(lambda path: _request(target, "GET", path), reads))
     return {"order_ids": made, "job_ids": queued}
 
 
@@ -112,10 +120,10 @@ def _machine_busy_s() -> tuple[float, float]:
 class CpuShares:
     """CPU seconds spent during a window by the local server's parts and by the whole machine.
 
-    Roles: ``serve`` (the HTTP front, the SQS poller and the worker: one Python process), ``environments``
-    (its multiprocessing children: the API's execution environments, each validating the request before
-    its handler), ``moto`` (the emulator's process), ``postgres`` (the postmaster whose command line names
-    ``pgdata``, and its backends)."""
+    Roles: ``serve`` (the HTTP front: one Python process), ``environments`` (its multiprocessing children:
+    the API's execution environments, each validating the request before its handler, and the process
+    polling the queues for the worker and the DLQ analyzer), ``moto`` (the emulator's process),
+    ``postgres`` (the postmaster whose command line names ``pgdata``, and its backends)."""
 
     def __init__(self, server_pid: int, pgdata: Path) -> None:
         self.server_pid, self.pgdata = server_pid, str(pgdata)
