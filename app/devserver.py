@@ -254,9 +254,9 @@ def _set_process_env(env: str) -> None:
 
 def _start_dependencies(
     moto_port: int, env: str, log: Callable[[str], None], gates: bool
-) -> tuple[LocalStack, str]:
-    """moto and PostgreSQL (each behind a ``TcpGate`` with ``gates``); the SSM parameters, queues and
-    migrations in place. Returns the stack and the AWS endpoint."""
+) -> LocalStack:
+    """moto and PostgreSQL (each behind a ``TcpGate`` with ``gates``); the SSM parameters, queues,
+    migrations and the pollers in place."""
     import boto3
 
     from app.local import TcpGate, gate_postgres
@@ -288,7 +288,7 @@ def _start_dependencies(
     reset_config()
     log(f"migrations: {upgrade(direct_db_url)}")
     stack.poller = PollerProcess(endpoint, queues["queue"], queues["dlq"], quiet=log is not print)
-    return stack, endpoint
+    return stack
 
 
 def _serve_until_stopped(server: Any, stop: threading.Event | None, log: Callable[[str], None]) -> None:
@@ -340,7 +340,7 @@ def run(
     SQS): a gate relays every byte through this process's threads, which costs latency under load.
     ``server_timing``: each response carries a ``Server-Timing`` header (app/local.py ``ServerTiming``)."""
     _set_process_env(env)
-    stack, _endpoint = _start_dependencies(moto_port, env, log, gates)
+    stack = _start_dependencies(moto_port, env, log, gates)
     try:
         from app.local import make_api_server
         from app.local_validation import stage_throttle
