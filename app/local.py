@@ -8,12 +8,13 @@ in the handlers imports this module.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import functools
 import json
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, cast
@@ -110,10 +111,88 @@ class HttpReject(Exception):  # noqa: N818 - a reply, not an error of ours
         self.status, self.message, self.close = status, message, close
 
 
-def _environment_main(conn: Any, handler_path: str, function_name: str, quiet: bool = False) -> None:
+class ServerTiming:
+    """Where one request's time went in the local server, in milliseconds, answered as a W3C
+    ``Server-Timing`` header (https://www.w3.org/TR/server-timing/) when the server is made with
+    ``timing=True`` (`invoke serve --server-timing`; the load test reads it). Parts: ``validate`` (the
+    gateway's OpenAPI request validation), ``wait`` (to get an execution environment; of which ``queue``:
+    while every environment was busy; the rest is this process's own delays: locks, the interpreter lock,
+    the OS scheduling it), ``handler`` (the Lambda handler, measured inside its environment), ``db``
+    (of which: SQL statements' round trips),
+    ``cpu`` (the environment's CPU time for validation and handler: wall time far above it is time spent
+    waiting, for a core or for I/O), ``ipc`` (the hop to the environment process and back), ``total``
+    (request read to response written)."""
+
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+        self.parts: dict[str, float] = {}
+
+    def add(self, name: str, ms: float) -> None:
+        self.parts[name] = self.parts.get(name, 0.0) + ms
+
+    def header(self) -> str:
+        parts = {**self.parts, "total": (time.perf_counter() - self.started) * 1000}
+        return ", ".join(f"{name};dur={ms:.2f}" for name, ms in parts.items())
+
+
+_TIMING: contextvars.ContextVar[ServerTiming | None] = contextvars.ContextVar("server_timing", default=None)
+
+
+@contextlib.contextmanager
+def _timed(name: str) -> Iterator[None]:
+    """Add the block's duration to the current request's ``ServerTiming`` (if it is being timed)."""
+    timing, started = _TIMING.get(), time.perf_counter()
+    try:
+        yield
+    finally:
+        if timing is not None:
+            timing.add(name, (time.perf_counter() - started) * 1000)
+
+
+class _StatementClock:
+    """Sums the time of SQL statements (SQLAlchemy cursor events on every engine) in this process."""
+
+    def __init__(self) -> None:
+        from sqlalchemy import event
+        from sqlalchemy.engine import Engine
+
+        self.total_s = 0.0
+        event.listen(Engine, "before_cursor_execute", self._before)
+        event.listen(Engine, "after_cursor_execute", self._after)
+
+    def _before(self, conn: Any, *_: Any) -> None:
+        conn.info["si_statement_started"] = time.perf_counter()
+
+    def _after(self, conn: Any, *_: Any) -> None:
+        self.total_s += time.perf_counter() - conn.info.pop("si_statement_started", time.perf_counter())
+
+
+def _invoke_handler(handler: Callable[[dict, Any], dict], event: dict, function_name: str) -> dict:
+    try:
+        return handler(event, FakeContext(function_name=function_name))
+    except Exception as exc:  # an unhandled error: API Gateway answers 502 for a failed invocation
+        return {"statusCode": 502, "headers": {"Content-Type": "application/json"},
+                "body": json.dumps({"message": f"handler failed: {type(exc).__name__}"})}
+
+
+def _gateway_refusal(event: dict) -> dict | None:
+    """The proxy response API Gateway's request validator answers for ``event``, or None to invoke."""
+    from app.local_validation import as_event_check
+
+    with _timed("validate"):
+        refused = as_event_check(event)
+    return None if refused is None else _json_response(refused[0], refused[1])
+
+
+def _environment_main(
+    conn: Any, handler_path: str, function_name: str, quiet: bool = False, validate: bool = False
+) -> None:
     """One execution environment: its own interpreter, its own module state (config cache, engines),
     one request at a time, for as long as the pool keeps it. ``quiet``: its logs and EMF metrics
-    (stdout) are discarded, as a load run wants."""
+    (stdout) are discarded, as a load run wants. ``validate``: the gateway's request validation runs
+    here, before the handler (and a refused request never reaches it), rather than in the HTTP front:
+    API Gateway validates on its own fleet, in parallel; in the front's one process every request's
+    validation would queue behind the others'. Answers ``(response, {part: ms})``."""
     import importlib
     import os
     import sys
@@ -122,6 +201,7 @@ def _environment_main(conn: Any, handler_path: str, function_name: str, quiet: b
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - for the life of the process
     module, _, attr = handler_path.partition(":")
     handler = getattr(importlib.import_module(module), attr)
+    statements = _StatementClock()
     while True:
         try:
             event = conn.recv()
@@ -129,12 +209,18 @@ def _environment_main(conn: Any, handler_path: str, function_name: str, quiet: b
             return
         if event is None:
             return
+        timing, db_before, cpu_before = ServerTiming(), statements.total_s, time.process_time()
+        token = _TIMING.set(timing)
         try:
-            response = handler(event, FakeContext(function_name=function_name))
-        except Exception as exc:  # an unhandled error: API Gateway answers 502 for a failed invocation
-            response = {"statusCode": 502, "headers": {"Content-Type": "application/json"},
-                        "body": json.dumps({"message": f"handler failed: {type(exc).__name__}"})}
-        conn.send(response)
+            response = _gateway_refusal(event) if validate else None
+            if response is None:
+                with _timed("handler"):
+                    response = _invoke_handler(handler, event, function_name)
+        finally:
+            _TIMING.reset(token)
+        timing.add("db", (statements.total_s - db_before) * 1000)
+        timing.add("cpu", (time.process_time() - cpu_before) * 1000)
+        conn.send((response, timing.parts))
 
 
 class ExecutionEnvironments:
@@ -143,12 +229,19 @@ class ExecutionEnvironments:
     existing one is busy (a cold start), up to ``limit`` (the function's concurrency)."""
 
     def __init__(
-        self, handler_path: str, limit: int = 8, warm: int = 1, function_name: str = "api", quiet: bool = False
+        self,
+        handler_path: str,
+        limit: int = 8,
+        warm: int = 1,
+        function_name: str = "api",
+        quiet: bool = False,
+        validate: bool = False,
     ) -> None:
         import multiprocessing
 
         self._ctx = multiprocessing.get_context("spawn")  # fork would copy this process's threads and locks
         self.handler_path, self.limit, self.function_name, self.quiet = handler_path, limit, function_name, quiet
+        self.validate = validate  # the gateway's request validation, in the environment before the handler
         self._idle: list[tuple[Any, Any]] = []
         self._all: list[tuple[Any, Any]] = []
         self._cond = threading.Condition()
@@ -159,7 +252,9 @@ class ExecutionEnvironments:
     def _start(self) -> tuple[Any, Any]:
         parent, child = self._ctx.Pipe()
         proc = self._ctx.Process(
-            target=_environment_main, args=(child, self.handler_path, self.function_name, self.quiet), daemon=True
+            target=_environment_main,
+            args=(child, self.handler_path, self.function_name, self.quiet, self.validate),
+            daemon=True,
         )
         proc.start()
         child.close()
@@ -179,7 +274,8 @@ class ExecutionEnvironments:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise HttpReject(429, "too many concurrent requests; retry later")
-                self._cond.wait(left)
+                with _timed("queue"):  # every environment busy: the only part of "wait" that is queueing
+                    self._cond.wait(left)
         try:
             return self._start()
         finally:
@@ -202,14 +298,21 @@ class ExecutionEnvironments:
             self._cond.notify()
 
     def __call__(self, event: dict) -> dict:
-        env = self._acquire()
+        with _timed("wait"):
+            env = self._acquire()
+        started = time.perf_counter()
         try:
             env[1].send(event)
-            response = env[1].recv()
+            response, parts = env[1].recv()
         except (EOFError, OSError, BrokenPipeError):  # the environment died (crash, OOM): Lambda answers 502
             self._release(env, healthy=False)
             return {"statusCode": 502, "body": json.dumps({"message": "execution environment failed"})}
         self._release(env, healthy=True)
+        if (timing := _TIMING.get()) is not None:
+            for name, ms in parts.items():
+                timing.add(name, ms)
+            in_environment = parts.get("validate", 0.0) + parts.get("handler", 0.0)  # "db", "cpu": within
+            timing.add("ipc", (time.perf_counter() - started) * 1000 - in_environment)
         return response
 
     @property
@@ -233,8 +336,13 @@ def _in_process(handler: Callable[[dict, Any], dict]) -> Callable[[dict], dict]:
     lock = threading.Lock()
 
     def invoke(event: dict) -> dict:
-        with lock:
-            return handler(event, FakeContext())
+        with _timed("wait"):
+            lock.acquire()
+        try:
+            with _timed("handler"):
+                return handler(event, FakeContext())
+        finally:
+            lock.release()
 
     return invoke
 
@@ -250,12 +358,14 @@ def make_api_server(
     quiet: bool = False,
     validate: bool = True,
     throttle: Any = None,
+    timing: bool = False,
 ) -> ThreadingHTTPServer:
     """An HTTP/1.1 server that turns each request into a proxy event.
 
     Like the deployed API: served under ``/{STAGE}``, and (``validate``) requests the gateway's validators
     would refuse are answered before the handler runs (app/local_validation.py); with ``throttle`` (a
-    ``local_validation.TokenBucket``) requests over the stage's rate get the gateway's 429.
+    ``local_validation.TokenBucket``) requests over the stage's rate get the gateway's 429. ``timing``:
+    each response says where its time went in a ``Server-Timing`` header (``ServerTiming``).
 
     ``environments=0`` serves ``handler`` (default: the API's) in this process, one request at a time: a
     test can patch the module state the handler sees. ``environments=N`` models Lambda's scaling: up to
@@ -264,7 +374,7 @@ def make_api_server(
     """
     if environments > 0:
         invoke: Callable[[dict], dict] = ExecutionEnvironments(
-            handler_path, limit=environments, warm=warm, quiet=quiet
+            handler_path, limit=environments, warm=warm, quiet=quiet, validate=validate
         )
     else:
         if handler is None:
@@ -272,8 +382,9 @@ def make_api_server(
 
             handler = cast(Callable[[dict, Any], dict], lambda_handler)
         invoke = _in_process(handler)
-    gateway = functools.partial(_gateway, validate=validate, throttle=throttle)
-    server = _Server((host, port), _handler_class(invoke, gateway))
+    # With environments, validation runs in them (``_environment_main``); in this process otherwise.
+    gateway = functools.partial(_gateway, validate=validate and environments <= 0, throttle=throttle)
+    server = _Server((host, port), _handler_class(invoke, gateway, timing))
     server.environments = invoke  # type: ignore[attr-defined]
     return server
 
@@ -302,13 +413,7 @@ def _gateway(
         from app.local_validation import throttled
 
         return event, _json_response(*throttled(event["requestContext"]["requestId"]))
-    if validate:
-        from app.local_validation import as_event_check
-
-        refused = as_event_check(event)
-        if refused is not None:
-            return event, _json_response(refused[0], refused[1])
-    return event, None
+    return event, _gateway_refusal(event) if validate else None
 
 
 def _json_payload(status: int, message: str) -> dict:
@@ -316,15 +421,94 @@ def _json_payload(status: int, message: str) -> dict:
             "body": json.dumps({"message": message})}
 
 
+def _read_body(headers: Any, rfile: Any) -> bytes:
+    """The request body as API Gateway would take it: Content-Length or chunked (not both), <= 10 MB."""
+    te = (headers.get("Transfer-Encoding") or "").strip().lower()
+    lengths = headers.get_all("Content-Length") or []
+    if te and lengths:
+        raise HttpReject(400, "send Content-Length or Transfer-Encoding, not both", close=True)
+    if te:
+        if te != "chunked":
+            raise HttpReject(400, f"unsupported Transfer-Encoding {te!r}", close=True)
+        return _read_chunked(rfile)
+    if not lengths:
+        return b""
+    if len(set(lengths)) > 1 or not lengths[0].strip().isascii() or not lengths[0].strip().isdigit():
+        raise HttpReject(400, f"invalid Content-Length {', '.join(lengths)[:40]!r}", close=True)
+    length = int(lengths[0])
+    if length > MAX_BODY_BYTES:
+        raise HttpReject(413, f"body of {length} bytes; at most {MAX_BODY_BYTES}", close=True)
+    body = rfile.read(length)
+    if len(body) < length:
+        raise HttpReject(400, "body shorter than its Content-Length", close=True)
+    return body
+
+
+def _read_chunked(rfile: Any) -> bytes:
+    parts, total = [], 0
+    while True:
+        line = rfile.readline(1026)
+        size_text = line.split(b";", 1)[0].strip()
+        if not size_text or not all(c in b"0123456789abcdefABCDEF" for c in size_text) or len(size_text) > 8:
+            raise HttpReject(400, "malformed chunked body", close=True)
+        size = int(size_text, 16)
+        if size == 0:
+            while rfile.readline(1026).strip():  # trailers, up to the blank line
+                pass
+            return b"".join(parts)
+        total += size
+        if total > MAX_BODY_BYTES:
+            raise HttpReject(413, f"body past {MAX_BODY_BYTES} bytes", close=True)
+        chunk = rfile.read(size)
+        if len(chunk) < size or rfile.read(2) != b"\r\n":
+            raise HttpReject(400, "malformed chunked body", close=True)
+        parts.append(chunk)
+
+
+def _proxy_response(
+    request: BaseHTTPRequestHandler, invoke: Callable[[dict], dict], gateway: Callable[..., tuple[dict, dict | None]]
+) -> dict:
+    """The proxy response to the request ``request`` has read the head of: the gateway's or the handler's."""
+    try:
+        raw = _read_body(request.headers, request.rfile)
+        try:
+            body = raw.decode("utf-8") if raw else None
+        except UnicodeDecodeError:
+            raise HttpReject(400, "body is not valid UTF-8") from None
+        headers = {k: v for k, v in request.headers.items() if k.lower() != "transfer-encoding"}
+        event, response = gateway(request.command, request.path, headers, body)
+        return invoke(event) if response is None else response
+    except HttpReject as reject:
+        request.close_connection = request.close_connection or reject.close
+        return _json_payload(reject.status, reject.message)
+
+
+def _reply_head_and_body(request: Any, response: dict, head: bool, extra: dict[str, str]) -> None:
+    """Head and body in one write (``request._headers_buffer``: the stdlib's buffer of the head, set by
+    ``send_response``): a small second write on a kept-alive connection waited for the client's
+    delayed ACK (~40 ms per request)."""
+    payload = (response.get("body") or "").encode()
+    request.send_response(int(response["statusCode"]))
+    for name, values in (response.get("multiValueHeaders") or {}).items():
+        for value in values:
+            request.send_header(name, str(value))
+    for name, value in {**(response.get("headers") or {}), **extra}.items():
+        request.send_header(name, str(value))
+    request.send_header("Content-Length", str(len(payload)))
+    if request.close_connection:
+        request.send_header("Connection", "close")
+    request._headers_buffer.append(b"\r\n")  # end_headers(), with the body in the same write
+    if not head:
+        request._headers_buffer.append(payload)
+    request.flush_headers()
+
+
 def _handler_class(
-    invoke: Callable[[dict], dict], gateway: Callable[..., tuple[dict, dict | None]]
+    invoke: Callable[[dict], dict], gateway: Callable[..., tuple[dict, dict | None]], timing: bool = False
 ) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
-        _headers_buffer: list[bytes]  # the stdlib's buffer of the response head (set by send_response)
-        # Headers and body leave in one write, and without Nagle: on a kept-alive connection a small
-        # second write waited for the client's delayed ACK (~40 ms per request).
-        disable_nagle_algorithm = True
+        disable_nagle_algorithm = True  # with the one-write reply: no wait on the client's delayed ACK
 
         def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
             """The stdlib's own refusals (bad request line, header too long, unknown method): JSON too."""
@@ -333,80 +517,18 @@ def _handler_class(
             if self.request_version == "HTTP/0.9":  # an unparsable request line: answer in HTTP/1.1 anyway
                 self.request_version = "HTTP/1.1"
             self.close_connection = True
-            self._reply(_json_payload(code, message or self.responses.get(code, ("error",))[0]), head=False)
-
-        def _read_body(self) -> bytes:
-            te = (self.headers.get("Transfer-Encoding") or "").strip().lower()
-            lengths = self.headers.get_all("Content-Length") or []
-            if te and lengths:
-                raise HttpReject(400, "send Content-Length or Transfer-Encoding, not both", close=True)
-            if te:
-                if te != "chunked":
-                    raise HttpReject(400, f"unsupported Transfer-Encoding {te!r}", close=True)
-                return self._read_chunked()
-            if not lengths:
-                return b""
-            if len(set(lengths)) > 1 or not lengths[0].strip().isascii() or not lengths[0].strip().isdigit():
-                raise HttpReject(400, f"invalid Content-Length {', '.join(lengths)[:40]!r}", close=True)
-            length = int(lengths[0])
-            if length > MAX_BODY_BYTES:
-                raise HttpReject(413, f"body of {length} bytes; at most {MAX_BODY_BYTES}", close=True)
-            body = self.rfile.read(length)
-            if len(body) < length:
-                raise HttpReject(400, "body shorter than its Content-Length", close=True)
-            return body
-
-        def _read_chunked(self) -> bytes:
-            parts, total = [], 0
-            while True:
-                line = self.rfile.readline(1026)
-                size_text = line.split(b";", 1)[0].strip()
-                if not size_text or not all(c in b"0123456789abcdefABCDEF" for c in size_text) or len(size_text) > 8:
-                    raise HttpReject(400, "malformed chunked body", close=True)
-                size = int(size_text, 16)
-                if size == 0:
-                    while self.rfile.readline(1026).strip():  # trailers, up to the blank line
-                        pass
-                    return b"".join(parts)
-                total += size
-                if total > MAX_BODY_BYTES:
-                    raise HttpReject(413, f"body past {MAX_BODY_BYTES} bytes", close=True)
-                chunk = self.rfile.read(size)
-                if len(chunk) < size or self.rfile.read(2) != b"\r\n":
-                    raise HttpReject(400, "malformed chunked body", close=True)
-                parts.append(chunk)
+            payload = _json_payload(code, message or self.responses.get(code, ("error",))[0])
+            _reply_head_and_body(self, payload, head=False, extra={})
 
         def _serve(self) -> None:
+            clock = ServerTiming() if timing else None
+            token = _TIMING.set(clock)
             try:
-                raw = self._read_body()
-                try:
-                    body = raw.decode("utf-8") if raw else None
-                except UnicodeDecodeError:
-                    raise HttpReject(400, "body is not valid UTF-8") from None
-                headers = {k: v for k, v in self.headers.items() if k.lower() != "transfer-encoding"}
-                event, response = gateway(self.command, self.path, headers, body)
-                if response is None:
-                    response = invoke(event)
-            except HttpReject as reject:
-                self.close_connection = self.close_connection or reject.close
-                response = _json_payload(reject.status, reject.message)
-            self._reply(response, head=self.command == "HEAD")
-
-        def _reply(self, response: dict, head: bool) -> None:
-            payload = (response.get("body") or "").encode()
-            self.send_response(int(response["statusCode"]))
-            for name, values in (response.get("multiValueHeaders") or {}).items():
-                for value in values:
-                    self.send_header(name, str(value))
-            for name, value in (response.get("headers") or {}).items():
-                self.send_header(name, str(value))
-            self.send_header("Content-Length", str(len(payload)))
-            if self.close_connection:
-                self.send_header("Connection", "close")
-            self._headers_buffer.append(b"\r\n")  # end_headers(), with the body in the same write
-            if not head:
-                self._headers_buffer.append(payload)
-            self.flush_headers()
+                response = _proxy_response(self, invoke, gateway)
+            finally:
+                _TIMING.reset(token)
+            extra = {"Server-Timing": clock.header()} if clock is not None else {}
+            _reply_head_and_body(self, response, head=self.command == "HEAD", extra=extra)
 
         do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = _serve  # noqa: N815
 
@@ -555,6 +677,28 @@ def sqs_event(messages: list[dict], queue_arn: str) -> dict:
     return {"Records": records}
 
 
+def _gather(sqs: Any, queue_url: str, batch_size: int, wait_seconds: int, window_seconds: float) -> list[dict]:
+    """Up to ``batch_size`` messages, 10 per receive: the first receive long-polls ``wait_seconds``, the
+    next ones gather what arrives within the batching window."""
+    messages: list[dict] = []
+    end = time.monotonic() + window_seconds
+    while len(messages) < batch_size:
+        resp = sqs.receive_message(
+            QueueUrl=queue_url,
+            MaxNumberOfMessages=min(10, batch_size - len(messages)),
+            WaitTimeSeconds=wait_seconds if not messages else 0,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        )
+        got = resp.get("Messages", [])
+        messages.extend(got)
+        if not got and (not messages or time.monotonic() >= end):
+            break
+        if not got:  # within the window, nothing new: wait a little rather than spin on ReceiveMessage
+            time.sleep(min(0.05, max(0.0, end - time.monotonic())))
+    return messages
+
+
 def poll_once(
     sqs: Any,
     queue_url: str,
@@ -570,20 +714,7 @@ def poll_once(
     batching window), invoke ``handler``, delete what it did not report as failed (as Lambda does with
     ``ReportBatchItemFailures``). Failed messages stay invisible until the queue's visibility timeout
     (or ``retain_visibility`` seconds) ends, then come back, and after maxReceiveCount go to the DLQ."""
-    messages: list[dict] = []
-    end = time.monotonic() + window_seconds
-    while len(messages) < batch_size:
-        resp = sqs.receive_message(
-            QueueUrl=queue_url,
-            MaxNumberOfMessages=min(10, batch_size - len(messages)),
-            WaitTimeSeconds=wait_seconds if not messages else 0,
-            AttributeNames=["All"],
-            MessageAttributeNames=["All"],
-        )
-        got = resp.get("Messages", [])
-        messages.extend(got)
-        if not got and (not messages or time.monotonic() >= end):
-            break
+    messages = _gather(sqs, queue_url, batch_size, wait_seconds, window_seconds)
     if not messages:
         return {"received": 0, "failed": [], "response": None, "messages": []}
     arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]

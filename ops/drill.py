@@ -134,7 +134,7 @@ def drill(c, rps=167, seconds=60, environments=8, clients=32, db_down_at=None, d
     stop = threading.Event()
     server = threading.Thread(
         target=run, kwargs={"port": 0, "log": lambda _l: None, "ready": ready, "stop": stop,
-                            "environments": int(environments), "quiet": True}, daemon=True
+                            "environments": int(environments), "quiet": True, "gates": True}, daemon=True
     )
     server.start()
     if not ready.wait(120):

@@ -35,6 +35,7 @@ class Target:
     base_url: str  # ends with the stage path locally and on execute-api; the domain root behind a custom domain
     api_key: str | None = None
     name: str = "local"
+    server_pid: int | None = None  # the local `invoke serve` process (its CPU time is accounted by the load test)
 
     def headers(self) -> dict[str, str]:
         return {"x-api-key": self.api_key} if self.api_key else {}
@@ -63,12 +64,15 @@ def wait_healthy(base_url: str, timeout_s: float, headers: dict[str, str] | None
 
 
 @contextmanager
-def local_server(database_url: str | None = None, startup_timeout_s: float = 180) -> Iterator[Target]:
-    """`invoke serve` on a free port, as a user runs it; stopped (its whole process group) on exit."""
+def local_server(
+    database_url: str | None = None, startup_timeout_s: float = 180, serve_args: tuple[str, ...] = ()
+) -> Iterator[Target]:
+    """`invoke serve` (with ``serve_args``) on a free port, as a user runs it; stopped (its whole process
+    group) on exit."""
     port = free_port()
     env = {**os.environ, **({"DATABASE_URL": database_url} if database_url else {})}
     process = subprocess.Popen(
-        [sys.executable, "-m", "invoke", "serve", "--port", str(port)],
+        [sys.executable, "-m", "invoke", "serve", "--port", str(port), *serve_args],
         cwd=REPO_ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -83,7 +87,7 @@ def local_server(database_url: str | None = None, startup_timeout_s: float = 180
             process.kill()
             err = (process.communicate(timeout=10)[1] or b"").decode()[-2000:]
             raise TargetUnavailableError(f"invoke serve did not start: {err}") from None
-        yield Target(base)
+        yield Target(base, server_pid=process.pid)
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -15,6 +16,10 @@ from ops.http_target import Target, TargetUnavailableError, deployed_target, loc
 from shared.config import REPO_ROOT
 
 MAX_DURATION_S = 1800  # a load test is bounded: half an hour at most
+# `invoke serve`'s execution environments for the local load test (its default). Not one per core: a
+# handler spends much of its time waiting on PostgreSQL and the emulator, and with 2 environments on this
+# 2-core machine requests queued for one (docs/performance.md, "HTTP load test", measures both).
+LOADTEST_ENVIRONMENTS = 4
 
 
 @task(help={"env": "deployed env to test (staging, prod, dev); omit to test `invoke serve` locally",
@@ -38,45 +43,65 @@ def test_integration(c, env=None, k=None):
         raise Exit(code=code)
 
 
-def _run_locust(target: Target, rps: int, duration: int, out: Path) -> None:
-    users = max(1, rps)  # each simulated client sends one request per second (constant_throughput(1))
-    command = [
-        sys.executable, "-m", "locust", "-f", str(Path(__file__).parent / "load" / "locustfile.py"),
-        "--headless", "--only-summary", "-u", str(users), "-r", str(min(users, 100)),
-        "-t", f"{duration}s", "--stop-timeout", "5", "--csv", str(out), "--exit-code-on-error", "0",
-    ]
-    env = {**os.environ, "SI_TARGET_URL": target.base_url, "SI_TARGET_API_KEY": target.api_key or ""}
-    subprocess.run(command, cwd=REPO_ROOT, env=env, check=False, timeout=duration + 120,
-                   stdout=subprocess.DEVNULL)
+def _print_cpu(shares: dict[str, float], locust_cpu_s: float) -> None:
+    window, cores = shares["window"], os.cpu_count() or 1
+    ours = locust_cpu_s + sum(shares[role] for role in ("serve", "environments", "moto", "postgres"))
+    print(f"CPU over the {window:.0f} s window, in cores (of {cores}): locust {locust_cpu_s / window:.2f}, "
+          f"serve (HTTP front) {shares['serve'] / window:.2f}, execution environments (validation + handler) "
+          f"and the worker {shares['environments'] / window:.2f}, moto {shares['moto'] / window:.2f}, "
+          f"postgres {shares['postgres'] / window:.2f}; other processes on the machine "
+          f"{max(0.0, shares['machine'] - ours) / window:.2f}")
 
 
-@task(help={"target": "'local' (starts invoke serve) or a deployed env: dev, staging, prod",
-            "rps": "requests per second to offer (default 167 = 10,000 per minute)",
-            "duration": f"seconds (1-{MAX_DURATION_S}, default 60)"})
-def loadtest(c, target="local", rps=167, duration=60):
-    """Load-test the API with locust, headless and bounded: prints p50/p95/p99, achieved rps, errors, verdict."""
-    from ops.load.report import read_stats
+def _measure(target: Target, rps: int, duration: int, user_rps: float, out: Path, environments: int) -> None:
+    """Seed (not measured; warms every environment), then locust for the measured window; print it all."""
+    from ops.load.report import breakdown_lines, read_stats, route_lines
+    from ops.load.run import CpuShares, run_locust, seed
 
-    rps, duration = int(rps), int(duration)
-    if not 1 <= duration <= MAX_DURATION_S or rps < 1:
-        raise Exit(f"--duration must be 1-{MAX_DURATION_S} s and --rps >= 1", code=2)
-    with tempfile.TemporaryDirectory(prefix="loadtest") as tmp:
-        out = Path(tmp) / "run"
-        try:
-            if target == "local":
-                with local_server() as local:
-                    _run_locust(local, rps, duration, out)
-            else:
-                _run_locust(deployed_target(target, "loadtest"), rps, duration, out)
-            result = read_stats(out)
-        except (TargetUnavailableError, ValueError) as error:
-            raise Exit(str(error), code=1) from None
-    print(f"loadtest {target}: {rps} rps offered for {duration} s by {max(1, rps)} clients"
-          f" (load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+    seed_file = out.parent / "seed.json"
+    seed_file.write_text(json.dumps(seed(target, orders=200, jobs=20, concurrency=max(2, environments))))
+    shares = CpuShares(target.server_pid, REPO_ROOT / ".pgdata") if target.server_pid else None
+    started = os.getloadavg()[0]
+    locust = run_locust(target, rps, duration, out, seed_file, user_rps)
+    result = read_stats(out)
+    print(f"loadtest {target.name}: {rps} rps offered for {duration} s by {locust.users} clients at "
+          f"{locust.user_rps:g} rps each (load average {started:.1f} before, {os.getloadavg()[0]:.1f} after,"
+          f" {os.cpu_count()} cores)")
+    print("per route (over HTTP):", *route_lines(out), sep="\n")
+    if (timing := Path(f"{out}_timing.json")).exists():
+        print(*breakdown_lines(json.loads(timing.read_text())), sep="\n")
+    if shares is not None:
+        _print_cpu(shares.spent(), locust.cpu_s)
     for line in result.lines(rps):
         print(line)
     if not result.verdict(rps)[0]:
         raise Exit(code=1)
+
+
+@task(help={"target": "'local' (starts invoke serve) or a deployed env: dev, staging, prod",
+            "rps": "requests per second to offer (default 167 = 10,000 per minute)",
+            "duration": f"seconds measured (1-{MAX_DURATION_S}, default 60), after an unmeasured seeding phase",
+            "user_rps": "requests per second of each simulated client (default 1: rps clients)",
+            "environments": f"local only: execution environments of invoke serve (default {LOADTEST_ENVIRONMENTS})"})
+def loadtest(c, target="local", rps=167, duration=60, user_rps=1.0, environments=LOADTEST_ENVIRONMENTS):
+    """Load-test the API with locust, headless and bounded: prints p50/p95/p99, achieved rps, errors, verdict.
+
+    Locally the server answers with Server-Timing, so the run also prints where the time went on the
+    server (validation, waiting for an environment, handler, SQL) and the CPU each part used."""
+    rps, duration, user_rps, environments = int(rps), int(duration), float(user_rps), int(environments)
+    if not 1 <= duration <= MAX_DURATION_S or rps < 1 or user_rps <= 0 or environments < 1:
+        raise Exit(f"--duration must be 1-{MAX_DURATION_S} s, --rps >= 1, --user-rps > 0, --environments >= 1", code=2)
+    with tempfile.TemporaryDirectory(prefix="loadtest") as tmp:
+        out = Path(tmp) / "run"
+        try:
+            if target == "local":
+                serve_args = ("--server-timing", "--environments", str(environments))
+                with local_server(serve_args=serve_args) as local:
+                    _measure(local, rps, duration, user_rps, out, environments)
+            else:
+                _measure(deployed_target(target, "loadtest"), rps, duration, user_rps, out, environments)
+        except (TargetUnavailableError, ValueError) as error:
+            raise Exit(str(error), code=1) from None
 
 
 __all__ = ["loadtest", "test_integration"]

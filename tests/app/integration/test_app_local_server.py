@@ -175,3 +175,38 @@ def test_outages_answer_fast_503s_lose_nothing_and_recover(outage_stack: dict, p
     assert [post(base, k)[0] for k in keys] == [200] * 4
     assert scalar(pg_url, "SELECT count(*) FROM orders") == 6
     assert outage_stack["server"].environments.size >= 2  # type: ignore[attr-defined]
+
+
+def test_environments_validate_before_the_handler_and_say_where_the_time_went(
+    api_url: str, pg_url: str, clean_db: None
+) -> None:
+    """With execution environments the gateway's validation runs in them (not in the HTTP front's one
+    process): a refused body still never reaches the handler. With ``timing`` each answer carries a
+    Server-Timing header whose parts add up; without it (the default) none."""
+    from ops.load.report import parse_server_timing
+    from tests.app.db_counts import orders_in_db
+
+    assert "Server-Timing" not in json_request(api_url, "GET", "/health")[1]
+    server = make_api_server("127.0.0.1", 0, environments=1, warm=1, timing=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    try:
+        before = orders_in_db(pg_url)
+        status, headers, body = json_request(base, "POST", "/orders", {"customer_id": "c-bad"},
+                                             headers={"Idempotency-Key": "timing-1"})
+        refused = parse_server_timing(headers["Server-Timing"])
+        assert status == 400 and body["message"] == "request does not match the API definition"
+        assert orders_in_db(pg_url) == before and "handler" not in refused and refused["validate"] > 0
+
+        status, headers, created = json_request(base, "POST", "/orders", json.loads(ORDER),
+                                                headers={"Idempotency-Key": "timing-2"})
+        assert status == 201 and orders_in_db(pg_url) == before + 1
+        status, headers, _ = json_request(base, "GET", f"/orders/{created['id']}")
+        parts = parse_server_timing(headers["Server-Timing"])
+        assert status == 200 and {"validate", "wait", "handler", "db", "cpu", "ipc", "total"} <= set(parts)
+        assert 0 < parts["db"] < parts["handler"]  # SQL round trips are part of the handler's time
+        assert parts["total"] >= parts["validate"] + parts["handler"] + parts["wait"]
+    finally:
+        server.shutdown()
+        server.server_close()
+        server.environments.close()  # type: ignore[attr-defined]
