@@ -25,7 +25,6 @@ from shared.config import REGION, Environment
 from shared.connection_budget import DatabaseLimits, Demand, check
 
 HANDLERS = {fn: f"app.handlers.{fn.replace('-', '_')}.lambda_handler" for fn in FUNCTIONS}
-METRICS_NAMESPACE = contract.METRICS_NAMESPACE
 QUEUE_CONSUMER_ACTIONS = [
     "sqs:ReceiveMessage",
     "sqs:DeleteMessage",
@@ -170,7 +169,7 @@ class Compute(pulumi.ComponentResource):
                 "PutOwnMetrics",
                 ["cloudwatch:PutMetricData"],
                 ["*"],
-                {"StringEquals": {"cloudwatch:namespace": METRICS_NAMESPACE}},
+                {"StringEquals": {"cloudwatch:namespace": contract.metrics_namespace(env.value)}},
             ),
         ]
         queue_key = ["kms:GenerateDataKey", "kms:Decrypt"]
@@ -230,7 +229,7 @@ class Compute(pulumi.ComponentResource):
                 "DATABASE_USERNAME": args.db_owner_username if fn == "migrate" else args.db_app_username,
                 "DB_POOL_SIZE": pool_size,
                 "POWERTOOLS_SERVICE_NAME": fn,
-                "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+                "POWERTOOLS_METRICS_NAMESPACE": contract.metrics_namespace(env.value),
                 "POWERTOOLS_LOG_LEVEL": s.log_level,
                 "POWERTOOLS_LOGGER_SAMPLE_RATE": str(s.logger_sample_rate),
             }
