@@ -111,7 +111,8 @@ class SubscriberSettings(Settings):
     """Who one SNS topic notifies: email addresses and an optional HTTPS endpoint."""
 
     emails: list[str] = Field(default_factory=list, description="each confirms its subscription by email")
-    https_endpoint: str | None = Field(None, description="an HTTPS webhook (a pager: PagerDuty, Opsgenie ...)")
+    https_endpoint: str | None = Field(
+        None, description="an HTTPS webhook: a pager (PagerDuty, Opsgenie ...) for pages, a ticketing system for tickets")
 
     @field_validator("emails")
     @classmethod
@@ -134,7 +135,7 @@ class SubscriberSettings(Settings):
 
 
 class NotificationSettings(SubscriberSettings):
-    """The paging topic's subscribers (``emails``, ``httpsEndpoint``), and the ticket topic's (``tickets``)."""
+    """The paging topic's subscribers (`emails`, `httpsEndpoint`), and the ticket topic's (`tickets`)."""
 
     tickets: SubscriberSettings | None = Field(
         None, description="who gets ticket-level notifications (the availability burn-rate windows); "
