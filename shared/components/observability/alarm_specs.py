@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 from shared.components.observability.metrics import Metric, app_metric, aws_metric, log_metric
 from shared.components.observability.settings import AlarmSettings, ObservabilitySettings, RateAlarmSettings
@@ -16,9 +17,9 @@ from shared.naming import resource_name
 GREATER = "GreaterThanThreshold"
 LESS = "LessThanThreshold"
 # Where an alarm's ALARM and OK go (docs/observability.md, "What pages whom").
-PAGE = "page"  # the paging topic: someone acts now
-TICKET = "ticket"  # the ticket topic: someone looks in working hours
-URGENCIES = (PAGE, TICKET)
+Urgency = Literal["page", "ticket"]
+PAGE: Urgency = "page"  # the paging topic: someone acts now
+TICKET: Urgency = "ticket"  # the ticket topic: someone looks in working hours
 
 
 @dataclass(frozen=True)
@@ -42,11 +43,7 @@ class AlarmSpec:
     threshold: float
     metric: Metric | None = None  # a single-metric alarm ...
     queries: tuple[MathQuery, ...] = field(default_factory=tuple)  # ... or a metric-math alarm
-    urgency: str = PAGE  # TICKET: a burn-rate window; the composite over the windows pages
-
-    def __post_init__(self) -> None:
-        if self.urgency not in URGENCIES:
-            raise ValueError(f"alarm {self.key}: urgency {self.urgency!r} is not one of {URGENCIES}")
+    urgency: Urgency = PAGE  # TICKET: a burn-rate window; the composite over the windows pages
 
     @property
     def period(self) -> int:
