@@ -20,13 +20,9 @@ import yaml
 from shared.aws_limits import LAMBDA_UNRESERVED_MINIMUM
 from shared.components.compute.settings import ComputeSettings
 from shared.config import REPO_ROOT, ConfigError, Environment, SharedSettings, load_shared_settings, validate_settings
+from shared.env_policy import env_policy, most_production_like
 
-# The user asked that the API "handle 1000 concurrent requests": prod's api function must be able to run
-# that many at once, so its reservation (a ceiling as well as a guarantee) may not be lower.
-PROD_API_MIN_CONCURRENCY = 1000
 COMPUTE_NAMESPACE = "serverless-infra-compute:"
-# Most production-like first: the env that owns an account's quota request when envs share an account.
-RANK = (Environment.PROD, Environment.STAGING, Environment.DEV)
 
 
 @dataclass(frozen=True)
@@ -64,8 +60,7 @@ class AccountBudget:
     @property
     def owner(self) -> Environment:
         """The env whose stack requests the account's quota (one owner: two stacks, one quota)."""
-        present = {u.env for u in self.envs}
-        return next(env for env in RANK if env in present)
+        return most_production_like(u.env for u in self.envs)
 
 
 def compute_stack_values(env: Environment, root: Path = REPO_ROOT) -> tuple[dict[str, Any], str]:
@@ -134,11 +129,12 @@ def check_budgets(usages: list[EnvUsage]) -> dict[str, AccountBudget]:
 
 
 def _check_env(usage: EnvUsage) -> None:
-    api = usage.reserved.get("api", 0)
-    if usage.env is Environment.PROD and api < PROD_API_MIN_CONCURRENCY:
+    api, minimum = usage.reserved.get("api", 0), env_policy(usage.env).min_api_reserved_concurrency
+    if api < minimum:
         raise ConfigError(
-            f"projects/compute/Pulumi.prod.yaml: key 'functions.api.reservedConcurrency' = {api}: prod must run "
-            f"at least {PROD_API_MIN_CONCURRENCY} concurrent api executions, and the reservation is the ceiling"
+            f"projects/compute/Pulumi.{usage.env.value}.yaml: key 'functions.api.reservedConcurrency' = {api}: "
+            f"{usage.env.value} must run at least {minimum} concurrent api executions, and the reservation is "
+            "the ceiling"
         )
 
 

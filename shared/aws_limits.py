@@ -33,6 +33,10 @@ KMS_ROTATION_PERIOD_DAYS = range(90, 2561)
 KmsDeletionWindowDays = Annotated[int, Field(ge=KMS_DELETION_WINDOW_DAYS.start, le=KMS_DELETION_WINDOW_DAYS.stop - 1)]
 KmsRotationPeriodDays = Annotated[int, Field(ge=KMS_ROTATION_PERIOD_DAYS.start, le=KMS_ROTATION_PERIOD_DAYS.stop - 1)]
 
+# Secrets Manager DeleteSecret RecoveryWindowInDays 7-30, or ForceDeleteWithoutRecovery (no window; the
+# provider's recovery_window_in_days = 0) [docs.aws.amazon.com/secretsmanager/latest/apireference/API_DeleteSecret.html].
+SECRET_RECOVERY_WINDOW_DAYS = range(7, 31)
+
 # Lambda event source mapping from SQS: a batch over 10 messages needs a batching window of at least 1 s
 # (CreateEventSourceMapping BatchSize, "Related setting"
 # [docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html]).

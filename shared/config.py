@@ -86,10 +86,6 @@ class AccountSettings(Settings):
     )
 
 
-# Environments whose provider must refuse any account but theirs: a wrong AWS_PROFILE must not reach them.
-GUARDED_ENVIRONMENTS = frozenset({"staging", "prod"})
-
-
 class SharedSettings(Settings):
     """``config/<env>.yaml``: settings every layer of one environment shares."""
 
@@ -169,7 +165,10 @@ def load_shared_settings(env: Environment, root: Path = REPO_ROOT) -> SharedSett
             f"{source}: key 'account' is missing: state the AWS account this env lives in "
             "(account.id, account.lambdaConcurrencyQuota; see docs/config.md)"
         )
-    if env.value in GUARDED_ENVIRONMENTS and not settings.allowed_account_ids:
+    # Imported here: shared.env_policy builds on this module's Environment.
+    from shared.env_policy import env_policy
+
+    if env_policy(env).require_allowed_account_ids and not settings.allowed_account_ids:
         raise ConfigError(
             f"{source}: key 'allowedAccountIds' = []: {env.value} must list its account "
             f"([{settings.account.id!r}]) so a wrong AWS profile cannot deploy it elsewhere"

@@ -8,15 +8,17 @@ import pulumi
 
 from shared.components.api import Api, ApiArgs, ApiSettings
 from shared.components.api.account import account_settings_owner
-from shared.config import ConfigError, Environment, current_stack_context
+from shared.config import ConfigError, current_stack_context
+from shared.env_policy import env_policy
 from shared.providers import aws_provider, caller_account_id
 from shared.stacks import Upstream, publish
 
 ctx = current_stack_context("api")
 settings = ctx.layer_settings(ApiSettings)
-if ctx.env is Environment.PROD and (settings.data_trace or settings.execution_log_level == "INFO"):
+errors_only = env_policy(ctx.env).api_execution_logs_errors_only
+if errors_only and (settings.data_trace or settings.execution_log_level == "INFO"):
     raise ConfigError(
-        f"{ctx.stack_file}: keys 'dataTrace'/'executionLogLevel': prod logs execution errors only "
+        f"{ctx.stack_file}: keys 'dataTrace'/'executionLogLevel': {ctx.env.value} logs execution errors only "
         "(executionLogLevel ERROR or OFF, dataTrace false): full request data would land in the logs"
     )
 owner = account_settings_owner(ctx.env)

@@ -17,6 +17,7 @@ import pulumi_aws as aws
 
 from shared import iam
 from shared.config import Environment
+from shared.env_policy import env_policy
 from shared.naming import resource_name
 
 
@@ -48,7 +49,7 @@ def access_log_bucket(owner: pulumi.Resource, name: str, args: AccessLogArgs) ->
         bucket=pulumi.Output.from_input(args.account_id).apply(
             lambda account: resource_name(
                 env, "access-logs", f"{args.qualifier}-{account}" if args.qualifier else account, service="s3")),
-        force_destroy=env is not Environment.PROD, opts=child,
+        force_destroy=env_policy(env).force_destroy_buckets, opts=child,
     )
     aws.s3.BucketOwnershipControls(
         f"{name}-ownership", bucket=bucket.id,

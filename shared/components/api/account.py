@@ -12,8 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from shared.config import REPO_ROOT, Environment, load_shared_settings
-
-RANK = (Environment.PROD, Environment.STAGING, Environment.DEV)
+from shared.env_policy import most_production_like
 
 
 def account_settings_owner(env: Environment, root: Path = REPO_ROOT) -> Environment:
@@ -26,4 +25,4 @@ def account_settings_owner(env: Environment, root: Path = REPO_ROOT) -> Environm
         for other in Environment
         if (settings := load_shared_settings(other, root).account) is not None and settings.id == mine.id
     }
-    return next(e for e in RANK if e in sharing)
+    return most_production_like(sharing)

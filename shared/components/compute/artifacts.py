@@ -30,6 +30,7 @@ from shared import iam
 from shared.components.access_logs import AccessLogArgs, access_log_bucket
 from shared.components.compute.signing import sign_object
 from shared.config import Environment
+from shared.env_policy import env_policy
 from shared.naming import resource_name
 
 # Stable keys: versions accumulate under them (see the module docstring).
@@ -92,36 +93,121 @@ class ArtifactStoreArgs:
     """Days the access-log bucket keeps the artifact bucket's request logs."""
 
 
+# Multipart uploads never completed are aborted (and their parts deleted) after this many days.
+ABORT_INCOMPLETE_UPLOADS_DAYS = 7
+
+
+def lifecycle_rules(noncurrent_days: int) -> list[aws.s3.BucketLifecycleConfigurationRuleArgs]:
+    """Replaced versions expire after ``noncurrent_days``; abandoned multipart uploads are aborted.
+
+    Current versions are never expired: the deployed layer and app (and their signed copies) stay.
+    """
+    every_object = aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix="")
+    return [
+        aws.s3.BucketLifecycleConfigurationRuleArgs(
+            id="expire-noncurrent-versions",
+            status="Enabled",
+            filter=every_object,
+            noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                noncurrent_days=noncurrent_days
+            ),
+        ),
+        aws.s3.BucketLifecycleConfigurationRuleArgs(
+            id="abort-incomplete-multipart-uploads",
+            status="Enabled",
+            filter=every_object,
+            abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                days_after_initiation=ABORT_INCOMPLETE_UPLOADS_DAYS
+            ),
+        ),
+    ]
+
+
+def tls_only_policy(bucket_arn: str) -> str:
+    """A bucket policy that refuses every request to the bucket or its objects not made over TLS."""
+    return json.dumps(iam.document([iam.deny_insecure_transport("s3:*", [bucket_arn, f"{bucket_arn}/*"])]))
+
+
+def layer_description(layer: BuiltArtifact) -> str:
+    """What the published layer version says about itself: runtime, architecture, the zip's sha256 prefix."""
+    return f"serverless-infra dependencies ({layer.runtime}, {layer.architecture}), sha256 {layer.sha256[:16]}"
+
+
 class ArtifactStore(pulumi.ComponentResource):
     bucket_name: pulumi.Output[str]
+    bucket_arn: pulumi.Output[str]
     layer_arn: pulumi.Output[str]
     app_key: pulumi.Output[str]
+    """The key of the signed copy of app.zip the functions deploy."""
 
     def __init__(
         self, name: str, args: ArtifactStoreArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("serverless-infra:compute:ArtifactStore", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        env = args.env
         # Prod's bucket is the build history of a sox env: a compute destroy forgets it (and its settings and
         # objects) instead of deleting it, and the next deploy takes it over: in us-east-1, CreateBucket for
         # a bucket you already own "returns 200 OK" (S3 API reference, BucketAlreadyOwnedByYou), and the
         # settings are idempotent Put calls. Elsewhere a destroy empties and deletes it (force_destroy).
-        keep = env is Environment.PROD
+        keep = env_policy(args.env).retain_artifacts_on_destroy
+        bucket = self._bucket(name, args, keep)
+        ready = self._bucket_settings(name, args, bucket, keep)
+        # Objects go in only once the bucket encrypts and versions by default.
+        upload = pulumi.ResourceOptions(parent=self, depends_on=ready, retain_on_delete=keep)
+        layer_object = self._object(f"{name}-layer-object", bucket, LAYER_KEY, args.layer, upload)
+        app_object = self._object(f"{name}-app-object", bucket, APP_KEY, args.app, upload)
+        signed_layer_key = sign_object(f"{name}-layer-signing", args.signing_profile_name, layer_object, "layers", self)
+        signed_app_key = sign_object(f"{name}-app-signing", args.signing_profile_name, app_object, "functions", self)
+        # skip_destroy: a replaced layer version stays published, so older function versions (the
+        # rollback targets of the live alias) keep working.
+        layer = aws.lambda_.LayerVersion(
+            f"{name}-dependencies-layer",
+            layer_name=resource_name(args.env, "dependencies", service="lambda_layer"),
+            description=layer_description(args.layer),
+            s3_bucket=bucket.id,
+            s3_key=signed_layer_key,  # the signed copy of exactly this version of LAYER_KEY
+            source_code_hash=args.layer.code_sha256_base64,
+            compatible_runtimes=[args.layer.runtime],
+            compatible_architectures=[args.layer.architecture],
+            skip_destroy=True,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+        self.bucket_name = bucket.id
+        self.bucket_arn = bucket.arn
+        self.layer_arn = layer.arn
+        self.app_key = signed_app_key
+        self.register_outputs({
+            "bucket_name": self.bucket_name,
+            "bucket_arn": self.bucket_arn,
+            "layer_arn": self.layer_arn,
+            "app_key": self.app_key,
+        })
+
+    def _bucket(self, name: str, args: ArtifactStoreArgs, keep: bool) -> aws.s3.Bucket:
+        """The bucket and its access logging (the logs are its audit trail, kept through a prod destroy too)."""
+        env = args.env
         store = pulumi.ResourceOptions(parent=self, retain_on_delete=keep)
-        bucket_name = pulumi.Output.from_input(args.account_id).apply(
-            lambda account: resource_name(env, "artifacts", account, service="s3")
-        )
         bucket = aws.s3.Bucket(
-            f"{name}-bucket", bucket=bucket_name, force_destroy=env is not Environment.PROD, opts=store
+            f"{name}-bucket",
+            bucket=pulumi.Output.from_input(args.account_id).apply(
+                lambda account: resource_name(env, "artifacts", account, service="s3")
+            ),
+            force_destroy=env_policy(env).force_destroy_buckets,
+            opts=store,
         )
-        # The access logs are the bucket's audit trail: kept through a prod destroy like the bucket itself.
         log_bucket = access_log_bucket(self, f"{name}-access-logs", AccessLogArgs(
             env, args.account_id, args.access_log_days, bucket.arn, "artifacts/", retain_on_delete=keep))
         aws.s3.BucketLogging(
             f"{name}-access-logging", bucket=bucket.id, target_bucket=log_bucket.id, target_prefix="artifacts/",
             opts=store,
         )
+        return bucket
+
+    def _bucket_settings(
+        self, name: str, args: ArtifactStoreArgs, bucket: aws.s3.Bucket, keep: bool
+    ) -> list[pulumi.Resource]:
+        """Owner-enforced, private, versioned, KMS-encrypted, lifecycled, TLS-only; returns what uploads wait for."""
+        store = pulumi.ResourceOptions(parent=self, retain_on_delete=keep)
         aws.s3.BucketOwnershipControls(
             f"{name}-ownership",
             bucket=bucket.id,
@@ -159,75 +245,27 @@ class ArtifactStore(pulumi.ComponentResource):
         aws.s3.BucketLifecycleConfiguration(
             f"{name}-lifecycle",
             bucket=bucket.id,
-            rules=[
-                aws.s3.BucketLifecycleConfigurationRuleArgs(
-                    id="expire-noncurrent-versions",
-                    status="Enabled",
-                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-                    noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
-                        noncurrent_days=args.noncurrent_days
-                    ),
-                ),
-                aws.s3.BucketLifecycleConfigurationRuleArgs(
-                    id="abort-incomplete-multipart-uploads",
-                    status="Enabled",
-                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-                    abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
-                        days_after_initiation=7
-                    ),
-                ),
-            ],
+            rules=lifecycle_rules(args.noncurrent_days),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning], retain_on_delete=keep),
         )
         aws.s3.BucketPolicy(
             f"{name}-tls-only",
             bucket=bucket.id,
-            policy=bucket.arn.apply(
-                lambda arn: json.dumps(iam.document([iam.deny_insecure_transport("s3:*", [arn, f"{arn}/*"])]))
-            ),
+            policy=bucket.arn.apply(tls_only_policy),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[public_block], retain_on_delete=keep),
         )
+        return [encryption, versioning]
 
-        # Objects go in only once the bucket encrypts and versions by default.
-        upload = pulumi.ResourceOptions(parent=self, depends_on=[encryption, versioning], retain_on_delete=keep)
-        layer_object = aws.s3.BucketObjectv2(
-            f"{name}-layer-object",
+    def _object(
+        self, name: str, bucket: aws.s3.Bucket, key: str, artifact: BuiltArtifact, opts: pulumi.ResourceOptions
+    ) -> aws.s3.BucketObjectv2:
+        """One zip under its stable key: a changed sha256 uploads a new version of the same key."""
+        return aws.s3.BucketObjectv2(
+            name,
             bucket=bucket.id,
-            key=LAYER_KEY,
-            source=pulumi.FileAsset(str(args.layer.path)),
-            source_hash=args.layer.sha256,
+            key=key,
+            source=pulumi.FileAsset(str(artifact.path)),
+            source_hash=artifact.sha256,
             content_type="application/zip",
-            opts=upload,
+            opts=opts,
         )
-        app_object = aws.s3.BucketObjectv2(
-            f"{name}-app-object",
-            bucket=bucket.id,
-            key=APP_KEY,
-            source=pulumi.FileAsset(str(args.app.path)),
-            source_hash=args.app.sha256,
-            content_type="application/zip",
-            opts=upload,
-        )
-        signed_layer_key = sign_object(f"{name}-layer-signing", args.signing_profile_name, layer_object, "layers", self)
-        signed_app_key = sign_object(f"{name}-app-signing", args.signing_profile_name, app_object, "functions", self)
-        # skip_destroy: a replaced layer version stays published, so older function versions (the
-        # rollback targets of the live alias) keep working.
-        layer = aws.lambda_.LayerVersion(
-            f"{name}-dependencies-layer",
-            layer_name=resource_name(env, "dependencies", service="lambda_layer"),
-            description=f"serverless-infra dependencies ({args.layer.runtime}, {args.layer.architecture}), "
-            f"sha256 {args.layer.sha256[:16]}",
-            s3_bucket=bucket.id,
-            s3_key=signed_layer_key,  # the signed copy of exactly this version of LAYER_KEY
-            source_code_hash=args.layer.code_sha256_base64,
-            compatible_runtimes=[args.layer.runtime],
-            compatible_architectures=[args.layer.architecture],
-            skip_destroy=True,
-            opts=child,
-        )
-
-        self.bucket_name = bucket.id
-        self.bucket_arn = bucket.arn
-        self.layer_arn = layer.arn
-        self.app_key = signed_app_key
-        self.register_outputs({"bucket_name": self.bucket_name, "layer_arn": self.layer_arn})

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -99,6 +98,8 @@ class LambdaFunctionArgs:
     """Application log level: DEBUG, INFO, WARNING or ERROR."""
     variables: Mapping[str, pulumi.Input[str]]
     """Environment variables: pointers only, never secret values."""
+    account_id: pulumi.Input[str]
+    """The AWS account id: scopes the ENI statements to this account's subnets and interfaces."""
     statements: Sequence[iam.Statement] = field(default_factory=list)
     """Extra least-privilege statements (their values may be Outputs)."""
     managed_policy_arns: Sequence[pulumi.Input[str]] = field(default_factory=list)
@@ -109,13 +110,55 @@ class LambdaFunctionArgs:
     """Async events older than this are dropped to the failure destination."""
     async_failure_destination_arn: pulumi.Input[str] | None = None
     """Where failed async invocation records go (SQS/SNS ARN), or None."""
-    account_id: pulumi.Input[str] = ""
-    """The AWS account id: scopes the ENI statements to this account's subnets and interfaces."""
     code_signing_config_arn: pulumi.Input[str] | None = None
     """The code signing config the function's code and layers must satisfy."""
     retained_logs_suffix: pulumi.Input[str] | None = None
     """If set, the log group outlives a destroy (retain_on_delete) and its name ends in this suffix, new per
     compute lifecycle, so a redeploy creates its group beside the retained one instead of colliding."""
+
+
+def function_log_group_name(env: Environment, function: str, retained_suffix: pulumi.Input[str] | None) -> pulumi.Input[str]:
+    """``/aws/lambda/<function name>``, plus the lifecycle suffix when the group outlives a destroy."""
+    name: pulumi.Input[str] = log_group_name("/aws/lambda", env, function)
+    if retained_suffix is not None:
+        name = pulumi.Output.concat(name, "-", retained_suffix)
+    return name
+
+
+def lambda_log_levels(log_level: str) -> tuple[str, str]:
+    """(application, system) log levels for Lambda's JSON logging from the app's Python level name.
+
+    Lambda spells WARNING as WARN; the system log (START/END/REPORT, platform events) is kept at INFO
+    unless the application is quieter than that.
+    """
+    if log_level not in _LOG_LEVEL:
+        raise ValueError(f"log level {log_level!r} is not one of {', '.join(_LOG_LEVEL)}")
+    level = _LOG_LEVEL[log_level]
+    return level, "WARN" if level in ("WARN", "ERROR") else "INFO"
+
+
+def execution_statements(log_group_arn: pulumi.Input[str], args: LambdaFunctionArgs) -> list[iam.Statement]:
+    """The execution role's statements: its own log group, X-Ray, VPC ENIs, its env key, then the caller's."""
+    return [
+        iam.allow(
+            "WriteOwnLogGroup", ["logs:CreateLogStream", "logs:PutLogEvents"], [pulumi.Output.concat(log_group_arn, ":*")]
+        ),
+        iam.allow("XRayTraces", XRAY_ACTIONS, ["*"]),
+        *vpc_statements(args.account_id, args.subnet_ids, args.security_group_id),
+        iam.allow("DecryptOwnEnvironment", ["kms:Decrypt"], [args.env_key_arn]),
+        *args.statements,
+    ]
+
+
+def async_destination(
+    failure_destination_arn: pulumi.Input[str] | None,
+) -> aws.lambda_.FunctionEventInvokeConfigDestinationConfigArgs | None:
+    """Where failed async invocation records go, or None when the function has no failure destination."""
+    if failure_destination_arn is None:
+        return None
+    return aws.lambda_.FunctionEventInvokeConfigDestinationConfigArgs(
+        on_failure=aws.lambda_.FunctionEventInvokeConfigDestinationConfigOnFailureArgs(destination=failure_destination_arn)
+    )
 
 
 class LambdaFunction(pulumi.ComponentResource):
@@ -132,42 +175,74 @@ class LambdaFunction(pulumi.ComponentResource):
     ) -> None:
         super().__init__("serverless-infra:compute:LambdaFunction", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        env, fn = args.env, args.function
-        function_name = resource_name(env, fn, service="lambda")
+        function_name = resource_name(args.env, args.function, service="lambda")
+        group = self._log_group(name, args)
+        role, permissions = self._role(name, args, function_name, execution_statements(group.arn, args))
+        function = self._function(name, args, function_name, role, group, permissions)
+        alias = aws.lambda_.Alias(
+            f"{name}-alias",
+            name=LIVE_ALIAS,
+            function_name=function.name,
+            function_version=function.version,
+            description="The version clients invoke; moved by each deploy",
+            opts=child,
+        )
+        aws.lambda_.FunctionEventInvokeConfig(
+            f"{name}-async",
+            function_name=function.name,
+            qualifier=alias.name,
+            maximum_retry_attempts=args.async_retry_attempts,
+            maximum_event_age_in_seconds=args.async_max_event_age_seconds,
+            destination_config=async_destination(args.async_failure_destination_arn),
+            opts=child,
+        )
 
-        group_name: pulumi.Input[str] = log_group_name("/aws/lambda", env, fn)
-        if args.retained_logs_suffix is not None:
-            group_name = pulumi.Output.concat(group_name, "-", args.retained_logs_suffix)
-        group = aws.cloudwatch.LogGroup(
+        self.function_name = function.name
+        self.function_arn = function.arn
+        self.alias_name = alias.name
+        self.alias_arn = alias.arn
+        self.alias_invoke_arn = alias.invoke_arn
+        self.log_group_name = group.name
+        self.role_arn = role.arn
+        self.register_outputs({
+            "function_name": self.function_name,
+            "function_arn": self.function_arn,
+            "alias_name": self.alias_name,
+            "alias_arn": self.alias_arn,
+            "alias_invoke_arn": self.alias_invoke_arn,
+            "log_group_name": self.log_group_name,
+            "role_arn": self.role_arn,
+        })
+
+    def _log_group(self, name: str, args: LambdaFunctionArgs) -> aws.cloudwatch.LogGroup:
+        """The function's log group, made before the function (else Lambda makes an unencrypted, never-expiring one)."""
+        retained = args.retained_logs_suffix is not None
+        return aws.cloudwatch.LogGroup(
             f"{name}-logs",
-            name=group_name,
+            name=function_log_group_name(args.env, args.function, args.retained_logs_suffix),
             retention_in_days=args.log_retention_days,
             kms_key_id=args.logs_key_arn,
             # CreateLogGroup refuses an existing name (ResourceAlreadyExistsException, CloudWatch Logs API
             # reference): a retained group is never re-created under its own name, hence the suffix.
-            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=args.retained_logs_suffix is not None),
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=retained),
         )
+
+    def _role(
+        self, name: str, args: LambdaFunctionArgs, function_name: str, statements: list[iam.Statement]
+    ) -> tuple[aws.iam.Role, list[pulumi.Resource]]:
+        """The execution role, its inline policy and its managed-policy attachments (returned for depends_on)."""
+        child = pulumi.ResourceOptions(parent=self)
+        fn = args.function
         role = aws.iam.Role(
             f"{name}-role",
-            name=resource_name(env, "role", fn, service="iam"),
+            name=resource_name(args.env, "role", fn, service="iam"),
             description=f"Execution role of {function_name} (least privilege)",
             assume_role_policy=json.dumps(LAMBDA_TRUST_POLICY),
             opts=child,
         )
-        statements: list[iam.Statement] = [
-            iam.allow(
-                "WriteOwnLogGroup",
-                ["logs:CreateLogStream", "logs:PutLogEvents"],
-                [pulumi.Output.concat(group.arn, ":*")],
-            ),
-            iam.allow("XRayTraces", XRAY_ACTIONS, ["*"]),
-            *vpc_statements(args.account_id, args.subnet_ids, args.security_group_id),
-            iam.allow("DecryptOwnEnvironment", ["kms:Decrypt"], [args.env_key_arn]),
-            *args.statements,
-        ]
         policy = aws.iam.RolePolicy(
             f"{name}-policy",
-            name=resource_name(env, "policy", fn, service="iam"),
+            name=resource_name(args.env, "policy", fn, service="iam"),
             role=role.id,
             policy=pulumi.Output.json_dumps(iam.document(statements)),
             opts=child,
@@ -176,9 +251,14 @@ class LambdaFunction(pulumi.ComponentResource):
             aws.iam.RolePolicyAttachment(f"{name}-managed-{i}", role=role.name, policy_arn=arn, opts=child)
             for i, arn in enumerate(args.managed_policy_arns)
         ]
+        return role, [policy, *attachments]
 
-        level = _LOG_LEVEL[args.log_level]
-        function = aws.lambda_.Function(
+    def _function(
+        self, name: str, args: LambdaFunctionArgs, function_name: str, role: aws.iam.Role,
+        group: aws.cloudwatch.LogGroup, permissions: list[pulumi.Resource],
+    ) -> aws.lambda_.Function:
+        application_level, system_level = lambda_log_levels(args.log_level)
+        return aws.lambda_.Function(
             f"{name}-function",
             name=function_name,
             role=role.arn,
@@ -201,48 +281,15 @@ class LambdaFunction(pulumi.ComponentResource):
             logging_config=aws.lambda_.FunctionLoggingConfigArgs(
                 log_format="JSON",
                 log_group=group.name,
-                application_log_level=level,
-                system_log_level="WARN" if level in ("WARN", "ERROR") else "INFO",
+                application_log_level=application_level,
+                system_log_level=system_level,
             ),
             environment=aws.lambda_.FunctionEnvironmentArgs(variables=dict(args.variables)),
             kms_key_arn=args.env_key_arn,
             # The log group exists first (else Lambda creates an unencrypted, never-expiring one), and the
             # role can create ENIs before CreateFunction checks it.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[group, policy, *attachments]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[group, *permissions]),
         )
-        alias = aws.lambda_.Alias(
-            f"{name}-alias",
-            name=LIVE_ALIAS,
-            function_name=function.name,
-            function_version=function.version,
-            description="The version clients invoke; moved by each deploy",
-            opts=child,
-        )
-        destination: Any = None
-        if args.async_failure_destination_arn is not None:
-            destination = aws.lambda_.FunctionEventInvokeConfigDestinationConfigArgs(
-                on_failure=aws.lambda_.FunctionEventInvokeConfigDestinationConfigOnFailureArgs(
-                    destination=args.async_failure_destination_arn
-                )
-            )
-        aws.lambda_.FunctionEventInvokeConfig(
-            f"{name}-async",
-            function_name=function.name,
-            qualifier=alias.name,
-            maximum_retry_attempts=args.async_retry_attempts,
-            maximum_event_age_in_seconds=args.async_max_event_age_seconds,
-            destination_config=destination,
-            opts=child,
-        )
-
-        self.function_name = function.name
-        self.function_arn = function.arn
-        self.alias_name = alias.name
-        self.alias_arn = alias.arn
-        self.alias_invoke_arn = alias.invoke_arn
-        self.log_group_name = group.name
-        self.role_arn = role.arn
-        self.register_outputs({"function_name": self.function_name, "alias_arn": self.alias_arn})
 
 
 def vpc_statements(

@@ -27,7 +27,6 @@ import pulumi
 import pulumi_aws as aws
 
 from shared import iam
-from shared.components.compute.settings import QueueSettings
 from shared.config import Environment
 from shared.naming import order_queue_names
 
@@ -40,8 +39,14 @@ ARCHIVE_VISIBILITY_TIMEOUT_SECONDS = 60
 class OrderQueuesArgs:
     env: Environment
     """The environment; queue names derive from it."""
-    settings: QueueSettings
-    """Validated queue settings (receive count, retention, data key reuse)."""
+    max_receive_count: int
+    """Receives of an orders message before SQS moves it to the DLQ."""
+    message_retention_seconds: int
+    """Seconds the orders queue keeps an unprocessed message."""
+    dlq_retention_seconds: int
+    """Seconds the DLQ keeps a dead letter, and the archive a filed one."""
+    kms_data_key_reuse_seconds: int
+    """Seconds SQS reuses a KMS data key before calling KMS again."""
     visibility_timeout_seconds: int
     """At least six times the worker's timeout, so a message is not redelivered while in flight."""
     dlq_visibility_timeout_seconds: int
@@ -50,39 +55,55 @@ class OrderQueuesArgs:
     """The security layer's ``queues`` key."""
 
 
+def redrive_policy(dlq_arn: str, max_receive_count: int) -> str:
+    """The orders queue's RedrivePolicy: after ``max_receive_count`` receives a message moves to the DLQ."""
+    return json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": max_receive_count})
+
+
+def redrive_allow_policy(source_queue_arn: str) -> str:
+    """The DLQ's RedriveAllowPolicy: only this source queue may use it as its dead-letter target."""
+    return json.dumps({"redrivePermission": "byQueue", "sourceQueueArns": [source_queue_arn]})
+
+
+def tls_only_policy(queue_arn: str) -> str:
+    """A queue policy that refuses every request not made over TLS."""
+    return json.dumps(iam.document([iam.deny_insecure_transport("sqs:*", [queue_arn])]))
+
+
 class OrderQueues(pulumi.ComponentResource):
     queue_url: pulumi.Output[str]
     queue_arn: pulumi.Output[str]
+    queue_name: pulumi.Output[str]
     dlq_url: pulumi.Output[str]
     dlq_arn: pulumi.Output[str]
+    dlq_name: pulumi.Output[str]
     archive_url: pulumi.Output[str]
     archive_arn: pulumi.Output[str]
+    archive_name: pulumi.Output[str]
 
     def __init__(self, name: str, args: OrderQueuesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("serverless-infra:compute:OrderQueues", name, None, opts)
         keep = pulumi.ResourceOptions(parent=self, retain_on_delete=True)
-        s = args.settings
         names = order_queue_names(args.env)
+
         dlq = aws.sqs.Queue(
             f"{name}-dlq",
             name=names.dlq,
-            message_retention_seconds=s.dlq_retention_seconds,
+            message_retention_seconds=args.dlq_retention_seconds,
             visibility_timeout_seconds=args.dlq_visibility_timeout_seconds,
             kms_master_key_id=args.kms_key_arn,
-            kms_data_key_reuse_period_seconds=s.kms_data_key_reuse_seconds,
+            kms_data_key_reuse_period_seconds=args.kms_data_key_reuse_seconds,
             opts=keep,
         )
-        queue = aws.sqs.Queue(
+        orders = aws.sqs.Queue(
             f"{name}-queue",
             name=names.queue,
-            message_retention_seconds=s.message_retention_seconds,
+            message_retention_seconds=args.message_retention_seconds,
             visibility_timeout_seconds=args.visibility_timeout_seconds,
             receive_wait_time_seconds=20,  # long polling for readers other than the mapping
             kms_master_key_id=args.kms_key_arn,
-            kms_data_key_reuse_period_seconds=s.kms_data_key_reuse_seconds,
-            redrive_policy=dlq.arn.apply(
-                lambda arn: json.dumps({"deadLetterTargetArn": arn, "maxReceiveCount": s.max_receive_count})
-            ),
+            kms_data_key_reuse_period_seconds=args.kms_data_key_reuse_seconds,
+            redrive_policy=dlq.arn.apply(lambda arn: redrive_policy(arn, args.max_receive_count)),
             opts=keep,
         )
         # Only the orders queue may use the DLQ as its dead-letter target (a separate resource:
@@ -90,34 +111,28 @@ class OrderQueues(pulumi.ComponentResource):
         aws.sqs.RedriveAllowPolicy(
             f"{name}-dlq-redrive-allow",
             queue_url=dlq.id,
-            redrive_allow_policy=queue.arn.apply(
-                lambda arn: json.dumps({"redrivePermission": "byQueue", "sourceQueueArns": [arn]})
-            ),
+            redrive_allow_policy=orders.arn.apply(redrive_allow_policy),
             opts=keep,  # queue attributes, kept with the queue: a retained DLQ stays byQueue and TLS-only
         )
         archive = aws.sqs.Queue(
             f"{name}-dlq-archive",
             name=names.archive,
-            message_retention_seconds=s.dlq_retention_seconds,  # a new 14-day clock from filing
+            message_retention_seconds=args.dlq_retention_seconds,  # a new 14-day clock from filing
             visibility_timeout_seconds=ARCHIVE_VISIBILITY_TIMEOUT_SECONDS,
             kms_master_key_id=args.kms_key_arn,
-            kms_data_key_reuse_period_seconds=s.kms_data_key_reuse_seconds,
+            kms_data_key_reuse_period_seconds=args.kms_data_key_reuse_seconds,
             opts=keep,
         )
-        for logical, target in (("queue", queue), ("dlq", dlq), ("dlq-archive", archive)):
+        for logical, target in (("queue", orders), ("dlq", dlq), ("dlq-archive", archive)):
             aws.sqs.QueuePolicy(
-                f"{name}-{logical}-tls-only",
-                queue_url=target.id,
-                policy=target.arn.apply(
-                    lambda arn: json.dumps(iam.document([iam.deny_insecure_transport("sqs:*", [arn])]))
-                ),
-                opts=keep,
+                f"{name}-{logical}-tls-only", queue_url=target.id, policy=target.arn.apply(tls_only_policy), opts=keep
             )
 
-        self.queue_url, self.queue_arn = queue.url, queue.arn
-        self.dlq_url, self.dlq_arn = dlq.url, dlq.arn
-        self.queue_name, self.dlq_name = queue.name, dlq.name
+        self.queue_url, self.queue_arn, self.queue_name = orders.url, orders.arn, orders.name
+        self.dlq_url, self.dlq_arn, self.dlq_name = dlq.url, dlq.arn, dlq.name
         self.archive_url, self.archive_arn, self.archive_name = archive.url, archive.arn, archive.name
-        self.register_outputs(
-            {"queue_arn": self.queue_arn, "dlq_arn": self.dlq_arn, "archive_arn": self.archive_arn}
-        )
+        self.register_outputs({
+            "queue_url": self.queue_url, "queue_arn": self.queue_arn, "queue_name": self.queue_name,
+            "dlq_url": self.dlq_url, "dlq_arn": self.dlq_arn, "dlq_name": self.dlq_name,
+            "archive_url": self.archive_url, "archive_arn": self.archive_arn, "archive_name": self.archive_name,
+        })

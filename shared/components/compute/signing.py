@@ -17,6 +17,7 @@ import pulumi
 import pulumi_aws as aws
 
 from shared.config import Environment
+from shared.env_policy import env_policy
 from shared.naming import resource_name
 
 # AWS Signer's signing platform for Lambda zips (Lambda developer guide, "Code signing for Lambda").
@@ -26,7 +27,7 @@ SIGNED_PREFIX = "signed/"
 
 def signing_policy(env: Environment) -> str:
     """UntrustedArtifactOnDeployment: Enforce in prod, Warn elsewhere."""
-    return "Enforce" if env is Environment.PROD else "Warn"
+    return env_policy(env).code_signing_enforcement
 
 
 def signing_profile_name(env: Environment) -> str:

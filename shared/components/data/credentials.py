@@ -26,6 +26,7 @@ import pulumi
 import pulumi_aws as aws
 
 from shared.config import REGION, Environment
+from shared.env_policy import env_policy
 from shared.naming import resource_name
 
 # AWS's rotation function for one RDS for PostgreSQL user with a single password, published by AWS (account
@@ -52,7 +53,7 @@ def master_secret(
         description="Break-glass master credentials of the database (password auth, straight to the instance)",
         kms_key_id=kms_key_arn,
         # Outside prod a destroyed stack can be re-created at once under the same name.
-        recovery_window_in_days=30 if env is Environment.PROD else 0,
+        recovery_window_in_days=env_policy(env).secret_recovery_window_days,
         opts=pulumi.ResourceOptions(parent=parent),
     )
     aws.secretsmanager.SecretVersion(

@@ -13,6 +13,7 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from shared import aws_limits as limits
 from shared.config import ConfigError, Environment, Settings
+from shared.env_policy import env_policy
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WEEK_MINUTES = 7 * 24 * 60
@@ -260,29 +261,20 @@ class DataSettings(Settings):
 
 
 def check_environment_policy(settings: DataSettings, env: Environment, source: str) -> None:
-    """What prod must have, whatever its stack file says: HA, a replica, protection, a week of backups."""
-    if env is not Environment.PROD:
-        return
+    """What the env's policy requires, whatever its stack file says (prod: HA, a replica, protection, a
+    week of backups; `shared.env_policy`)."""
+    policy = env_policy(env)
     rules = [
-        ("multiAz", settings.multi_az, settings.multi_az, "prod runs Multi-AZ"),
-        (
-            "replicaCount",
-            settings.replica_count,
-            settings.replica_count >= 1,
-            "prod keeps at least one read replica",
-        ),
-        (
-            "deletionProtection",
-            settings.deletion_protection,
-            settings.deletion_protection,
-            "prod is deletion-protected",
-        ),
-        (
-            "backupRetentionDays",
-            settings.backup_retention_days,
-            settings.backup_retention_days >= 7,
-            "prod keeps at least 7 days of backups",
-        ),
+        ("multiAz", settings.multi_az, settings.multi_az or not policy.require_multi_az,
+         f"{env.value} runs Multi-AZ"),
+        ("replicaCount", settings.replica_count, settings.replica_count >= policy.min_read_replicas,
+         f"{env.value} keeps at least {policy.min_read_replicas} read replica(s)"),
+        ("deletionProtection", settings.deletion_protection,
+         settings.deletion_protection or not policy.require_deletion_protection,
+         f"{env.value} is deletion-protected"),
+        ("backupRetentionDays", settings.backup_retention_days,
+         settings.backup_retention_days >= policy.min_backup_retention_days,
+         f"{env.value} keeps at least {policy.min_backup_retention_days} days of backups"),
     ]
     problems = [f"{source}: key {key!r} = {value!r}: {why}" for key, value, ok, why in rules if not ok]
     if problems:

@@ -16,6 +16,7 @@ from shared import iam
 from shared.components.network.addressing import plan_subnets
 from shared.components.network.settings import EgressMode, NetworkSettings
 from shared.config import REGION, Environment
+from shared.env_policy import env_policy
 from shared.naming import kms_alias_name, log_group_name, resource_name
 
 # use1-az3 is the us-east-1 zone with constrained capacity and missing newer instance types.
@@ -236,7 +237,7 @@ class Network(pulumi.ComponentResource):
         group_arn = f"arn:aws:logs:{REGION}:{{account}}:log-group:{group_name}"
         key = aws.kms.Key(
             f"{name}-flow-logs-key", description=f"Encrypts the VPC flow logs of {self._named('vpc')}",
-            enable_key_rotation=True, deletion_window_in_days=30 if self._env is Environment.PROD else 7,
+            enable_key_rotation=True, deletion_window_in_days=env_policy(self._env).kms_deletion_window_days,
             policy=pulumi.Output.from_input(account).apply(lambda acct: json.dumps(iam.document([
                 iam.key_admin_statement(acct),
                 iam.logs_key_statement(acct, group_arn.format(account=acct)),

@@ -25,6 +25,7 @@ import pulumi_aws as aws
 from shared import iam
 from shared.components.observability.settings import NotificationSettings, SubscriberSettings
 from shared.config import Environment
+from shared.env_policy import env_policy
 from shared.naming import kms_alias_name, resource_name
 
 PUBLISHERS = ("cloudwatch.amazonaws.com", "budgets.amazonaws.com")
@@ -86,7 +87,7 @@ class AlarmTopic(pulumi.ComponentResource):
             f"{name}-key",
             description=f"serverless-infra {env.value}: alarm topics and AWS Config deliveries",
             enable_key_rotation=True,
-            deletion_window_in_days=30 if env is Environment.PROD else 7,
+            deletion_window_in_days=env_policy(env).kms_deletion_window_days,
             policy=pulumi.Output.from_input(args.account_id).apply(lambda acct: json.dumps(key_policy(acct))),
             opts=child,
         )

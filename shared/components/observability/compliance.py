@@ -21,6 +21,7 @@ from shared import iam
 from shared.components.access_logs import AccessLogArgs, access_log_bucket
 from shared.components.observability.settings import ConfigSettings
 from shared.config import Environment
+from shared.env_policy import env_policy
 from shared.naming import resource_name
 from shared.tags import REQUIRED_TAG_KEYS
 
@@ -108,28 +109,145 @@ class ComplianceArgs:
     """KMS key the delivered history is encrypted with."""
 
 
-class Compliance(pulumi.ComponentResource):
+@dataclass(frozen=True)
+class ConfigBucket:
+    """The configuration-history bucket and the settings a delivery channel must wait for."""
+
+    bucket: aws.s3.Bucket
+    policy: aws.s3.BucketPolicy
+    encryption: aws.s3.BucketServerSideEncryptionConfiguration
+
+
+@dataclass(frozen=True)
+class RecorderSetup:
+    """What `config_recorder` made: the recorder's name, the bucket, and the resource rules wait for."""
+
     recorder_name: str
     bucket_name: pulumi.Output[str]
+    recording: pulumi.Resource
+
+
+def rule_scope(rule: ManagedRule, env: Environment) -> aws.cfg.RuleScopeArgs | None:
+    """Which resources a rule judges: its listed types, else this env's tagged resources; periodic rules the account."""
+    if rule.scope_types:
+        return aws.cfg.RuleScopeArgs(compliance_resource_types=list(rule.scope_types))
+    if not rule.periodic:  # envs sharing an account judge only their own resources
+        return aws.cfg.RuleScopeArgs(tag_key="Environment", tag_value=env.value)
+    return None
+
+
+def history_bucket(parent: pulumi.Resource, name: str, args: ComplianceArgs) -> ConfigBucket:
+    """The bucket Config delivers history to: private, versioned, KMS-encrypted, TLS-only, its access logged."""
+    env, days, child = args.env, args.settings.bucket_retention_days, pulumi.ResourceOptions(parent=parent)
+    bucket_name = pulumi.Output.from_input(args.account_id).apply(
+        lambda account: resource_name(env, "config", account, service="s3"))
+    bucket = aws.s3.Bucket(f"{name}-bucket", bucket=bucket_name, force_destroy=env_policy(env).force_destroy_buckets,
+                           opts=child)
+    # The configuration history is audit evidence: requests to it are logged too (policy pack, docs/security.md).
+    access_logs = access_log_bucket(parent, f"{name}-access-logs", AccessLogArgs(
+        env, args.account_id, days, bucket.arn, "config/", qualifier="config"))
+    aws.s3.BucketLogging(f"{name}-access-logging", bucket=bucket.id, target_bucket=access_logs.id,
+                         target_prefix="config/", opts=child)
+    aws.s3.BucketOwnershipControls(
+        f"{name}-ownership", bucket=bucket.id,
+        rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"), opts=child)
+    public_block = aws.s3.BucketPublicAccessBlock(
+        f"{name}-public-access-block", bucket=bucket.id, block_public_acls=True, block_public_policy=True,
+        ignore_public_acls=True, restrict_public_buckets=True, opts=child)
+    versioning = aws.s3.BucketVersioning(
+        f"{name}-versioning", bucket=bucket.id,
+        versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"), opts=child)
+    encryption = aws.s3.BucketServerSideEncryptionConfiguration(
+        f"{name}-encryption", bucket=bucket.id,
+        rules=[aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+            apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                sse_algorithm="aws:kms", kms_master_key_id=args.key_arn),
+            bucket_key_enabled=True)],
+        opts=child)
+    history_lifecycle(parent, name, bucket, days, versioning)
+    policy = aws.s3.BucketPolicy(
+        f"{name}-tls-only", bucket=bucket.id,
+        policy=bucket.arn.apply(
+            lambda arn: json.dumps(iam.document([iam.deny_insecure_transport("s3:*", [arn, f"{arn}/*"])]))),
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[public_block]))
+    return ConfigBucket(bucket, policy, encryption)
+
+
+def history_lifecycle(
+    parent: pulumi.Resource, name: str, bucket: aws.s3.Bucket, days: int, versioning: aws.s3.BucketVersioning
+) -> aws.s3.BucketLifecycleConfiguration:
+    """History expires after ``days``; replaced versions after 30 days; abandoned uploads after 7."""
+    return aws.s3.BucketLifecycleConfiguration(
+        f"{name}-lifecycle", bucket=bucket.id,
+        rules=[aws.s3.BucketLifecycleConfigurationRuleArgs(
+            id="expire-config-history", status="Enabled",
+            filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+            expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=days),
+            noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                noncurrent_days=30),
+            abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                days_after_initiation=7))],
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[versioning]))
+
+
+def recorder_role(parent: pulumi.Resource, name: str, args: ComplianceArgs, bucket: aws.s3.Bucket) -> aws.iam.Role:
+    """The role Config records with (AWS_ConfigRole) and delivers history through (`delivery_role_policy`)."""
+    child = pulumi.ResourceOptions(parent=parent)
+    role = aws.iam.Role(
+        f"{name}-role", name=resource_name(args.env, "config-recorder", service="iam"),
+        assume_role_policy=pulumi.Output.from_input(args.account_id).apply(
+            lambda acct: json.dumps(iam.assume_role_policy("config.amazonaws.com", acct))),
+        managed_policy_arns=[CONFIG_ROLE_POLICY_ARN], opts=child)
+    aws.iam.RolePolicy(
+        f"{name}-delivery", role=role.id,
+        policy=pulumi.Output.all(bucket.arn, args.account_id, args.key_arn).apply(
+            lambda a: json.dumps(delivery_role_policy(a[0], a[1], a[2]))),
+        opts=child)
+    return role
+
+
+def config_recorder(parent: pulumi.Resource, name: str, args: ComplianceArgs) -> RecorderSetup:
+    """This account's recorder, delivery channel and history bucket, recording (awsConfig.recorder 'create')."""
+    env, s = args.env, args.settings
+    history = history_bucket(parent, name, args)
+    role = recorder_role(parent, name, args, history.bucket)
+    recorder_name = resource_name(env, "config-recorder")
+    recorder = aws.cfg.Recorder(
+        f"{name}-recorder", name=recorder_name, role_arn=role.arn,
+        recording_group=aws.cfg.RecorderRecordingGroupArgs(
+            all_supported=False, include_global_resource_types=False, resource_types=list(RECORDED_TYPES)),
+        recording_mode=aws.cfg.RecorderRecordingModeArgs(recording_frequency=s.recording_frequency),
+        opts=pulumi.ResourceOptions(parent=parent))
+    channel = aws.cfg.DeliveryChannel(
+        f"{name}-delivery-channel", name=resource_name(env, "config-delivery"), s3_bucket_name=history.bucket.id,
+        s3_kms_key_arn=args.key_arn,
+        snapshot_delivery_properties=aws.cfg.DeliveryChannelSnapshotDeliveryPropertiesArgs(
+            delivery_frequency=s.snapshot_frequency),
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[recorder, history.policy, history.encryption]))
+    status = aws.cfg.RecorderStatus(
+        f"{name}-recorder-status", name=recorder.name, is_enabled=True,
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[channel]))
+    return RecorderSetup(recorder_name, history.bucket.id, status)
+
+
+class Compliance(pulumi.ComponentResource):
+    recorder_name: str
+    """The recorder this stack created, or "" when it uses the account's existing one."""
+    bucket_name: pulumi.Output[str]
+    """The configuration-history bucket this stack created, or ""."""
     rule_names: dict[str, str]
+    """Config rule names by managed-rule identifier."""
 
     def __init__(self, name: str, args: ComplianceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("serverless-infra:observability:Compliance", name, None, opts)
-        env, s = args.env, args.settings
-        rules = rules_for(s)
-        ready: list[pulumi.Resource] = []
-        self.recorder_name = ""
-        self.bucket_name = pulumi.Output.from_input("")
-        if s.recorder == "create":
-            ready = self._recorder(name, args)
+        env = args.env
+        setup = config_recorder(self, name, args) if args.settings.recorder == "create" else None
+        ready = [setup.recording] if setup else []
+        self.recorder_name = setup.recorder_name if setup else ""
+        self.bucket_name = setup.bucket_name if setup else pulumi.Output.from_input("")
         self.rule_names = {}
-        for rule in rules:
+        for rule in rules_for(args.settings):
             self.rule_names[rule.identifier] = rule_name(env, rule.identifier)
-            scope = None
-            if rule.scope_types:
-                scope = aws.cfg.RuleScopeArgs(compliance_resource_types=list(rule.scope_types))
-            elif not rule.periodic:  # envs sharing an account judge only their own resources
-                scope = aws.cfg.RuleScopeArgs(tag_key="Environment", tag_value=env.value)
             aws.cfg.Rule(
                 f"{name}-{rule.identifier.lower().replace('_', '-')}",
                 name=self.rule_names[rule.identifier],
@@ -137,81 +255,9 @@ class Compliance(pulumi.ComponentResource):
                 source=aws.cfg.RuleSourceArgs(owner="AWS", source_identifier=rule.identifier),
                 input_parameters=json.dumps(rule.parameters) if rule.parameters else None,
                 maximum_execution_frequency="TwentyFour_Hours" if rule.periodic else None,
-                scope=scope,
+                scope=rule_scope(rule, env),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=ready),  # a rule needs a recording recorder
             )
-        self.register_outputs({"rule_names": self.rule_names})
-
-    def _recorder(self, name: str, args: ComplianceArgs) -> list[pulumi.Resource]:
-        env, s = args.env, args.settings
-        child = pulumi.ResourceOptions(parent=self)
-        bucket_name = pulumi.Output.from_input(args.account_id).apply(
-            lambda account: resource_name(env, "config", account, service="s3"))
-        bucket = aws.s3.Bucket(f"{name}-bucket", bucket=bucket_name, force_destroy=env is not Environment.PROD,
-                               opts=child)
-        # The configuration history is audit evidence: requests to it are logged too (policy pack, docs/security.md).
-        access_logs = access_log_bucket(self, f"{name}-access-logs", AccessLogArgs(
-            env, args.account_id, s.bucket_retention_days, bucket.arn, "config/", qualifier="config"))
-        aws.s3.BucketLogging(f"{name}-access-logging", bucket=bucket.id, target_bucket=access_logs.id,
-                             target_prefix="config/", opts=child)
-        aws.s3.BucketOwnershipControls(
-            f"{name}-ownership", bucket=bucket.id,
-            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"), opts=child)
-        public_block = aws.s3.BucketPublicAccessBlock(
-            f"{name}-public-access-block", bucket=bucket.id, block_public_acls=True, block_public_policy=True,
-            ignore_public_acls=True, restrict_public_buckets=True, opts=child)
-        versioning = aws.s3.BucketVersioning(
-            f"{name}-versioning", bucket=bucket.id,
-            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"), opts=child)
-        encryption = aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-encryption", bucket=bucket.id,
-            rules=[aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                    sse_algorithm="aws:kms", kms_master_key_id=args.key_arn),
-                bucket_key_enabled=True)],
-            opts=child)
-        days = s.bucket_retention_days
-        aws.s3.BucketLifecycleConfiguration(
-            f"{name}-lifecycle", bucket=bucket.id,
-            rules=[aws.s3.BucketLifecycleConfigurationRuleArgs(
-                id="expire-config-history", status="Enabled",
-                filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-                expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=days),
-                noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
-                    noncurrent_days=30),
-                abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
-                    days_after_initiation=7))],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]))
-        policy = aws.s3.BucketPolicy(
-            f"{name}-tls-only", bucket=bucket.id,
-            policy=bucket.arn.apply(
-                lambda arn: json.dumps(iam.document([iam.deny_insecure_transport("s3:*", [arn, f"{arn}/*"])]))),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[public_block]))
-        role = aws.iam.Role(
-            f"{name}-role", name=resource_name(env, "config-recorder", service="iam"),
-            assume_role_policy=pulumi.Output.from_input(args.account_id).apply(
-                lambda acct: json.dumps(iam.assume_role_policy("config.amazonaws.com", acct))),
-            managed_policy_arns=[CONFIG_ROLE_POLICY_ARN], opts=child)
-        aws.iam.RolePolicy(
-            f"{name}-delivery", role=role.id,
-            policy=pulumi.Output.all(bucket.arn, args.account_id, args.key_arn).apply(
-                lambda a: json.dumps(delivery_role_policy(a[0], a[1], a[2]))),
-            opts=child)
-        self.recorder_name = resource_name(env, "config-recorder")
-        recorder = aws.cfg.Recorder(
-            f"{name}-recorder", name=self.recorder_name, role_arn=role.arn,
-            recording_group=aws.cfg.RecorderRecordingGroupArgs(
-                all_supported=False, include_global_resource_types=False, resource_types=list(RECORDED_TYPES)),
-            recording_mode=aws.cfg.RecorderRecordingModeArgs(recording_frequency=s.recording_frequency),
-            opts=child)
-        channel = aws.cfg.DeliveryChannel(
-            f"{name}-delivery-channel", name=resource_name(env, "config-delivery"), s3_bucket_name=bucket.id,
-            s3_kms_key_arn=args.key_arn,
-            snapshot_delivery_properties=aws.cfg.DeliveryChannelSnapshotDeliveryPropertiesArgs(
-                delivery_frequency=s.snapshot_frequency),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[recorder, policy, encryption]))
-        status = aws.cfg.RecorderStatus(
-            f"{name}-recorder-status", name=recorder.name, is_enabled=True,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[channel]))
-        self.bucket_name = bucket.id
-        return [status]
+        self.register_outputs(
+            {"rule_names": self.rule_names, "recorder_name": self.recorder_name, "bucket_name": self.bucket_name}
+        )
