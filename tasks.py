@@ -1,6 +1,7 @@
 """invoke front door: `invoke --list`. Each namespace lives in its own module under ops/."""
 
-from invoke import Collection
+from invoke.collection import Collection
+from invoke.tasks import Task
 
 from ops import (
     api,
@@ -22,25 +23,25 @@ from ops import (
     synth,
 )
 
+
+def _task(decorated: object) -> Task:
+    """An ops function decorated with ``@task(...)``: invoke types the decorator as returning the plain
+    function, while at run time it is a ``Task`` (refused here if it is not)."""
+    if not isinstance(decorated, Task):
+        raise TypeError(f"{decorated!r} is not an invoke task: decorate it with @task")
+    return decorated
+
+
 ns = Collection()
-ns.add_task(build.build)
-ns.add_task(synth.synth)
-for name in ("deploy", "preview", "destroy", "outputs"):
-    ns.add_task(getattr(deploy, name))
-ns.add_task(migrate.migrate)
-ns.add_task(policy.policy)
-ns.add_task(docs.docs)
-ns.add_task(cost.cost)
-ns.add_task(cost.diagram)
-ns.add_task(quality.test)
-ns.add_task(app.serve)
-ns.add_task(app.bench)
-ns.add_task(drill.drill)
-ns.add_task(integration.test_integration)
-ns.add_task(integration.loadtest)
+for single in (
+    build.build, synth.synth, deploy.deploy, deploy.preview, deploy.destroy, deploy.outputs, migrate.migrate,
+    policy.policy, docs.docs, cost.cost, cost.diagram, quality.test, app.serve, app.bench, drill.drill,
+    integration.test_integration, integration.loadtest,
+):
+    ns.add_task(_task(single))
 ns.add_collection(params.ns, name="params")
 ns.add_collection(api.ns, name="api")
-release.ns.add_task(config_refresh.refresh_task, name="refresh")
+release.ns.add_task(_task(config_refresh.refresh_task), name="refresh")
 ns.add_collection(release.ns, name="release")
 ns.add_collection(Collection.from_module(dlq), name="dlq")
 ns.add_collection(Collection("data", db_restore.adopt_restored), name="data")

@@ -331,10 +331,6 @@ class ConfigCache:
             return value
         return self._refresh()
 
-    def invalidate(self) -> None:
-        self._expires = float("-inf")
-        self._failure = None
-
     def _jittered(self, seconds: float) -> float:
         return seconds * (1.0 - TTL_JITTER * self._rand())
 
@@ -386,11 +382,6 @@ def get_config() -> AppConfig:
     if _cache is None:
         _cache = ConfigCache(Pointers.from_env())
     return _cache.get()
-
-
-def get_cache() -> ConfigCache:
-    get_config()
-    return _cache  # type: ignore[return-value]
 
 
 def reset_config(cache: ConfigCache | None = None) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
@@ -13,29 +15,40 @@ _deadline: ContextVar[float | None] = ContextVar("invocation_deadline", default=
 _retry_until: ContextVar[float | None] = ContextVar("retry_budget_deadline", default=None)
 
 
-def set_retry_budget(seconds: float | None) -> None:
-    """Stop starting new retries ``seconds`` from now (None: no budget beyond the invocation's time).
-
-    A soft limit for a caller waiting on the other end: an API request with a dependency down should
-    get its 503 in about a second, not after every attempt the invocation's 29 s would allow. An attempt
-    already started may still finish after it; the invocation deadline stays the hard limit.
-    """
-    _retry_until.set(None if seconds is None else time.monotonic() + seconds)
-
-
 def retry_until() -> float | None:
     return _retry_until.get()
 
 
-def set_from_context(context: Any, margin_s: float = SAFETY_MARGIN_S) -> None:
-    """Retries in this invocation stop before ``context.get_remaining_time_in_millis()`` minus a margin."""
-    _retry_until.set(None)  # a new invocation: no retry budget until its handler sets one
+def _deadline_of(context: Any, margin_s: float) -> float | None:
     getter = getattr(context, "get_remaining_time_in_millis", None)
     remaining_ms = getter() if callable(getter) else None
     if not isinstance(remaining_ms, (int, float)):
-        _deadline.set(None)
-        return
-    _deadline.set(time.monotonic() + remaining_ms / 1000.0 - margin_s)
+        return None
+    return time.monotonic() + remaining_ms / 1000.0 - margin_s
+
+
+@contextmanager
+def invocation(context: Any, *, retry_budget_s: float | None = None,
+               margin_s: float = SAFETY_MARGIN_S) -> Iterator[None]:
+    """The deadline (and retry budget) of one invocation, for the ``with`` block only.
+
+    Retries stop before ``context.get_remaining_time_in_millis()`` minus ``margin_s``. ``retry_budget_s``
+    also stops *starting* new retries that many seconds from now: a soft limit for a caller waiting on
+    the other end (an API request with a dependency down should get its 503 in about a second, not after
+    every attempt the invocation's 29 s would allow). An attempt already started may still finish after
+    it; the invocation deadline stays the hard limit.
+
+    Handlers run inside it, so nothing outlives the invocation: whatever runs next in this thread
+    (the next invocation's handler before it sets its own, a script, a test) starts without a spent
+    budget or a past deadline.
+    """
+    deadline_token = _deadline.set(_deadline_of(context, margin_s))
+    budget_token = _retry_until.set(None if retry_budget_s is None else time.monotonic() + retry_budget_s)
+    try:
+        yield
+    finally:
+        _retry_until.reset(budget_token)
+        _deadline.reset(deadline_token)
 
 
 def current() -> float:

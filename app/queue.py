@@ -33,11 +33,6 @@ def sqs_client() -> Any:
     return _client
 
 
-def reset_client() -> None:
-    global _client
-    _client = None
-
-
 def message_body(job_id: str, index: int, key: str, order: Any) -> str:
     return json.dumps(
         {"job_id": job_id, "index": index, "idempotency_key": key, "order": order},
@@ -125,11 +120,6 @@ def send_batches(batches: Sequence[list[dict[str, Any]]]) -> int:
     except Exception as exc:  # botocore errors: endpoint down, throttled beyond retries, ...
         raise QueueUnavailableError(f"SQS unavailable: {type(exc).__name__}") from exc
     return sent
-
-
-def enqueue_orders(job_id: str, records: Sequence[Any], keys: Sequence[str], correlation_id: str) -> int:
-    """Plan (refusing an oversized job before anything is sent), then send every record."""
-    return send_batches(build_batches(job_id, records, keys, correlation_id))
 
 
 def record_correlation_id(record: SQSRecord) -> str | None:

@@ -25,7 +25,6 @@ logger = logging.getLogger(__name__)
 
 CHECK_INTERVAL_S = 5.0
 DOWN_RECHECK_S = 30.0
-DEFAULT_MAX_LAG_S = 5.0
 LAG_SQL = text(
     "SELECT CASE WHEN NOT pg_is_in_recovery() THEN 0"
     " WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0"

@@ -72,74 +72,93 @@ def _money(value: Any) -> Decimal | None:
     return cents if cents == dec else None
 
 
-def validate_order(body: Any, *, path: str = "") -> OrderInput:
-    """Validate one order; raise :class:`ValidationError` listing every field error (not only the first)."""
-    errors: list[dict[str, str]] = []
+class _Errors:
+    """Field errors of one order, each named by its JSON path under ``path``."""
 
-    def err(field: str, message: str) -> None:
-        errors.append({"field": f"{path}{field}", "message": message})
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.found: list[dict[str, str]] = []
 
-    if not isinstance(body, dict):
-        raise ValidationError([{"field": path.rstrip(".") or "body", "message": "must be a JSON object"}])
+    def add(self, field: str, message: str) -> None:
+        self.found.append({"field": f"{self.path}{field}", "message": message})
+
+
+def _check_party(body: dict[str, Any], errors: _Errors) -> tuple[Any, Any, Any]:
+    """Unknown fields, ``customer_id``, ``currency`` (default USD) and ``idempotency_key``, as given."""
     for extra in sorted(set(body) - ORDER_FIELDS):
-        err(extra, "unknown field")
-
+        errors.add(extra, "unknown field")
     customer_id = body.get("customer_id")
     if not isinstance(customer_id, str) or not _ID_RE.fullmatch(customer_id):
-        err("customer_id", "required string, 1-128 characters of [A-Za-z0-9._:@/-]")
-
+        errors.add("customer_id", "required string, 1-128 characters of [A-Za-z0-9._:@/-]")
     currency = body.get("currency", "USD")
     if not isinstance(currency, str) or not _CURRENCY_RE.fullmatch(currency):
-        err("currency", "must be an ISO 4217 code such as USD")
-
+        errors.add("currency", "must be an ISO 4217 code such as USD")
     key = body.get("idempotency_key")
     if key is not None and (not isinstance(key, str) or not _ID_RE.fullmatch(key)):
-        err("idempotency_key", "must be a string, 1-128 characters of [A-Za-z0-9._:@/-]")
+        errors.add("idempotency_key", "must be a string, 1-128 characters of [A-Za-z0-9._:@/-]")
+    return customer_id, currency, key
 
-    items_out: list[dict[str, Any]] = []
-    computed = Decimal("0.00")
-    items = body.get("items")
+
+def _check_item(item: Any, at: str, errors: _Errors) -> tuple[dict[str, Any], Decimal] | None:
+    """One line item as stored (price as a 2-decimal string) and its amount, or None when it is unusable."""
+    if not isinstance(item, dict):
+        errors.add(at, "must be an object")
+        return None
+    for extra in sorted(set(item) - ITEM_FIELDS):
+        errors.add(f"{at}.{extra}", "unknown field")
+    sku = item.get("sku")
+    if not isinstance(sku, str) or not _ID_RE.fullmatch(sku):
+        errors.add(f"{at}.sku", "required string, 1-128 characters")
+    qty = item.get("quantity")
+    if isinstance(qty, bool) or not isinstance(qty, int) or not 1 <= qty <= MAX_QUANTITY:
+        errors.add(f"{at}.quantity", f"required integer between 1 and {MAX_QUANTITY}")
+        qty = None
+    price = _money(item.get("unit_price"))
+    if price is None or price < 0 or price > MAX_UNIT_PRICE:
+        errors.add(f"{at}.unit_price", "required amount >= 0 with at most 2 decimals")
+        price = None
+    if qty is None or price is None or not isinstance(sku, str):
+        return None
+    return {"sku": sku, "quantity": qty, "unit_price": str(price)}, price * qty
+
+
+def _check_items(items: Any, errors: _Errors) -> tuple[list[dict[str, Any]], Decimal]:
+    """The line items as stored and the sum of their amounts."""
     if not isinstance(items, list) or not items:
-        err("items", f"required non-empty array (at most {MAX_ITEMS} items)")
-    elif len(items) > MAX_ITEMS:
-        err("items", f"at most {MAX_ITEMS} items, got {len(items)}")
-    else:
-        for i, item in enumerate(items):
-            at = f"items[{i}]"
-            if not isinstance(item, dict):
-                err(at, "must be an object")
-                continue
-            for extra in sorted(set(item) - ITEM_FIELDS):
-                err(f"{at}.{extra}", "unknown field")
-            sku = item.get("sku")
-            if not isinstance(sku, str) or not _ID_RE.fullmatch(sku):
-                err(f"{at}.sku", "required string, 1-128 characters")
-            qty = item.get("quantity")
-            if isinstance(qty, bool) or not isinstance(qty, int) or not 1 <= qty <= MAX_QUANTITY:
-                err(f"{at}.quantity", f"required integer between 1 and {MAX_QUANTITY}")
-                qty = None
-            price = _money(item.get("unit_price"))
-            if price is None or price < 0 or price > MAX_UNIT_PRICE:
-                err(f"{at}.unit_price", "required amount >= 0 with at most 2 decimals")
-                price = None
-            if qty is not None and price is not None and isinstance(sku, str):
-                computed += price * qty
-                items_out.append({"sku": sku, "quantity": qty, "unit_price": str(price)})
+        errors.add("items", f"required non-empty array (at most {MAX_ITEMS} items)")
+        return [], Decimal("0.00")
+    if len(items) > MAX_ITEMS:
+        errors.add("items", f"at most {MAX_ITEMS} items, got {len(items)}")
+        return [], Decimal("0.00")
+    checked = [_check_item(item, f"items[{i}]", errors) for i, item in enumerate(items)]
+    usable = [line for line in checked if line is not None]
+    return [stored for stored, _ in usable], sum((amount for _, amount in usable), Decimal("0.00"))
 
-    total = computed
-    if not errors and computed > MAX_TOTAL:
-        err("total", f"the items sum to {computed}, more than an order can hold ({MAX_TOTAL})")
+
+def _check_total(body: dict[str, Any], computed: Decimal, errors: _Errors) -> None:
+    """The items' sum fits the column; a ``total`` the client sent is an amount equal to it."""
+    if not errors.found and computed > MAX_TOTAL:
+        errors.add("total", f"the items sum to {computed}, more than an order can hold ({MAX_TOTAL})")
     if "total" in body:
         given = _money(body["total"])
         if given is None:
-            err("total", "must be an amount with at most 2 decimals")
-        elif not errors and given != computed:
-            err("total", f"does not match the sum of the items ({computed})")
+            errors.add("total", "must be an amount with at most 2 decimals")
+        elif not errors.found and given != computed:
+            errors.add("total", f"does not match the sum of the items ({computed})")
 
-    if errors or not isinstance(customer_id, str) or not isinstance(currency, str):
-        raise ValidationError(errors)
+
+def validate_order(body: Any, *, path: str = "") -> OrderInput:
+    """Validate one order; raise :class:`ValidationError` listing every field error (not only the first)."""
+    if not isinstance(body, dict):
+        raise ValidationError([{"field": path.rstrip(".") or "body", "message": "must be a JSON object"}])
+    errors = _Errors(path)
+    customer_id, currency, key = _check_party(body, errors)
+    items, computed = _check_items(body.get("items"), errors)
+    _check_total(body, computed, errors)
+    if errors.found or not isinstance(customer_id, str) or not isinstance(currency, str):
+        raise ValidationError(errors.found)
     return OrderInput(
-        customer_id=customer_id, items=items_out, total=total, currency=currency, idempotency_key=key
+        customer_id=customer_id, items=items, total=computed, currency=currency, idempotency_key=key
     )
 
 

@@ -34,10 +34,10 @@ from typing import Any
 from invoke.exceptions import Exit
 from invoke.tasks import task
 
+from ops.release import provisioned_status
 from shared.config import REGION, Environment
-from shared.naming import resource_name
+from shared.naming import LIVE_ALIAS, resource_name
 
-ALIAS = "live"
 EPOCH_VARIABLE = "CONFIG_EPOCH"
 REFRESHED_FUNCTIONS = ("api", "worker", "dlq-analyzer", "migrate")
 # What must be identical between live's version and $LATEST for a publish to change nothing but the epoch.
@@ -68,7 +68,7 @@ def plan(env: Environment, client: Any, functions: tuple[str, ...] = REFRESHED_F
     plans = []
     for short in functions:
         name = resource_name(env, short, service="lambda")
-        live_version = client.get_alias(FunctionName=name, Name=ALIAS)["FunctionVersion"]
+        live_version = client.get_alias(FunctionName=name, Name=LIVE_ALIAS)["FunctionVersion"]
         live = _comparable(client.get_function_configuration(FunctionName=name, Qualifier=live_version))
         latest_config = client.get_function_configuration(FunctionName=name)
         latest = _comparable(latest_config)
@@ -93,19 +93,10 @@ def refresh(env: Environment, client: Any, *, epoch: str | None = None, reason: 
         revision = client.get_function_configuration(FunctionName=p.function).get("RevisionId", updated.get("RevisionId"))
         version = client.publish_version(FunctionName=p.function, CodeSha256=p.code_sha256, RevisionId=revision,
                                          Description=f"config refresh {epoch} {reason}".strip()[:256])["Version"]
-        client.update_alias(FunctionName=p.function, Name=ALIAS, FunctionVersion=version)
+        client.update_alias(FunctionName=p.function, Name=LIVE_ALIAS, FunctionVersion=version)
         done.append(f"{p.function}: live v{p.live_version} -> v{version} ({EPOCH_VARIABLE}={epoch}, same code)"
-                    f"{_provisioned(p.function, client)}")
+                    f"{provisioned_status(p.function, client)}")
     return done
-
-
-def _provisioned(function: str, client: Any) -> str:
-    try:
-        config = client.get_provisioned_concurrency_config(FunctionName=function, Qualifier=ALIAS)
-    except client.exceptions.ProvisionedConcurrencyConfigNotFoundException:
-        return ""
-    return (f"; provisioned concurrency {config.get('RequestedProvisionedConcurrentExecutions')}: "
-            f"{config.get('Status')} (old environments serve until READY)")
 
 
 @task(name="refresh", help={"env": "dev, staging or prod", "reason": "recorded in the new versions' description",

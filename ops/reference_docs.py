@@ -71,6 +71,8 @@ def settings_model(layer: str) -> type[BaseModel] | None:
 
 def _type_name(annotation: Any) -> str:
     origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:  # an aws_limits type inside a union (``RdsInstanceClass | None``)
+        return _type_name(typing.get_args(annotation)[0])
     if origin is typing.Literal:
         return " \\| ".join(repr(a) for a in typing.get_args(annotation))
     if origin in (typing.Union, types.UnionType):
@@ -87,9 +89,17 @@ def _type_name(annotation: Any) -> str:
     return getattr(annotation, "__name__", str(annotation))
 
 
+def _metadata(field: FieldInfo) -> list[Any]:
+    """The field's constraints, with those of an annotated type inside a union (``RdsInstanceClass | None``)."""
+    nested = [meta for member in typing.get_args(field.annotation)
+              if typing.get_origin(member) is typing.Annotated for meta in typing.get_args(member)[1:]]
+    flat = [inner for meta in nested for inner in (meta.metadata if isinstance(meta, FieldInfo) else [meta])]
+    return [*field.metadata, *flat]
+
+
 def _bounds(field: FieldInfo) -> str:
     found = []
-    for meta in field.metadata:
+    for meta in _metadata(field):
         for attr, word in _BOUNDS:
             value = getattr(meta, attr, None)
             if value is not None:

@@ -100,17 +100,18 @@ def rollback(env: Environment, client: Any, to: str | None = None) -> list[str]:
         current = client.get_alias(FunctionName=target.function, Name=LIVE_ALIAS)["FunctionVersion"]
         client.update_alias(FunctionName=target.function, Name=LIVE_ALIAS, FunctionVersion=str(target.version))
         moved.append(f"{target.function}: live v{current} -> v{target.version} (code {code[:16]})"
-                     f"{_provisioned_status(target.function, client)}")
+                     f"{provisioned_status(target.function, client)}")
     return moved
 
 
-def _provisioned_status(function: str, client: Any) -> str:
+def provisioned_status(function: str, client: Any) -> str:
+    """What the live alias's provisioned concurrency does after a move (empty when it has none)."""
     try:
         config = client.get_provisioned_concurrency_config(FunctionName=function, Qualifier=LIVE_ALIAS)
     except client.exceptions.ProvisionedConcurrencyConfigNotFoundException:
         return ""
     return (f"; provisioned concurrency {config.get('RequestedProvisionedConcurrentExecutions')} "
-            f"follows the alias: {config.get('Status')}")
+            f"follows the alias: {config.get('Status')} (old environments serve until READY)")
 
 
 def _client(endpoint_url: str | None) -> Any:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -200,14 +201,9 @@ def _job_keys(job_id: str, records: list[Any]) -> list[str]:
 @app.get("/orders/<order_id>")
 @tracer.capture_method
 def get_order(order_id: str) -> Response:
-    if not is_uuid(order_id):
-        raise NotFoundError(f"order {order_id} not found")
     from app import repository
 
-    order = repository.get_order(order_id)
-    if order is None:
-        raise NotFoundError(f"order {order_id} not found")
-    return _json(200, order)
+    return _found_or_404("order", order_id, repository.get_order)
 
 
 @app.get("/orders")
@@ -230,14 +226,17 @@ def list_orders() -> Response:
 @app.get("/jobs/<job_id>")
 @tracer.capture_method
 def get_job(job_id: str) -> Response:
-    if not is_uuid(job_id):
-        raise NotFoundError(f"job {job_id} not found")
     from app import repository
 
-    status = repository.job_status(job_id)
-    if status is None:
-        raise NotFoundError(f"job {job_id} not found")
-    return _json(200, status)
+    return _found_or_404("job", job_id, repository.job_status)
+
+
+def _found_or_404(kind: str, key: str, lookup: Callable[[str], Any]) -> Response:
+    """One resource by its UUID; a key that is not a UUID is a 404 that never reaches the database."""
+    found = lookup(key) if is_uuid(key) else None
+    if found is None:
+        raise NotFoundError(f"{kind} {key} not found")
+    return _json(200, found)
 
 
 # --- errors -------------------------------------------------------------------------------------------
@@ -309,9 +308,8 @@ def _correlation_id(event: dict) -> str:
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     correlation_id = _correlation_id(event)
     logger.set_correlation_id(correlation_id)
-    deadline.set_from_context(context)
-    deadline.set_retry_budget(RETRY_BUDGET_S)
-    response = app.resolve(event, context)
+    with deadline.invocation(context, retry_budget_s=RETRY_BUDGET_S):
+        response = app.resolve(event, context)
     headers = response.setdefault("multiValueHeaders", {})
     headers[CORRELATION_HEADER] = [correlation_id]
     return response

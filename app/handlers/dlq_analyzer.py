@@ -149,11 +149,11 @@ def record_handler(record: SQSRecord) -> Verdict:
 @metrics.log_metrics(capture_cold_start_metric=True)
 @logger.inject_lambda_context(log_event=False)
 def lambda_handler(event: dict, context: LambdaContext) -> dict[str, Any]:
-    deadline.set_from_context(context)
     records = event.get("Records") or []
-    response = process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
-    )
+    with deadline.invocation(context):
+        response = process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        )
     counts = processor.counts
     for cls, n in sorted(counts.items()):
         with single_metric(name=METRIC_DLQ_MESSAGES, unit=MetricUnit.Count, value=n) as metric:

@@ -221,18 +221,18 @@ def _record_failures(failures: list[dict]) -> None:
 @metrics.log_metrics(capture_cold_start_metric=True)
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    deadline.set_from_context(context)
     records = event.get("Records") or []
     cids = {cid for r in SQSEvent(event).records if (cid := record_correlation_id(r))} if records else set()
     if len(cids) == 1:
         logger.set_correlation_id(next(iter(cids)))
     elif cids:
         logger.append_keys(correlation_ids=sorted(cids)[:20])
-    response = process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
-    )
-    if not processor.database_down:
-        _record_failures(processor.failures)
+    with deadline.invocation(context):
+        response = process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        )
+        if not processor.database_down:
+            _record_failures(processor.failures)
     failed = len(response.get("batchItemFailures", []))
     metrics.add_metric(name="BatchSize", unit=MetricUnit.Count, value=len(records))
     metrics.add_metric(name="OrdersCreated", unit=MetricUnit.Count, value=processor.written["created"])

@@ -77,9 +77,6 @@ class PriceTable(Settings):
     hours_per_month: float = Field(gt=0)
     prices: Prices
 
-    def hourly_month(self, price: Price) -> float:
-        return price.usd * self.hours_per_month
-
 
 def load_prices(path: Path = PRICES_FILE) -> PriceTable:
     source = str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else str(path)

@@ -37,9 +37,6 @@ class _Drawing:
         graph = self.graphs.get(layer)
         return sorted(graph.of_type(token), key=lambda r: r.name) if graph else []
 
-    def anywhere(self, token: str) -> list[GraphResource]:
-        return [r for layer in LAYER_ORDER for r in self.of(layer, token)]
-
     def node(self, layer: str, node_id: str, label: str, shape: tuple[str, str] = ("[", "]")) -> str:
         self.groups[layer].append(f'{node_id}{shape[0]}"{_label(label)}"{shape[1]}')
         return node_id

@@ -28,8 +28,9 @@ class SynthError(RuntimeError):
 
 
 @dataclass
-class Upstream:
-    """Exports of the layers rendered so far, keyed by stack reference name."""
+class RenderedExports:
+    """Exports of the layers rendered so far, keyed by stack reference name: what the fake
+    StackReferences of the next layer answer (the offline stand-in for `shared.stacks.Upstream`)."""
 
     stacks: dict[str, Any] = field(default_factory=dict)
     secrets: dict[str, list[str]] = field(default_factory=dict)
@@ -48,7 +49,7 @@ class LayerResult:
 def render_in_subprocess(
     layer: str,
     env: Environment,
-    upstream: Upstream,
+    upstream: RenderedExports,
     out: Path,
     config: Mapping[str, Any] | None = None,
 ) -> LayerResult:
@@ -99,7 +100,7 @@ def synth_env(
     last = max(LAYER_ORDER.index(layer) for layer in wanted)
     organization = load_shared_settings(environment).organization
     out = out_root / environment.value
-    upstream = Upstream()
+    upstream = RenderedExports()
     results = []
     for layer in LAYER_ORDER[: last + 1]:
         result = render_in_subprocess(layer, environment, upstream, out)
@@ -113,9 +114,9 @@ def synth_env(
 
 
 def upstream_of(results: Sequence[LayerResult], organization: str = "organization",
-                stub_exports: Mapping[str, Mapping[str, Any]] | None = None) -> Upstream:
-    """The Upstream a layer rendered after ``results`` would see (for tests rendering variants)."""
-    upstream = Upstream()
+                stub_exports: Mapping[str, Mapping[str, Any]] | None = None) -> RenderedExports:
+    """The exports a layer rendered after ``results`` would see (for tests rendering variants)."""
+    upstream = RenderedExports()
     for result in results:
         g = result.graph
         exports = with_stubs(g.layer, g.exports, (stub_exports or {}).get(g.layer))

@@ -47,10 +47,10 @@ def test_downstream_closure_follows_reads():
 def test_synth_stops_with_stack_and_key_when_an_upstream_output_is_missing(synth, tmp_path):
     """The data layer against a network stack deployed before it published database_subnet_ids."""
     from shared.config import Environment
-    from shared.synth.runner import SynthError, Upstream, render_in_subprocess
+    from shared.synth.runner import RenderedExports, SynthError, render_in_subprocess
 
     layers = synth("dev")
-    upstream = Upstream()
+    upstream = RenderedExports()
     network = {k: v for k, v in layers["network"].exports.items() if k != "database_subnet_ids"}
     upstream.add("organization/serverless-infra-network/dev", network, [])
     upstream.add("organization/serverless-infra-security/dev", layers["security"].exports, [])

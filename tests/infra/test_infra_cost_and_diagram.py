@@ -81,7 +81,7 @@ def test_diagram_draws_layers_paths_config_and_stack_refs(synth):
 @pytest.fixture
 def offline_cost(synth, monkeypatch):
     """`invoke cost` as the CLI runs it, on the session's synthesized graphs (no second render)."""
-    from invoke import Context
+    from invoke.context import Context
 
     import shared.cost.run as run
     from ops.cost import cost

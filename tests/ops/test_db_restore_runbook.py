@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 import pytest
-from invoke import Context
+from invoke.context import Context
 
 from ops import db_restore
 from shared.config import Environment

@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from invoke import Context
+from invoke.context import Context
 from invoke.exceptions import Exit
 
 from ops import params

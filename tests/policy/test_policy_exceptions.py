@@ -59,7 +59,7 @@ def test_invoke_policy_reports_waivers_and_exceptions_that_match_nothing():
     report = evaluate([graph])
     waived = [f for f in report.waived if f.policy == "lambda-async-failure-destination"]
     assert [f.resource for f in waived] == ["compute-migrate-function"]
-    assert "synchronously" in waived[0].waived_by.reason
+    assert waived[0].waived_by is not None and "synchronously" in waived[0].waived_by.reason
     # The dlq-analyzer exception matched nothing in this graph: invoke policy refuses it as stale.
     stale = {r for e in report.unused_exceptions("prod") for r in e.resources}
     assert "compute-dlq-analyzer-function" in stale

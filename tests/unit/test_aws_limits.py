@@ -75,3 +75,98 @@ def test_kms_windows_bound_the_settings_and_the_synth_alike():
         except AwsValidationError:
             synth_ok = False
         assert settings_ok is synth_ok is ok, days
+
+
+_DATA = {"instanceClass": "db.t4g.medium", "allocatedStorageGib": 50, "maxAllocatedStorageGib": 200,
+         "multiAz": True, "backupRetentionDays": 7, "replicaCount": 1, "performanceInsights": True}
+_PRIMARY = {"instanceClass": "db.t4g.medium", "engine": "postgres", "allocatedStorage": 50, "storageType": "gp3",
+            "backupRetentionPeriod": 7, "monitoringInterval": 60,
+            "monitoringRoleArn": "arn:aws:iam::123456789012:role/m", "skipFinalSnapshot": True}
+
+
+# (settings key, instance input, value, accepted by AWS): each value once on each side of a bound.
+RDS_CASES = [
+    ("backupRetentionDays", "backupRetentionPeriod", 35, True),
+    ("backupRetentionDays", "backupRetentionPeriod", 36, False),
+    ("performanceInsightsRetentionDays", "performanceInsightsRetentionPeriod", 93, True),
+    ("performanceInsightsRetentionDays", "performanceInsightsRetentionPeriod", 90, False),
+    ("monitoringIntervalSeconds", "monitoringInterval", 15, True),
+    ("monitoringIntervalSeconds", "monitoringInterval", 20, False),
+    ("instanceClass", "instanceClass", "db.r7g.large", True),
+    ("instanceClass", "instanceClass", "r7g.large", False),
+]
+
+
+@pytest.mark.parametrize("key, wire, value, accepted", RDS_CASES)
+def test_rds_bounds_refuse_the_same_values_in_the_settings_and_the_synth(key, wire, value, accepted):
+    """The data settings and the synth's RDS rules read one bound from aws_limits: they agree on every value."""
+    from shared.components.data.settings import DataSettings
+
+    def settings_accept() -> bool:
+        try:
+            DataSettings.model_validate({**_DATA, key: value})
+        except ValueError:
+            return False
+        return True
+
+    def synth_accepts() -> bool:
+        try:
+            validate("aws:rds/instance:Instance", "db", {**_PRIMARY, wire: value})
+        except AwsValidationError:
+            return False
+        return True
+
+    assert settings_accept() is synth_accepts() is accepted
+
+
+def test_settings_and_synth_read_the_same_rds_rule_in_the_same_words():
+    from shared.components.data.settings import DataSettings
+
+    with pytest.raises(ValueError) as from_settings:
+        DataSettings.model_validate({**_DATA, "performanceInsightsRetentionDays": 30})
+    with pytest.raises(AwsValidationError) as from_synth:
+        validate("aws:rds/instance:Instance", "db", {**_PRIMARY, "performanceInsightsRetentionPeriod": 30})
+    words = "Performance Insights keeps 7 days (free), a multiple of 31 up to 713, or 731"
+    assert words in str(from_settings.value) and words in str(from_synth.value)
+    with pytest.raises(ValueError) as from_settings:
+        DataSettings.model_validate({**_DATA, "monitoringIntervalSeconds": 45})
+    with pytest.raises(AwsValidationError) as from_synth:
+        validate("aws:rds/instance:Instance", "db", {**_PRIMARY, "monitoringInterval": 45})
+    words = f"RDS enhanced monitoring accepts {sorted(aws_limits.RDS_MONITORING_INTERVALS)} seconds (0: off)"
+    assert words in str(from_settings.value) and words in str(from_synth.value)
+
+
+# (settings model, its key, synth token, the synth input, value, accepted by AWS)
+COMPUTE_CASES = [
+    ("QueueSettings", "messageRetentionSeconds", "aws:sqs/queue:Queue", "messageRetentionSeconds", 60, True),
+    ("QueueSettings", "messageRetentionSeconds", "aws:sqs/queue:Queue", "messageRetentionSeconds", 59, False),
+    ("QueueSettings", "dlqVisibilityTimeoutSeconds", "aws:sqs/queue:Queue", "visibilityTimeoutSeconds", 43_201,
+     False),
+    ("QueueSettings", "batchSize", "aws:lambda/eventSourceMapping:EventSourceMapping", "batchSize", 10_000, True),
+    ("QueueSettings", "batchSize", "aws:lambda/eventSourceMapping:EventSourceMapping", "batchSize", 10_001, False),
+    ("AsyncInvokeSettings", "maximumRetryAttempts",
+     "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig", "maximumRetryAttempts", 3, False),
+    ("AsyncInvokeSettings", "maximumEventAgeSeconds",
+     "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig", "maximumEventAgeSeconds", 21_600, True),
+]
+
+
+@pytest.mark.parametrize("model, key, token, wire, value, accepted", COMPUTE_CASES)
+def test_compute_bounds_refuse_the_same_values_in_the_settings_and_the_synth(model, key, token, wire, value,
+                                                                            accepted):
+    from shared.components.compute import settings as compute
+
+    base = {"maxConcurrency": 10, "batchingWindowSeconds": 5} if model == "QueueSettings" else {}
+    try:
+        getattr(compute, model).model_validate({**base, key: value})
+        settings_ok = True
+    except ValueError:
+        settings_ok = False
+    inputs = {"eventSourceArn": "arn:aws:sqs:us-east-1:123456789012:q", "functionName": "f",
+              "maximumBatchingWindowInSeconds": 5, wire: value}
+    try:
+        validate(token, "r", inputs)
+        synth_ok = True
+    except AwsValidationError:
+        synth_ok = False
+    assert settings_ok is synth_ok is accepted

@@ -93,7 +93,7 @@ def amount(b, resource: str, what: str | None = None) -> float:
     return sum(i.monthly_usd for i in b.items if i.resource == resource and (what is None or what in i.item))
 
 
-API_FN = dict(name="serverless-infra-prod-api", memorySize=512, architectures=["arm64"])
+API_FN: dict[str, Any] = {"name": "serverless-infra-prod-api", "memorySize": 512, "architectures": ["arm64"]}
 REQUESTS = 60 * (10000 * 2 * DAYS + 200 * 22 * DAYS)  # 44,530,000
 
 

@@ -15,8 +15,8 @@ from shared.components.observability.metrics import MetricError, app_metric, aws
 from shared.components.observability.settings import AlarmSettings, ObservabilitySettings
 from shared.components.observability.tracing import monthly_cost_usd, monthly_traces
 from shared.config import ConfigError, Environment, validate_settings
-from shared.synth.aws_rules import validate
-from shared.synth.aws_rules_observability import ObservabilityValidationError, check_dashboard_body
+from shared.synth.aws_rules import AwsValidationError, validate
+from shared.synth.aws_rules_observability import check_dashboard_body
 from shared.synth.render import layer_config
 from shared.synth.runner import SynthError, with_stubs
 
@@ -49,7 +49,7 @@ def alarm(**changes: Any) -> dict[str, Any]:
 ])
 def test_alarm_values_aws_refuses(changes: dict[str, Any], message: str) -> None:
     validate(ALARM, "a", alarm())  # the baseline passes
-    with pytest.raises(ObservabilityValidationError, match=message):
+    with pytest.raises(AwsValidationError, match=message):
         validate(ALARM, "a", alarm(**changes))
 
 
@@ -61,11 +61,11 @@ def test_metric_math_alarm_checks() -> None:
     validate(ALARM, "a", good)
     no_return = copy.deepcopy(good)
     no_return["metricQueries"][1]["returnData"] = False
-    with pytest.raises(ObservabilityValidationError, match="exactly one returnData"):
+    with pytest.raises(AwsValidationError, match="exactly one returnData"):
         validate(ALARM, "a", no_return)
     upper = copy.deepcopy(good)
     upper["metricQueries"][0]["id"] = "M1"
-    with pytest.raises(ObservabilityValidationError, match="must start with a lowercase letter"):
+    with pytest.raises(AwsValidationError, match="must start with a lowercase letter"):
         validate(ALARM, "a", upper)
 
 
@@ -83,19 +83,19 @@ def test_dashboard_body_checks() -> None:
     ):
         broken = copy.deepcopy(body)
         mutate(broken)
-        with pytest.raises(ObservabilityValidationError, match=message):
+        with pytest.raises(AwsValidationError, match=message):
             check_dashboard_body(json.dumps(broken), "d")
 
 
 def test_config_rule_and_budget_checks() -> None:
     rule = {"name": "r", "source": {"owner": "AWS", "sourceIdentifier": "LAMBDA_INSIDE_VPC"}}
     validate("aws:cfg/rule:Rule", "r", rule)
-    with pytest.raises(ObservabilityValidationError, match="not a managed rule identifier"):
+    with pytest.raises(AwsValidationError, match="not a managed rule identifier"):
         validate("aws:cfg/rule:Rule", "r", {**rule, "source": {"owner": "AWS", "sourceIdentifier": "LAMBDA_IN_VPC"}})
-    with pytest.raises(ObservabilityValidationError, match="resource types or a tag, never both"):
+    with pytest.raises(AwsValidationError, match="resource types or a tag, never both"):
         validate("aws:cfg/rule:Rule", "r", {**rule, "scope": {"complianceResourceTypes": ["AWS::S3::Bucket"],
                                                               "tagKey": "Environment"}})
-    with pytest.raises(ObservabilityValidationError, match="tag1Key..tag6Key"):
+    with pytest.raises(AwsValidationError, match="tag1Key..tag6Key"):
         validate("aws:cfg/rule:Rule", "r", {"name": "r", "source": {"owner": "AWS", "sourceIdentifier": "REQUIRED_TAGS"},
                                             "inputParameters": json.dumps({"tag7Key": "x"})})
     budget = {"name": "b", "budgetType": "COST", "timeUnit": "MONTHLY", "limitAmount": "500.00", "limitUnit": "USD",
@@ -103,10 +103,10 @@ def test_config_rule_and_budget_checks() -> None:
                                  "thresholdType": "PERCENTAGE",
                                  "subscriberSnsTopicArns": ["arn:aws:sns:us-east-1:123456789012:t"]}]}
     validate("aws:budgets/budget:Budget", "b", budget)
-    with pytest.raises(ObservabilityValidationError, match="notificationType 'FORECAST'"):
+    with pytest.raises(AwsValidationError, match="notificationType 'FORECAST'"):
         validate("aws:budgets/budget:Budget", "b", {**budget, "notifications": [
             {**budget["notifications"][0], "notificationType": "FORECAST"}]})
-    with pytest.raises(ObservabilityValidationError, match="1..32 characters"):
+    with pytest.raises(AwsValidationError, match="1..32 characters"):
         validate("aws:xray/samplingRule:SamplingRule", "x", {"ruleName": "x" * 33, "priority": 1, "fixedRate": 0.1,
                                                               "version": 1, "reservoirSize": 1, "serviceName": "*",
                                                               "serviceType": "*", "host": "*", "httpMethod": "*",

@@ -14,12 +14,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, field_validator, model_validator
 
 from app.contract import CONFIG_TTL
+from shared import aws_limits as limits
 from shared.aws_limits import (
     API_FUNCTION_TIMEOUT_HEADROOM_SECONDS,
     API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS,
-    LAMBDA_MAX_MEMORY_MB,
-    LAMBDA_MAX_TIMEOUT_SECONDS,
-    LAMBDA_MIN_MEMORY_MB,
     SQS_MAX_VISIBILITY_TIMEOUT_SECONDS,
     LogRetentionDays,
     check_sqs_batching_window,
@@ -38,13 +36,8 @@ LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
 
 class FunctionSettings(Settings):
-    memory_mb: int = Field(
-        ge=LAMBDA_MIN_MEMORY_MB,
-        le=LAMBDA_MAX_MEMORY_MB,
-        description="Memory (MB); CPU scales with it (1 vCPU at 1,769 MB).",
-    )
-    timeout_seconds: int = Field(
-        ge=1, le=LAMBDA_MAX_TIMEOUT_SECONDS,
+    memory_mb: limits.LambdaMemoryMb = Field(description="Memory (MB); CPU scales with it (1 vCPU at 1,769 MB).")
+    timeout_seconds: limits.LambdaTimeoutSeconds = Field(
         description="Timeout (s); api at most 25 (API Gateway's integration timeout minus margin), others up to 900."
     )
     reserved_concurrency: int = Field(ge=1, description="Reserved concurrency: a ceiling and a guarantee.")
@@ -105,32 +98,32 @@ class ProvisionedConcurrency(Settings):
 
 
 class QueueSettings(Settings):
-    max_receive_count: int = Field(5, ge=1, le=1000, description="receives before a message moves to the DLQ")
-    message_retention_seconds: int = Field(
-        345_600, ge=60, le=1_209_600,
+    max_receive_count: limits.SqsMaxReceiveCount = Field(5, description="receives before a message moves to the DLQ")
+    message_retention_seconds: limits.SqsMessageRetentionSeconds = Field(
+        345_600,
         description="Seconds the orders queue keeps an unprocessed message (SQS: 60 s to 14 days)."
     )
-    dlq_retention_seconds: int = Field(
-        1_209_600, ge=60, le=1_209_600,
+    dlq_retention_seconds: limits.SqsMessageRetentionSeconds = Field(
+        1_209_600,
         description="Seconds the DLQ and the dead-letter archive keep a letter (SQS maximum: 14 days)."
     )
-    dlq_visibility_timeout_seconds: int = Field(
+    dlq_visibility_timeout_seconds: limits.SqsVisibilityTimeoutSeconds = Field(
         360,
-        ge=0,
-        le=SQS_MAX_VISIBILITY_TIMEOUT_SECONDS,
         description="How long a dead letter stays hidden while the analyzer files it; one it could not "
         "file (archive unreachable) is retried after this (6 x the analyzer's timeout, AWS's advice "
         "for a queue that feeds a function).",
     )
-    kms_data_key_reuse_seconds: int = Field(
-        300, ge=60, le=86_400, description="Seconds SQS reuses a KMS data key (fewer KMS calls; 60-86,400)."
+    kms_data_key_reuse_seconds: limits.SqsKmsDataKeyReuseSeconds = Field(
+        300, description="Seconds SQS reuses a KMS data key (fewer KMS calls; 60-86,400)."
     )
-    batch_size: int = Field(500, ge=1, le=10_000, description="Records per worker invocation (SQS mapping maximum 10,000).")
-    batching_window_seconds: int = Field(
-        5, ge=0, le=300, description="Seconds the mapping gathers records before invoking (>= 1 when batchSize > 10)."
+    batch_size: limits.LambdaSqsBatchSize = Field(
+        500, description="Records per worker invocation (SQS mapping maximum 10,000)."
     )
-    max_concurrency: int = Field(
-        description="event source mapping scaling_config.maximum_concurrency", ge=2, le=1000
+    batching_window_seconds: limits.LambdaBatchingWindowSeconds = Field(
+        5, description="Seconds the mapping gathers records before invoking (>= 1 when batchSize > 10)."
+    )
+    max_concurrency: limits.LambdaEsmMaxConcurrency = Field(
+        description="event source mapping scaling_config.maximum_concurrency"
     )
 
     @model_validator(mode="after")
@@ -140,9 +133,11 @@ class QueueSettings(Settings):
 
 
 class AsyncInvokeSettings(Settings):
-    maximum_retry_attempts: int = Field(2, ge=0, le=2, description="Retries of a failed asynchronous invocation (0-2).")
-    maximum_event_age_seconds: int = Field(
-        3600, ge=60, le=21_600,
+    maximum_retry_attempts: limits.LambdaAsyncRetryAttempts = Field(
+        2, description="Retries of a failed asynchronous invocation (0-2)."
+    )
+    maximum_event_age_seconds: limits.LambdaAsyncMaxEventAgeSeconds = Field(
+        3600,
         description="Seconds an asynchronous event may wait before it is dropped to the failure destination."
     )
 

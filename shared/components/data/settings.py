@@ -57,39 +57,30 @@ def windows_overlap(backup_window: str, maintenance_window: str) -> bool:
 class DataSettings(Settings):
     """One PostgreSQL primary (Multi-AZ or not), its read replicas, RDS Proxy and the app's parameters."""
 
-    engine_major_version: Literal[16, 17] = Field(
+    engine_major_version: limits.RdsPostgresMajorVersion = Field(
         17, description="PostgreSQL major; minors auto-upgrade in the maintenance window."
     )
-    instance_class: str = Field(
-        pattern=f"^{limits.RDS_INSTANCE_CLASS_PATTERN}$", description="Primary's class, e.g. db.t4g.medium."
+    instance_class: limits.RdsInstanceClass = Field(description="Primary's class, e.g. db.t4g.medium.")
+    replica_instance_class: limits.RdsInstanceClass | None = Field(
+        None, description="Replicas' class; default: the primary's."
     )
-    replica_instance_class: str | None = Field(
-        None,
-        pattern=f"^{limits.RDS_INSTANCE_CLASS_PATTERN}$",
-        description="Replicas' class; default: the primary's.",
+    allocated_storage_gib: limits.RdsGp3StorageGib = Field(
+        description="gp3 storage at creation (gp3 minimum 20 GiB)."
     )
-    allocated_storage_gib: int = Field(
-        ge=limits.RDS_GP3_MIN_GIB,
-        le=limits.RDS_MAX_STORAGE_GIB,
-        description="gp3 storage at creation (gp3 minimum 20 GiB).",
-    )
-    max_allocated_storage_gib: int = Field(
-        le=limits.RDS_MAX_STORAGE_GIB, description="Storage autoscaling ceiling."
-    )
+    max_allocated_storage_gib: limits.RdsMaxAllocatedStorageGib = Field(description="Storage autoscaling ceiling.")
     multi_az: bool = Field(description="A synchronous standby in a second AZ (doubles the instance price).")
-    backup_retention_days: int = Field(ge=0, le=35, description="Automated backups (PITR) kept, 0-35 days.")
-    replica_count: int = Field(
-        0,
-        ge=0,
-        le=limits.RDS_MAX_READ_REPLICAS,
-        description="Read replicas, each in an AZ other than the primary's.",
+    backup_retention_days: limits.RdsBackupRetentionDays = Field(
+        description="Automated backups (PITR) kept, 0-35 days."
     )
-    backup_window: str = Field(
-        "03:00-03:30", pattern=f"^{limits.RDS_BACKUP_WINDOW_PATTERN}$",
+    replica_count: limits.RdsReadReplicaCount = Field(
+        0, description="Read replicas, each in an AZ other than the primary's."
+    )
+    backup_window: limits.RdsBackupWindow = Field(
+        "03:00-03:30",
         description="Daily automated backup window, UTC hh:mm-hh:mm (at least 30 min, not overlapping maintenance)."
     )
-    maintenance_window: str = Field(
-        "sun:04:30-sun:05:00", pattern=f"^{limits.RDS_MAINTENANCE_WINDOW_PATTERN}$",
+    maintenance_window: limits.RdsMaintenanceWindow = Field(
+        "sun:04:30-sun:05:00",
         description="Weekly maintenance window, UTC ddd:hh:mm-ddd:hh:mm (minor upgrades, pending-reboot changes)."
     )
     deletion_protection: bool = Field(False, description="RDS refuses to delete the instance while true (prod: required).")
@@ -101,38 +92,38 @@ class DataSettings(Settings):
     performance_insights: bool = Field(
         False, description="Performance Insights (not on micro/small classes)."
     )
-    performance_insights_retention_days: int = Field(
+    performance_insights_retention_days: limits.RdsPiRetentionDays = Field(
         7, description="Days Performance Insights keeps data (7 is the free tier)."
     )
-    monitoring_interval_seconds: int = Field(60, description="Enhanced monitoring granularity (1-60 s).")
-    log_min_duration_ms: int = Field(500, ge=-1, description="Log statements slower than this; -1 disables.")
-    database_name: str = Field(
-        "app", pattern=r"^[a-z][a-z0-9_]{0,62}$", description="Database created on the primary; the app's db name."
+    monitoring_interval_seconds: limits.RdsMonitoringInterval = Field(
+        60, gt=0, description="Enhanced monitoring granularity (1-60 s; on in every env, so not 0)."
     )
-    master_username: str = Field(
-        "app_admin", pattern=r"^[a-z][a-z0-9_]{0,62}$",
+    log_min_duration_ms: int = Field(500, ge=-1, description="Log statements slower than this; -1 disables.")
+    database_name: limits.RdsIdentifier = Field(
+        "app", description="Database created on the primary; the app's db name."
+    )
+    master_username: limits.RdsIdentifier = Field(
+        "app_admin",
         description="RDS master user: break-glass and the one-time bootstrap; password in the master-credentials secret."
     )
-    proxy_max_connections_percent: int = Field(
-        75, ge=1, le=100, description="Share of max_connections the proxy may open."
+    proxy_max_connections_percent: limits.RdsProxyMaxConnectionsPercent = Field(
+        75, description="Share of max_connections the proxy may open."
     )
-    proxy_max_idle_connections_percent: int = Field(
-        25, ge=0, le=100, description="Share of max_connections the proxy keeps idle (<= proxyMaxConnectionsPercent)."
+    proxy_max_idle_connections_percent: limits.RdsProxyMaxIdleConnectionsPercent = Field(
+        25, description="Share of max_connections the proxy keeps idle (<= proxyMaxConnectionsPercent)."
     )
-    proxy_borrow_timeout_seconds: int = Field(
-        10, ge=0, le=3600, description="Wait for a pooled connection before failing."
+    proxy_borrow_timeout_seconds: limits.RdsProxyBorrowTimeoutSeconds = Field(
+        10, description="Wait for a pooled connection before failing."
     )
-    proxy_idle_client_timeout_seconds: int = Field(
+    proxy_idle_client_timeout_seconds: limits.RdsProxyIdleClientTimeoutSeconds = Field(
         1800,
-        ge=limits.RDS_PROXY_IDLE_CLIENT_TIMEOUT_SECONDS.start,
-        le=limits.RDS_PROXY_IDLE_CLIENT_TIMEOUT_SECONDS.stop - 1,
         description="Seconds an idle client connection to the proxy lives.",
     )
-    owner_username: str = Field(
-        "app_owner", pattern=r"^[a-z][a-z0-9_]{0,62}$", description="Role that owns the tables; migrations run as it."
+    owner_username: limits.RdsIdentifier = Field(
+        "app_owner", description="Role that owns the tables; migrations run as it."
     )
-    app_username: str = Field(
-        "app_user", pattern=r"^[a-z][a-z0-9_]{0,62}$", description="Role the functions sign in as (DML only)."
+    app_username: limits.RdsIdentifier = Field(
+        "app_user", description="Role the functions sign in as (DML only)."
     )
     proxy_iam_auth: Literal["REQUIRED"] = Field(
         "REQUIRED",
@@ -147,17 +138,15 @@ class DataSettings(Settings):
     master_rotation_days: int = Field(
         30,
         ge=0,
-        le=1000,
+        le=limits.SECRETS_ROTATION_DAYS.stop - 1,
         description="Secrets Manager rotates the break-glass master password every this many days (0: never).",
     )
     replica_max_lag_seconds: float = Field(
         5.0, ge=0, le=3600, description="A replica further behind than this serves no reads (the primary does)."
     )
     log_retention_days: limits.LogRetentionDays = Field(30, description="Retention of the exported PostgreSQL logs.")
-    replica_backup_retention_days: int = Field(
+    replica_backup_retention_days: limits.RdsBackupRetentionDays = Field(
         0,
-        ge=0,
-        le=35,
         description="Automated backups of each read replica (RDS for PostgreSQL 14.1+ supports them); 0 = none.",
     )
 
@@ -202,21 +191,6 @@ class DataSettings(Settings):
                 f"Performance Insights is not available on {info.data.get('instance_class')} "
                 f"({'/'.join(sorted(limits.RDS_PI_UNSUPPORTED_SIZES))} classes); use a medium or larger"
             )
-        return value
-
-    @field_validator("performance_insights_retention_days")
-    @classmethod
-    def _pi_retention(cls, value: int) -> int:
-        if value not in limits.RDS_PI_RETENTION_DAYS:
-            raise ValueError("Performance Insights keeps 7 days (free), a multiple of 31 up to 713, or 731")
-        return value
-
-    @field_validator("monitoring_interval_seconds")
-    @classmethod
-    def _monitoring(cls, value: int) -> int:
-        allowed = sorted(limits.RDS_MONITORING_INTERVALS - {0})
-        if value not in allowed:
-            raise ValueError(f"enhanced monitoring is on in every env; RDS accepts {allowed}")
         return value
 
     @field_validator("master_username")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from invoke import Context
+from invoke.context import Context
 from invoke.exceptions import Exit
 
 from ops import dlq as dlq_tasks

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from invoke import Context
+from invoke.context import Context
 
 from app.config import ConfigCache, Pointers, reset_config
 from app.local import json_request

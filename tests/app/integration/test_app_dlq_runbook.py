@@ -12,7 +12,7 @@ import time
 from typing import Any
 
 import pytest
-from invoke import Context
+from invoke.context import Context
 
 from app.errors import DatabaseUnavailableError
 from app.local import json_request, poll_once

@@ -121,22 +121,13 @@ def test_deadline_comes_from_the_lambda_context() -> None:
         def get_remaining_time_in_millis(self) -> int:
             return 3000
 
-    deadline.set_from_context(Ctx(), margin_s=0.5)
-    assert 2.4 < deadline.current() - time.monotonic() <= 2.5
-    deadline.set_from_context(object())
-    assert deadline.current() - time.monotonic() > 9
+    with deadline.invocation(Ctx(), margin_s=0.5):
+        assert 2.4 < deadline.current() - time.monotonic() <= 2.5
+    with deadline.invocation(object()):
+        assert deadline.current() - time.monotonic() > 9
 
 
-def test_the_api_retry_budget_stops_new_attempts_and_a_new_invocation_clears_it() -> None:
-    """With the database down an API request answers in about RETRY_BUDGET_S, not after every attempt."""
-    import time
-
-    from app import deadline
-    from app.db import retrying
-    from app.local import FakeContext
-
-    deadline.set_from_context(FakeContext())
-    deadline.set_retry_budget(0.0)  # spent: the first failure is final
+def _attempts_until_given_up() -> int:
     from sqlalchemy.exc import OperationalError
 
     attempts = []
@@ -145,14 +136,33 @@ def test_the_api_retry_budget_stops_new_attempts_and_a_new_invocation_clears_it(
             with attempt:
                 attempts.append(time.monotonic())
                 raise OperationalError("x", {}, RuntimeError("down"))
-    assert len(attempts) == 1
-    deadline.set_retry_budget(None)
-    attempts.clear()
-    with pytest.raises(OperationalError):
-        for attempt in retrying(sleep=lambda _s: None):
-            with attempt:
-                attempts.append(time.monotonic())
-                raise OperationalError("x", {}, RuntimeError("down"))
-    assert len(attempts) == 5  # MAX_ATTEMPTS without a budget
-    deadline.set_from_context(FakeContext())  # the next invocation (e.g. the worker) has no budget
+    return len(attempts)
+
+
+def test_the_api_retry_budget_stops_new_attempts_and_a_new_invocation_has_none() -> None:
+    """With the database down an API request answers in about RETRY_BUDGET_S, not after every attempt."""
+    from app.local import FakeContext
+
+    with deadline.invocation(FakeContext(), retry_budget_s=0.0):  # spent: the first failure is final
+        assert _attempts_until_given_up() == 1
+    with deadline.invocation(FakeContext()):  # the next invocation (e.g. the worker) has no budget
+        assert deadline.retry_until() is None
+        assert _attempts_until_given_up() == MAX_ATTEMPTS
+
+
+def test_nothing_of_an_invocation_outlives_it() -> None:
+    """A spent budget or a near deadline of one invocation must not cut the retries of what runs next in
+    the thread (it once made the next test's transactions give up after one attempt)."""
+
+    class Ending:
+        def get_remaining_time_in_millis(self) -> int:
+            return 600  # 0.1 s after the margin
+
+    with deadline.invocation(Ending(), retry_budget_s=0.0):
+        assert deadline.current() - time.monotonic() < 0.2
+    assert deadline.retry_until() is None
+    assert deadline.current() - time.monotonic() > 9
+    assert _attempts_until_given_up() == MAX_ATTEMPTS
+    with pytest.raises(RuntimeError), deadline.invocation(Ending(), retry_budget_s=0.0):
+        raise RuntimeError("a handler that fails")
     assert deadline.retry_until() is None

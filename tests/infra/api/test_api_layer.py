@@ -62,7 +62,7 @@ def test_every_operation_of_the_document_invokes_the_live_alias_with_the_layers_
 def test_no_lambda_permission_anywhere_and_api_survives_a_compute_redeploy(synth, env, tmp_path):
     """Compute destroyed and deployed again publishes new ids and versions: the api graph is unchanged."""
     from shared.config import Environment
-    from shared.synth.runner import Upstream, render_in_subprocess
+    from shared.synth.runner import RenderedExports, render_in_subprocess
 
     layers = synth(env)
     for graph in layers.values():
@@ -70,7 +70,7 @@ def test_no_lambda_permission_anywhere_and_api_survives_a_compute_redeploy(synth
     redeployed = dict(layers["compute"].exports)
     redeployed["api_function_arn"] += "-ignored"  # anything but the names may change
     redeployed["api_alias_invoke_arn"] = "arn:aws:apigateway:us-east-1:lambda:path/changed"
-    upstream = Upstream()
+    upstream = RenderedExports()
     upstream.add(f"organization/serverless-infra-compute/{env}", redeployed, [])
     upstream.add(f"organization/serverless-infra-security/{env}", layers["security"].exports, [])
     again = render_in_subprocess("api", Environment(env), upstream, tmp_path).graph
@@ -80,10 +80,10 @@ def test_no_lambda_permission_anywhere_and_api_survives_a_compute_redeploy(synth
 
 def test_compute_under_another_name_stops_the_synth(synth, tmp_path):
     from shared.config import Environment
-    from shared.synth.runner import SynthError, Upstream, render_in_subprocess
+    from shared.synth.runner import RenderedExports, SynthError, render_in_subprocess
 
     layers = synth("dev")
-    upstream = Upstream()
+    upstream = RenderedExports()
     upstream.add("organization/serverless-infra-compute/dev",
                  {**layers["compute"].exports, "api_alias_name": "blue"}, [])
     upstream.add("organization/serverless-infra-security/dev", layers["security"].exports, [])

@@ -56,8 +56,8 @@ def test_no_internet_route_and_no_gateway_in_default_mode(synth, env):
 
 def test_subnets_sit_inside_the_vpc_without_overlap(synth, env):
     graph = synth(env)["network"]
-    vpc = ipaddress.ip_network(graph.exports["vpc_cidr"])
-    cidrs = [ipaddress.ip_network(s.inputs["cidrBlock"]) for s in graph.of_type(SUBNET)]
+    vpc = ipaddress.IPv4Network(graph.exports["vpc_cidr"])
+    cidrs = [ipaddress.IPv4Network(s.inputs["cidrBlock"]) for s in graph.of_type(SUBNET)]
     assert all(c.subnet_of(vpc) for c in cidrs)
     assert not any(a.overlaps(b) for i, a in enumerate(cidrs) for b in cidrs[i + 1:])
 

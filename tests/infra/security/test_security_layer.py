@@ -8,7 +8,7 @@ import pytest
 
 from shared.synth import fake_aws
 from shared.synth.crossguard import violations
-from shared.synth.graph import SECRET_MASK
+from shared.synth.graph import SECRET_MASK, GraphResource, LayerGraph
 from shared.synth.render import layer_config
 
 pytestmark = pytest.mark.synth
@@ -25,7 +25,7 @@ def stack_settings(env: str) -> dict:
     return layer_config("security", env)
 
 
-def keys_by_category(graph) -> dict[str, dict]:
+def keys_by_category(graph: LayerGraph) -> dict[str, GraphResource]:
     """category -> the key resource, found through the alias that names it."""
     arn_of_id = {k.outputs["keyId"]: k for k in graph.of_type(KEY)}
     found = {}
@@ -76,6 +76,7 @@ def test_key_policies_have_no_star_principal_and_are_scoped_to_services(synth, e
                 assert "kms:*" not in statement["Action"]
         use = statements.get("UseThroughServices")
         if category in ("database", "api", "cache"):
+            assert use is not None, f"{category} key has no UseThroughServices statement"
             assert "ssm.us-east-1.amazonaws.com" in use["Condition"]["StringEquals"]["kms:ViaService"]
             assert use["Condition"]["StringEquals"]["kms:CallerAccount"] == account
     vias = {
@@ -157,7 +158,7 @@ def test_signing_key_is_generated_and_appears_nowhere_in_graph_or_exports(synth,
     password = graph.one(PASSWORD)
     _, fake = fake_aws.fake_resource(password.type, password.name, password.urn, password.inputs)
     secret = fake["result"]
-    assert len(secret) == stack_settings(env)["signingKeyLength"]
+    assert password.inputs["length"] == stack_settings(env)["signingKeyLength"]  # what the program asks for
     assert secret not in graph.to_json()
     assert password.outputs["result"] == SECRET_MASK
     signing = next(p for p in graph.of_type(PARAMETER) if p.inputs["name"].endswith("/api/signing_key"))
