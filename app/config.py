@@ -58,11 +58,17 @@ class DatabaseSettings:
     sslmode: str = "require"
     app_username: str | None = None  # the application role (SSM ``username``), when ``username`` differs
     replica_max_lag_seconds: float = DEFAULT_REPLICA_MAX_LAG_SECONDS
+    reader_username: str | None = None  # the role on the replica (capped: app/roles.py), when it has one
+    reader_connection_limit: int = contract.READER_CONNECTION_LIMIT.default
 
     def url(self, *, reader: bool = False) -> str:
-        """SQLAlchemy URL for the writer (``host``, the proxy when there is one) or the reader."""
+        """SQLAlchemy URL for the writer (``host``, the proxy when there is one) or the reader.
+
+        The reader signs in as ``reader_username`` on a host of its own (the replica); reads that go to
+        the writer's host (the proxy) sign in as the writer does."""
         host = (self.reader_host or self.host) if reader else self.host
-        user = quote(self.username, safe="")
+        role = self.reader_username if reader and host != self.host and self.reader_username else self.username
+        user = quote(role, safe="")
         secret = f":{quote(self.password, safe='')}" if self.password else ""  # IAM: a token per connection
         return f"postgresql+psycopg://{user}{secret}@{host}:{self.port}/{self.name}?sslmode={self.sslmode}"
 
@@ -223,6 +229,8 @@ def build_config(raw: Mapping[str, str], pointers: Pointers) -> AppConfig:
                 "database/replica_max_lag_seconds",
             ),
             reader_host=raw.get("database/reader_host") or None,
+            reader_username=raw.get("database/reader_username") or None,
+            reader_connection_limit=_param(raw, contract.READER_CONNECTION_LIMIT),
             sslmode=raw.get(f"database/{contract.DATABASE_SSLMODE_KEY}") or "require",
         )
     return AppConfig(

@@ -83,9 +83,27 @@ INT_PARAMETERS: tuple[IntParameter, ...] = (MAX_BATCH_SIZE, PAGE_SIZE_DEFAULT, P
 
 # /myapp/{env}/database/: what the data layer writes (``host`` is the RDS Proxy when there is one; no
 # password: the functions sign in with IAM tokens), and what the app reads when present.
-DATABASE_KEYS: tuple[str, ...] = ("host", "port", "name", "username", "reader_host", "replica_max_lag_seconds")
+# ``reader_username`` is the role the api signs in as on the replica (when ``reader_host`` is not ``host``),
+# ``reader_connection_limit`` that role's cap of direct connections, which the migrate step sets.
+DATABASE_KEYS: tuple[str, ...] = (
+    "host", "port", "name", "username", "reader_host", "replica_max_lag_seconds", "reader_username",
+    "reader_connection_limit",
+)
 REQUIRED_DATABASE_KEYS: tuple[str, ...] = ("host", "port", "name", "username")
 DATABASE_PORT = IntParameter("database", "port", 5432, 1, 65_535, "Port of the writer (proxy or primary)")
+# The replica's hard cap of direct app connections: PostgreSQL refuses the reader role past it (SQLSTATE
+# 53300) and the app reads from the primary through the proxy instead (app/replica.py). 0: none (the
+# reader role cannot sign in), as in every env that reads through the proxy. RDS's max_connections tops
+# out at 5,000 (shared/connection_budget.py).
+READER_CONNECTION_LIMIT = IntParameter(
+    "database", "reader_connection_limit", 0, 0, 5_000, "Most direct app connections the read replica accepts"
+)
+# An execution environment the replica refused (its cap is full) reads from the primary and asks the
+# replica again only after a backoff: the first after REPLICA_FULL_BACKOFF_MIN_S (jittered down to half),
+# doubling up to REPLICA_FULL_BACKOFF_MAX_S. The connection budget bounds the IAM sign-ins this costs.
+REPLICA_FULL_BACKOFF_MIN_S = 30.0
+REPLICA_FULL_BACKOFF_MAX_S = 300.0
+REPLICA_FULL_JITTER = 0.5  # a wait is drawn from [wait * (1 - jitter), wait]: refused together, retry apart
 # Optional, local runs only (the data layer does not write them: RDS forces TLS, "require" is right
 # there; a password only for a database without IAM auth).
 DATABASE_SSLMODE_KEY = "sslmode"

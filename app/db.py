@@ -9,8 +9,9 @@
 * Pools are Lambda-sized: ``pool_size`` 1 (``DB_POOL_SIZE``), no overflow, pre-ping, recycle: one execution
   environment serves one request at a time (the connection budget is in docs/data.md).
 * Reads (``role="reader"``) go to the replica when the config names one (``reader_host`` differs from the
-  writer's), unless the replica is unreachable or lags more than ``replica_max_lag_seconds``: then the
-  primary serves them (:mod:`app.replica` keeps that verdict for a few seconds per environment).
+  writer's), unless the replica is unreachable, lags more than ``replica_max_lag_seconds`` or refuses the
+  connection because its cap of direct app connections is full: then the primary serves them
+  (:mod:`app.replica` keeps that verdict per environment: seconds when down, a growing backoff when full).
 * :func:`transaction` runs a unit of work in ONE transaction and retries it as a whole on transient errors
   (connection loss, serialization failure, deadlock, pool timeout) with exponential backoff and full
   jitter, never past the invocation's remaining time minus a safety margin. A failed attempt is rolled
@@ -183,6 +184,27 @@ class CheckoutError(Exception):
     """
 
 
+def _checkout(role: str) -> tuple[Connection, str]:
+    """A connection for ``role`` and the name of what serves it.
+
+    A replica that refuses the connection because its cap is full (app/replica.py) is not a failure: this
+    read goes to the primary at once, in the same attempt (no retry, no backoff sleep), and the
+    environment leaves the replica alone for its backoff. Any other failure to connect is a
+    :class:`CheckoutError` (transient: the retry connects afresh; a replica that failed is marked down).
+    """
+    engine, name = route(role)
+    try:
+        return engine.connect(), name
+    except sa_exc.DBAPIError as exc:
+        if name == "replica" and replica.is_capacity_refusal(exc):
+            replica.health.mark_full()
+            return _checkout("writer")
+        engine.dispose()  # drop what the pool holds: the next attempt connects afresh
+        if name == "replica":
+            replica.health.mark_down(f"unreachable: {type(exc).__name__} during a read")
+        raise CheckoutError(f"{type(exc).__name__}: {exc}"[:300]) from exc
+
+
 def is_transient(exc: BaseException) -> bool:
     """Errors worth another attempt: the connection, not the statement, was the problem."""
     if isinstance(exc, CheckoutError):
@@ -264,13 +286,8 @@ def transaction(work: Callable[[Connection], T], *, role: str = "writer", deadli
     try:
         for attempt in retrying(deadline=deadline, max_attempts=attempts):
             with attempt:
-                engine, name = route(role)
+                connection, name = _checkout(role)
                 try:
-                    try:
-                        connection = engine.connect()
-                    except sa_exc.DBAPIError as exc:
-                        engine.dispose()  # drop what the pool holds: the next attempt connects afresh
-                        raise CheckoutError(f"{type(exc).__name__}: {exc}"[:300]) from exc
                     with connection, connection.begin():
                         result = work(connection)
                 except Exception as exc:

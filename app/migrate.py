@@ -13,7 +13,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from app.db import build_engine
-from app.roles import bootstrap_owner
+from app.roles import DEFAULT_READER, bootstrap_owner, reader_limit, set_reader_limit
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 LOCK_ID = 7_201_311  # pg_advisory_lock key: two concurrent deploys never migrate at once
@@ -35,11 +35,20 @@ def head_revision() -> str | None:
 
 
 def upgrade(
-    url: str, revision: str = "head", *, app_username: str | None = None, iam: bool | None = None
-) -> dict[str, str | None]:
+    url: str,
+    revision: str = "head",
+    *,
+    app_username: str | None = None,
+    reader_username: str | None = None,
+    reader_connection_limit: int | None = None,
+    iam: bool | None = None,
+) -> dict[str, str | int | None]:
     """Upgrade the database at ``url`` (as the owner) to ``revision``; returns the revisions before and after.
 
-    ``app_username`` names the application role the migrations create and grant (default ``app_user``).
+    ``app_username`` names the application role the migrations create and grant (default ``app_user``),
+    ``reader_username`` the replica reader role (default ``app_reader``). ``reader_connection_limit``, when
+    given, becomes that role's CONNECTION LIMIT after the revisions ran: the replica's hard cap of direct
+    app connections (app/roles.py), re-applied by every run so the stack file's value is what holds.
     """
     from sqlalchemy import exc, text
 
@@ -60,16 +69,22 @@ def upgrade(
                 cfg = alembic_config()
                 cfg.attributes["connection"] = conn
                 cfg.attributes["app_username"] = app_username
+                cfg.attributes["reader_username"] = reader_username
                 command.upgrade(cfg, revision)
                 conn.commit()
                 after = MigrationContext.configure(conn).get_current_revision()
+                reader = reader_username or DEFAULT_READER
+                if reader_connection_limit is not None and reader_limit(conn, reader) is not None:
+                    set_reader_limit(conn, reader, reader_connection_limit)
+                    conn.commit()
+                cap = reader_limit(conn, reader)
             finally:
                 conn.rollback()  # a failed revision leaves the transaction aborted; the unlock needs a fresh one
                 conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": LOCK_ID})
                 conn.commit()
     finally:
         engine.dispose()
-    return {"before": before, "after": after}
+    return {"before": before, "after": after, "reader_connection_limit": cap}
 
 
 def bootstrap(master_url: str, owner: str) -> dict[str, object]:

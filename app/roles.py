@@ -6,6 +6,15 @@
 * ``app`` (default ``app_user``): SELECT/INSERT/UPDATE on exactly the tables the code writes (see
   :data:`APP_GRANTS`), nothing else: no DDL (it owns nothing and has no CREATE on any schema), no
   TRUNCATE/DELETE, no access to other schemas. Created and granted by revision 0003 and later ones.
+* ``reader`` (default ``app_reader``): the role the api signs in as on the read replica, SELECT on what the
+  replica reads need (:data:`READER_GRANTS`). It carries the replica's hard cap of direct app connections
+  (``CONNECTION LIMIT``, set by every migrate run from the data layer's ``reader_connection_limit``;
+  0, no sign-in at all, until then): PostgreSQL itself refuses the connection past the cap (SQLSTATE 53300,
+  "too many connections for role"), and the app then reads from the primary through the proxy
+  (app/replica.py). A per-role limit counts only that role's sessions, so the master, the owner and any
+  operator role keep the rest of the replica's ``max_connections`` (docs/data.md, "Connection budget").
+  Roles live in the catalog, which the replica replays: what the migrations set on the primary is what the
+  replica enforces, and the app never signs in as this role on the primary.
 * The master user (``app_admin``) is break-glass only: it signs in with its password, directly to the
   instance, and its one routine use is :func:`bootstrap_owner`, once per database.
 
@@ -25,6 +34,7 @@ if TYPE_CHECKING:
 
 DEFAULT_OWNER = "app_owner"
 DEFAULT_APP = "app_user"
+DEFAULT_READER = "app_reader"
 RDS_IAM_ROLE = "rds_iam"
 # What the application's code needs, table by table (app/repository.py). A new table gets its line here
 # in the revision that creates it; tests/app/functional/test_app_roles.py runs the app as this role.
@@ -34,6 +44,13 @@ APP_GRANTS: dict[str, tuple[str, ...]] = {
     "job_failures": ("SELECT", "INSERT", "UPDATE"),
     "job_replays": ("SELECT", "INSERT"),
 }
+# What the replica serves (app/repository.py's role="reader" transactions: list and get orders).
+READER_GRANTS: dict[str, tuple[str, ...]] = {"orders": ("SELECT",)}
+# A Lambda environment frozen between invocations keeps its replica connection, and with it one of the
+# capped slots: a reader session idle this long is closed by the server (PostgreSQL 14+
+# idle_session_timeout), so the slot goes to an environment that is reading. The pool's pre-ping notices
+# the closed connection at the next checkout and connects again (or falls back to the primary).
+READER_IDLE_SESSION_TIMEOUT_MS = 60_000
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
@@ -52,11 +69,16 @@ def _role_exists(conn: Connection, name: str) -> bool:
     return conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :n"), {"n": name}).first() is not None
 
 
-def create_login_role(conn: Connection, name: str, *, createrole: bool = False) -> None:
-    """CREATE ROLE .. LOGIN unless it exists; with ``rds_iam`` present, it signs in with IAM tokens only."""
+def create_login_role(
+    conn: Connection, name: str, *, createrole: bool = False, connection_limit: int | None = None
+) -> None:
+    """CREATE ROLE .. LOGIN unless it exists; with ``rds_iam`` present, it signs in with IAM tokens only.
+
+    ``connection_limit`` applies to a role created here (an existing role keeps its own)."""
     role = ident(name)
     if not _role_exists(conn, role):
-        conn.execute(text(f"CREATE ROLE {role} LOGIN{' CREATEROLE' if createrole else ''}"))
+        limit = "" if connection_limit is None else f" CONNECTION LIMIT {_limit(connection_limit)}"
+        conn.execute(text(f"CREATE ROLE {role} LOGIN{' CREATEROLE' if createrole else ''}{limit}"))
     if _role_exists(conn, RDS_IAM_ROLE):
         admin = " WITH ADMIN OPTION" if createrole else ""
         conn.execute(text(f"GRANT {RDS_IAM_ROLE} TO {role}{admin}"))
@@ -99,3 +121,33 @@ def grant_app(conn: Connection, app: str, tables: dict[str, tuple[str, ...]] | N
     for table, privileges in (APP_GRANTS if tables is None else tables).items():
         conn.execute(text(f'REVOKE ALL ON public."{table}" FROM {role}'))
         conn.execute(text(f'GRANT {", ".join(privileges)} ON public."{table}" TO {role}'))
+
+
+def _limit(value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"a connection limit is a whole number >= 0, got {value!r}")
+    return value
+
+
+def grant_reader(conn: Connection, reader: str, tables: dict[str, tuple[str, ...]] | None = None) -> None:
+    """Create the replica reader role, closed (CONNECTION LIMIT 0) until :func:`set_reader_limit` opens it."""
+    role = ident(reader)
+    create_login_role(conn, role, connection_limit=0)
+    for table, privileges in (READER_GRANTS if tables is None else tables).items():
+        conn.execute(text(f'REVOKE ALL ON public."{table}" FROM {role}'))
+        conn.execute(text(f'GRANT {", ".join(privileges)} ON public."{table}" TO {role}'))
+
+
+def set_reader_limit(conn: Connection, reader: str, limit: int) -> None:
+    """The replica's cap of direct app connections (run as the owner, who created the role: PostgreSQL 16+
+    lets a CREATEROLE role alter the roles it has ADMIN OPTION on). 0 closes the role."""
+    role = ident(reader)
+    conn.execute(text(f"ALTER ROLE {role} CONNECTION LIMIT {_limit(limit)}"))
+    conn.execute(text(f"ALTER ROLE {role} SET idle_session_timeout = {READER_IDLE_SESSION_TIMEOUT_MS}"))
+
+
+def reader_limit(conn: Connection, reader: str) -> int | None:
+    """The role's CONNECTION LIMIT (-1: none), or None when the role does not exist."""
+    return conn.execute(
+        text("SELECT rolconnlimit FROM pg_roles WHERE rolname = :n"), {"n": ident(reader)}
+    ).scalar_one_or_none()

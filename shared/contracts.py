@@ -74,13 +74,15 @@ CONTRACTS: dict[str, LayerContract] = {
             "db_username": "database user the app connects as (the app role; same as db_app_username)",
             "db_owner_username": "role that owns the tables; the migrate function signs in as it",
             "db_app_username": "role the api, worker and dlq-analyzer sign in as (DML only)",
+            "db_reader_username": "role the api signs in as on the read replica (SELECT only, capped by its "
+            "CONNECTION LIMIT); its rds-db:connect is scoped to db_reader_resource_ids",
             "db_auth_mode": "'iam': clients sign IAM tokens for RDS Proxy (and the replica), end to end",
             "db_reader_resource_ids": "resource ids (db-...) of the replicas the app reads from directly (empty "
             "when reads go through the proxy): they scope rds-db:connect",
             "db_master_secret_arn": "Secrets Manager ARN of the break-glass master credentials (the migrate "
             "function's one-time owner bootstrap reads it)",
-            "db_connection_limits": "max connections of the primary, the proxy's pool and the read replica, and "
-            "the reader routing (shared/connection_budget.py)",
+            "db_connection_limits": "max connections of the primary, the proxy's pool and the read replica, "
+            "the reader routing and the replica's cap of direct app connections (shared/connection_budget.py)",
             "db_parameter_prefix": "SSM prefix holding host, port, name, username, password, reader and proxy hosts",
             "db_instance_identifier": "the primary instance's identifier (CloudWatch DBInstanceIdentifier dimension)",
             "db_replica_identifiers": "identifiers of the read replicas, in order (empty when there is none)",

@@ -2,7 +2,8 @@
 
 Idempotent (an up-to-date database is a no-op) and serialized by a PostgreSQL advisory lock. It connects
 like every function (app.db.build_engine: IAM token through RDS Proxy, TLS), as ``DATABASE_USERNAME`` (the
-owner). ``{"bootstrap": true}`` instead creates the owner role as the master user, once per database
+owner), and sets the replica reader role's CONNECTION LIMIT to the data layer's ``reader_connection_limit``.
+``{"bootstrap": true}`` instead creates the owner role as the master user, once per database
 (docs/data.md, "Roles").
 """
 
@@ -50,6 +51,14 @@ def lambda_handler(event: dict | None, context: LambdaContext) -> dict[str, Any]
         result = bootstrap(master_url(), owner)
         logger.info("owner role bootstrapped", extra=result)
         return {"status": "ok", **result}
-    result = upgrade(config.writer_url(), event.get("revision", "head"), app_username=config.app_username())
+    database = config.database
+    result = upgrade(
+        config.writer_url(),
+        event.get("revision", "head"),
+        app_username=config.app_username(),
+        # The replica's cap of direct app connections, from the data layer (docs/data.md, Connection budget).
+        reader_username=database.reader_username if database else None,
+        reader_connection_limit=database.reader_connection_limit if database else None,
+    )
     logger.info("migrations applied", extra=result)
     return {"status": "ok", **result}

@@ -39,6 +39,7 @@ compute = Compute(
         db_proxy_arn=data.require("db_proxy_arn"),
         db_owner_username=data.require("db_owner_username"),
         db_app_username=data.require("db_app_username"),
+        db_reader_username=data.require("db_reader_username"),
         db_auth_mode=data.require("db_auth_mode"),
         db_reader_resource_ids=data.require("db_reader_resource_ids"),
         db_master_secret_arn=data.require("db_master_secret_arn"),

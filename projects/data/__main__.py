@@ -53,12 +53,13 @@ publish(
         "db_username": settings.app_username,
         "db_owner_username": settings.owner_username,
         "db_app_username": settings.app_username,
+        "db_reader_username": settings.reader_username,
         "db_auth_mode": DB_AUTH_IAM,  # functions sign IAM tokens (app/contract.py)
         "db_reader_resource_ids": database.reader_resource_ids,
         "db_master_secret_arn": database.master_secret.arn,
         "db_connection_limits": DatabaseLimits.from_settings(
             settings.instance_class, settings.replica_class, settings.proxy_max_connections_percent,
-            settings.reader_routing,
+            settings.reader_routing, settings.reader_connection_limit,
         ).as_output(),
         "db_parameter_prefix": database_prefix,
         "db_instance_identifier": database.primary.identifier,

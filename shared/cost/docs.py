@@ -97,6 +97,9 @@ def expected_sections(
         doc = REPO_ROOT / "docs" / f"{layer}.md"
         if doc.exists():
             sections[doc] = {f"cost-{layer}": layer_cost(layer, priced)}
+    from shared.connection_budget import markdown as connection_budget
+
+    sections[REPO_ROOT / "docs" / "data.md"]["connection-budget"] = connection_budget()
     return sections
 
 

@@ -30,13 +30,16 @@ def written_parameters(system: dict, env: str) -> dict[str, str]:
     security = SecuritySettings.model_validate(layer_config("security", env))
     by_key = {f"{s.category}/{s.key}": str(s.value) for s in parameter_specs(security, "signing-key")}
     data = system["data"].exports
+    data_settings = DataSettings.model_validate(layer_config("data", env))
     by_key |= {
         "database/host": data["db_proxy_endpoint"],
         "database/reader_host": data["db_reader_endpoint"],
         "database/port": str(data["db_port"]),
         "database/name": data["db_name"],
         "database/username": data["db_username"],
-        "database/replica_max_lag_seconds": str(DataSettings.model_validate(layer_config("data", env)).replica_max_lag_seconds),
+        "database/replica_max_lag_seconds": str(data_settings.replica_max_lag_seconds),
+        "database/reader_username": data["db_reader_username"],
+        "database/reader_connection_limit": str(data_settings.reader_connection_limit),
     }
     root = f"/{contract.PARAMETER_ROOT}/{env}/"
     names = [p.inputs["name"] for layer in ("security", "data") for p in system[layer].of_type(PARAMETER)]
@@ -49,6 +52,7 @@ def written_parameters(system: dict, env: str) -> dict[str, str]:
 @pytest.mark.parametrize("env", ENVS)
 def test_app_config_builds_from_what_the_graph_writes(synth, env: str) -> None:
     system = synth(env)
+    data = system["data"].exports
     raw = written_parameters(system, env)
     # Every key the infrastructure writes is one the app reads (the signing key is the API's own secret,
     # reserved for signed tokens: see docs/decisions.md).
@@ -68,6 +72,12 @@ def test_app_config_builds_from_what_the_graph_writes(synth, env: str) -> None:
             system["data"].exports["db_auth_mode"] == contract.DB_AUTH_IAM
         ).lower()
         assert set(pointers.prefixes) == set(contract.CATEGORIES)
+        # Direct replica reads sign in as the capped reader role; proxy reads as the function's own role.
+        reader = config.database.url(reader=True)
+        direct = raw["database/reader_host"] != raw["database/host"]
+        role = data["db_reader_username"] if direct else config.database.username
+        assert reader.startswith(f"postgresql+psycopg://{role}@{raw['database/reader_host']}:")
+        assert config.database.reader_connection_limit == int(raw["database/reader_connection_limit"])
 
 
 @pytest.mark.unit

@@ -118,7 +118,7 @@ def permissions(**overrides: Any) -> FunctionPermissions:
         "account_id": ACCOUNT, "metrics_namespace": contract.metrics_namespace("dev"), "queues": FakeQueues(),
         "queues_key_arn": KEY + "queues", "database_key_arn": KEY + "database", "db_master_secret_arn": SECRET_ARN,
         "db_proxy_arn": PROXY_ARN, "db_owner_username": "app_owner", "db_app_username": "app_user",
-        "db_reader_resource_ids": ["db-REPLICA1"],
+        "db_reader_resource_ids": ["db-REPLICA1"], "db_reader_username": "app_reader",
     }
     return FunctionPermissions(**{**values, **overrides})
 
@@ -188,7 +188,7 @@ def test_functions_connect_as_their_own_role_and_only_the_reader_reaches_the_rep
     proxy_user = f"arn:aws:rds-db:us-east-1:{ACCOUNT}:dbuser:prx-0123456789abcdef0/"
     assert connect["migrate"] == {proxy_user + "app_owner"}
     assert connect["worker"] == connect["dlq-analyzer"] == {proxy_user + "app_user"}
-    assert connect["api"] == {proxy_user + "app_user", f"arn:aws:rds-db:us-east-1:{ACCOUNT}:dbuser:db-REPLICA1/app_user"}
+    assert connect["api"] == {proxy_user + "app_user", f"arn:aws:rds-db:us-east-1:{ACCOUNT}:dbuser:db-REPLICA1/app_reader"}
 
 
 def test_a_proxy_arn_without_its_resource_id_is_refused_by_name():
@@ -391,7 +391,8 @@ def test_components_declare_and_register_every_public_output(tmp_path):
             subnet_ids=["subnet-1", "subnet-2"], security_group_id="sg-1",
             kms_key_arns={c: KEY + c for c in ("logs", "queues", "artifacts", "lambda", "database")},
             parameter_prefixes=PREFIXES, config_read_policy_arn=f"arn:aws:iam::{ACCOUNT}:policy/read",
-            db_proxy_arn=PROXY_ARN, db_owner_username="app_owner", db_app_username="app_user", db_auth_mode="iam",
+            db_proxy_arn=PROXY_ARN, db_owner_username="app_owner", db_app_username="app_user", db_reader_username="app_reader",
+            db_auth_mode="iam",
             db_reader_resource_ids=[], db_master_secret_arn=SECRET_ARN, db_endpoint="db.example.internal",
             db_connection_limits={"primary_max_connections": 112, "proxy_max_connections": 84,
                                   "replica_max_connections": 0, "reader_routing": "proxy"},

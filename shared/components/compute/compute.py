@@ -78,6 +78,8 @@ class ComputeArgs:
     """data: the role migrations run as (the migrate function's user)."""
     db_app_username: pulumi.Input[str]
     """data: the role the api, worker and dlq-analyzer sign in as."""
+    db_reader_username: pulumi.Input[str]
+    """data: the role the api signs in as on the read replica (db_reader_resource_ids)."""
     db_auth_mode: pulumi.Input[str]
     """data: 'iam' (sign IAM tokens; DATABASE_IAM_AUTH=true)."""
     db_reader_resource_ids: pulumi.Input[list[str]]
@@ -135,11 +137,13 @@ def db_statements(
     proxy_arn: pulumi.Input[str],
     username: pulumi.Input[str],
     reader_resource_ids: pulumi.Input[list[str]],
+    reader_username: pulumi.Input[str],
 ) -> list[iam.Statement]:
-    """rds-db:connect for this function's own role only: the proxy, plus the read replica for readers."""
-    targets = pulumi.Output.all(proxy_arn, account_id, username, reader_resource_ids).apply(
+    """rds-db:connect for this function's own roles only: the proxy, plus the read replica (as the reader
+    role, whose CONNECTION LIMIT caps the replica's direct connections) for readers."""
+    targets = pulumi.Output.all(proxy_arn, account_id, username, reader_resource_ids, reader_username).apply(
         lambda a: [rds_db_user_arn(a[0], a[1], a[2])]
-        + ([iam.rds_db_user_arn(a[1], rid, a[2]) for rid in a[3]] if fn in REPLICA_READERS else [])
+        + ([iam.rds_db_user_arn(a[1], rid, a[4]) for rid in a[3]] if fn in REPLICA_READERS else [])
     )
     return [{"Sid": "ConnectAsOwnRole", "Effect": "Allow", "Action": ["rds-db:connect"], "Resource": targets}]
 
@@ -180,6 +184,7 @@ class FunctionPermissions:
     db_owner_username: pulumi.Input[str]
     db_app_username: pulumi.Input[str]
     db_reader_resource_ids: pulumi.Input[list[str]]
+    db_reader_username: pulumi.Input[str]
 
     def statements(self, fn: str) -> list[iam.Statement]:
         """``fn``'s statements: metrics, its own queue and secret access, rds-db:connect, DLQ and queue key."""
@@ -212,6 +217,7 @@ class FunctionPermissions:
                 proxy_arn=self.db_proxy_arn,
                 username=db_username(fn, self.db_owner_username, self.db_app_username),
                 reader_resource_ids=self.db_reader_resource_ids,
+                reader_username=self.db_reader_username,
             )
         if fn in ASYNC_FAILURES_TO_DLQ:
             statements.append(iam.allow("AsyncFailuresToDlq", ["sqs:SendMessage"], [q.dlq_arn]))
@@ -284,6 +290,7 @@ def function_permissions(
         db_owner_username=args.db_owner_username,
         db_app_username=args.db_app_username,
         db_reader_resource_ids=args.db_reader_resource_ids,
+        db_reader_username=args.db_reader_username,
     )
 
 

@@ -90,6 +90,9 @@ def parameter_values(
         "username": s.app_username,  # the migrate function overrides it with the owner
         "reader_host": reader_host,
         "replica_max_lag_seconds": str(s.replica_max_lag_seconds),
+        # The api's role on the replica and its cap (the migrate step sets it: app/roles.py).
+        "reader_username": s.reader_username,
+        "reader_connection_limit": str(s.reader_connection_limit),
     }
 
 

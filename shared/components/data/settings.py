@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
+from app.contract import READER_CONNECTION_LIMIT
 from shared import aws_limits as limits
 from shared.config import ConfigError, Environment, Settings
 from shared.env_policy import env_policy
@@ -135,6 +136,19 @@ class DataSettings(Settings):
         description="Where reads go: the proxy (the primary, pooled) or the first replica (direct, IAM, "
         "with fallback to the primary); docs/data.md weighs them.",
     )
+    reader_connection_limit: int = Field(
+        READER_CONNECTION_LIMIT.default,
+        ge=READER_CONNECTION_LIMIT.minimum,
+        le=READER_CONNECTION_LIMIT.maximum,
+        validate_default=True,  # readerRouting 'replica' without a cap must be refused, not read as 0
+        description="The replica's hard cap of direct app connections (the reader role's CONNECTION LIMIT, "
+        "set by the migrate step); environments past it read from the primary through the proxy. "
+        "readerRouting 'replica' only.",
+    )
+    reader_username: str = Field(
+        "app_reader", pattern=r"^[a-z][a-z0-9_]{0,62}$",
+        description="Role the api signs in as on the replica (SELECT only; carries the cap).",
+    )
     master_rotation_days: int = Field(
         30,
         ge=0,
@@ -215,14 +229,26 @@ class DataSettings(Settings):
             raise ValueError("readerRouting 'replica' needs replicaCount >= 1")
         return value
 
-    @field_validator("owner_username", "app_username")
+    @field_validator("reader_connection_limit")
+    @classmethod
+    def _cap_with_replica_reads(cls, value: int, info: ValidationInfo) -> int:
+        routing = info.data.get("reader_routing")
+        if routing == "replica" and value < 1:
+            raise ValueError("readerRouting 'replica' needs a cap of direct replica connections >= 1 "
+                             "(docs/data.md, Connection budget)")
+        if routing == "proxy" and value:
+            raise ValueError("only readerRouting 'replica' connects to the replica directly: set it, or 0")
+        return value
+
+    @field_validator("owner_username", "app_username", "reader_username")
     @classmethod
     def _distinct_roles(cls, value: str, info: ValidationInfo) -> str:
         if value in RESERVED_USERNAMES or value.startswith(("rds", "pg_")):
             raise ValueError("RDS reserves this name (rds*, pg_*)")
-        taken = {info.data.get("master_username"), info.data.get("owner_username")} - {None}
+        others = ("master_username", "owner_username", "app_username")
+        taken = {info.data.get(key) for key in others if key != info.field_name} - {None}
         if value in taken:
-            raise ValueError("the master, owner and app roles must be three different users")
+            raise ValueError("the master, owner, app and reader roles must be four different users")
         return value
 
     @property

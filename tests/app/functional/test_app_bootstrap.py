@@ -11,12 +11,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from app.local import FakeContext
-from app.migrate import OwnerSignInError, upgrade
+from app.migrate import OwnerSignInError, head_revision, upgrade
 from tests.app.conftest import as_role
 
 pytestmark = pytest.mark.functional
 
-OWNER, APP = "fresh_owner", "fresh_app"
+OWNER, APP, READER = "fresh_owner", "fresh_app", "fresh_reader"
 APP_TABLES = {"orders", "jobs", "job_failures", "job_replays", "alembic_version"}
 
 
@@ -32,7 +32,7 @@ def legacy_db(pg_url: str) -> Iterator[str]:
     yield url
     with admin.connect() as conn:
         conn.execute(sa.text("DROP DATABASE legacy13 WITH (FORCE)"))
-        for role in (APP, OWNER):
+        for role in (APP, READER, OWNER):
             conn.execute(sa.text(f"DROP ROLE IF EXISTS {role}"))
     admin.dispose()
 
@@ -60,7 +60,9 @@ def test_new_owner_is_bootstrapped_and_takes_over_the_tables(
     assert result["status"] == "ok" and set(result["tables_handed_over"]) == APP_TABLES
     assert {owners(legacy_db)[t] for t in APP_TABLES} == {OWNER}
 
-    assert upgrade(as_role(legacy_db, OWNER), app_username=APP) == {"before": "0002", "after": "0004"}
+    assert upgrade(as_role(legacy_db, OWNER), app_username=APP, reader_username=READER) == {
+        "before": "0002", "after": head_revision(), "reader_connection_limit": 0
+    }
     app = sa.create_engine(as_role(legacy_db, APP))
     with app.begin() as conn:
         conn.execute(sa.text("INSERT INTO jobs (id, status, total) VALUES (gen_random_uuid(), 'enqueuing', 1)"))

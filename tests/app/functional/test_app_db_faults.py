@@ -94,4 +94,4 @@ def test_migrations_are_idempotent_and_at_head(stack: dict, monkeypatch: pytest.
 
     monkeypatch.setenv("DATABASE_URL", as_role(stack["pg_url"], ROLE_OWNER))  # migrate signs in as the owner
     result = migrate.lambda_handler({}, FakeContext(function_name="migrate"))
-    assert result == {"status": "ok", "before": head_revision(), "after": head_revision()}
+    assert result == {"status": "ok", "before": head_revision(), "after": head_revision(), "reader_connection_limit": 0}

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.migrate import head_revision, upgrade
-from app.roles import APP_GRANTS, RoleNameError, ident
+from app.roles import APP_GRANTS, DEFAULT_READER, READER_IDLE_SESSION_TIMEOUT_MS, RoleNameError, ident
 from tests.app.conftest import ROLE_APP, ROLE_OWNER, as_role
 
 pytestmark = [pytest.mark.functional, pytest.mark.usefixtures("clean_db")]
@@ -99,9 +99,56 @@ def test_app_role_has_exactly_the_documented_grants(pg_url: str) -> None:
 
 def test_owner_can_migrate_and_the_app_role_cannot(stack: dict) -> None:
     owner_url = as_role(stack["pg_url"], ROLE_OWNER)
-    assert upgrade(owner_url, app_username=ROLE_APP) == {"before": head_revision(), "after": head_revision()}
+    assert upgrade(owner_url, app_username=ROLE_APP) == {
+        "before": head_revision(), "after": head_revision(), "reader_connection_limit": 0
+    }
     with pytest.raises(sa.exc.ProgrammingError, match="permission denied"):
         upgrade(as_role(stack["pg_url"], ROLE_APP), app_username=ROLE_APP)
+
+
+def test_reader_role_is_closed_until_the_migrate_step_caps_it_and_then_only_reads_orders(stack: dict) -> None:
+    """The replica reader (app/roles.py): CONNECTION LIMIT 0 until a migrate run sets the data layer's cap."""
+    owner_url = as_role(stack["pg_url"], ROLE_OWNER)
+    with pytest.raises(sa.exc.OperationalError, match="too many connections for role"):
+        run_as(stack["pg_url"], DEFAULT_READER, "SELECT 1")
+    assert upgrade(owner_url, app_username=ROLE_APP, reader_connection_limit=1)["reader_connection_limit"] == 1
+    try:
+        run_as(stack["pg_url"], DEFAULT_READER, "SELECT count(*) FROM orders")
+        for statement in ("SELECT * FROM jobs", "INSERT INTO orders (id) VALUES (gen_random_uuid())",
+                          "CREATE TABLE evil (id int)"):
+            with pytest.raises(sa.exc.ProgrammingError) as refused:
+                run_as(stack["pg_url"], DEFAULT_READER, statement)
+            assert refused.value.orig.sqlstate == "42501", statement
+        admin = sa.create_engine(stack["pg_url"])
+        with admin.connect() as conn:
+            settings = conn.execute(sa.text(
+                "SELECT s.setconfig FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole "
+                "WHERE r.rolname = :r"), {"r": DEFAULT_READER}).scalar_one()
+        admin.dispose()
+        assert f"idle_session_timeout={READER_IDLE_SESSION_TIMEOUT_MS}" in settings
+    finally:
+        assert upgrade(owner_url, app_username=ROLE_APP, reader_connection_limit=0)["reader_connection_limit"] == 0
+
+
+def test_the_migrate_function_caps_the_reader_with_the_data_layers_value(
+    stack: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SSM ``reader_connection_limit`` (written by the data layer) -> the migrate function -> the role."""
+    from app import config as app_config
+    from app.handlers import migrate
+    from app.local import FakeContext
+
+    database = app_config.DatabaseSettings(host="proxy.invalid", port=5432, name="app", username=ROLE_OWNER,
+                                           app_username=ROLE_APP, reader_username=DEFAULT_READER,
+                                           reader_connection_limit=7)
+    config = app_config.AppConfig(env="dev", api=app_config.ApiSettings(), cache=app_config.CacheSettings(),
+                                  database=database, database_url=as_role(stack["pg_url"], ROLE_OWNER))
+    monkeypatch.setattr(app_config, "get_config", lambda: config)
+    try:
+        result = migrate.lambda_handler({}, FakeContext(function_name="migrate"))
+        assert result["status"] == "ok" and result["reader_connection_limit"] == 7
+    finally:
+        upgrade(as_role(stack["pg_url"], ROLE_OWNER), app_username=ROLE_APP, reader_connection_limit=0)
 
 
 def test_role_names_are_plain_identifiers() -> None:

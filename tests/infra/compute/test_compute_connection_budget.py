@@ -14,7 +14,8 @@ pytestmark = pytest.mark.synth
 def test_every_env_fits_and_publishes_its_limits(synth, env):
     layers = synth(env)
     limits = DatabaseLimits.from_output(layers["data"].exports["db_connection_limits"])
-    assert limits.reader_routing == "proxy"
+    # prod reads from its replica under a cap; staging and dev have no replica.
+    assert limits.reader_routing == ("replica" if env == "prod" else "proxy")
     assert limits.proxy_max_connections < limits.primary_max_connections
     from shared.components.compute.compute import connection_demand
     from shared.components.compute.settings import ComputeSettings
@@ -23,6 +24,9 @@ def test_every_env_fits_and_publishes_its_limits(synth, env):
     demand = connection_demand(ComputeSettings.model_validate(layer_config("compute", env)))
     figures = check(limits, demand)  # what synth checked; the numbers docs/data.md shows
     assert figures["long_held_backends"] <= figures["proxy_backends"] * 0.9
+    if env == "prod":
+        assert 0 < figures["replica_cap"] <= figures["replica_room"]
+        assert figures["replica_connections"] + figures["replica_spillover"] == demand.reserved["api"]
 
 
 @pytest.fixture
@@ -41,7 +45,8 @@ def chain(synth_results, tmp_path_factory):
     return render
 
 
-REPLICA_READS = {"serverless-infra-data:replicaCount": 1, "serverless-infra-data:readerRouting": "replica"}
+REPLICA_READS = {"serverless-infra-data:replicaCount": 1, "serverless-infra-data:readerRouting": "replica",
+                 "serverless-infra-data:readerConnectionLimit": 50}
 
 
 def test_replica_reads_let_only_the_api_connect_to_the_replica(chain):
@@ -53,13 +58,16 @@ def test_replica_reads_let_only_the_api_connect_to_the_replica(chain):
     for fn, doc in docs.items():
         connect = next(s for s in doc["Statement"] if s["Sid"] == "ConnectAsOwnRole")["Resource"]
         user = "app_owner" if fn == "migrate" else "app_user"
-        expected = [proxy_id, replica_id] if fn == "api" else [proxy_id]
-        assert connect == [f"arn:aws:rds-db:us-east-1:123456789012:dbuser:{rid}/{user}" for rid in expected]
+        arn = "arn:aws:rds-db:us-east-1:123456789012:dbuser:{}/{}"
+        # On the replica the api signs in as the capped reader role, never as the app role.
+        expected = [arn.format(proxy_id, user)] + ([arn.format(replica_id, "app_reader")] if fn == "api" else [])
+        assert connect == expected
 
 
-def test_prod_api_is_too_wide_for_direct_replica_reads(chain):
-    with pytest.raises(SynthError, match=r"readerRouting 'replica': api 1000 reserved environments x pool 1 = 1000"):
-        chain("prod", REPLICA_READS)
+def test_a_cap_the_replica_cannot_hold_is_refused_at_synth(chain):
+    with pytest.raises(SynthError, match=r"readerConnectionLimit 438 exceeds the replica's usable connections: "
+                                         r"it takes 450 \(437 after 13"):
+        chain("prod", {"serverless-infra-data:readerConnectionLimit": 438})
 
 
 def test_worker_that_could_hold_the_whole_proxy_pool_is_refused(render_variant):
@@ -86,10 +94,28 @@ def test_rules_one_by_one():
     greedy_proxy = DatabaseLimits.from_settings("db.t4g.micro", "db.t4g.micro", 100, "proxy")
     with pytest.raises(ValueError, match="lower proxyMaxConnectionsPercent"):
         check(greedy_proxy, demand)
-    replica = DatabaseLimits.from_settings("db.t4g.medium", "db.t4g.micro", 75, "replica")
-    with pytest.raises(ValueError, match="replica takes 112"):
-        check(replica, Demand(1, {"api": 100}, ("api",), {}))
-    assert check(replica, Demand(1, {"api": 99}, ("api",), {}))["replica_connections"] == 99
+
+
+def test_replica_rules_bound_the_cap_not_the_reservation():
+    """More reader environments than the replica takes is fine: the cap holds, the rest spill to the proxy."""
+    def replica(cap: int) -> DatabaseLimits:
+        return DatabaseLimits.from_settings("db.t4g.medium", "db.t4g.micro", 75, "replica", cap)
+
+    wide = Demand(1, {"api": 1000, "migrate": 1}, ("api",), {})
+    figures = check(replica(99), wide)
+    assert (figures["replica_room"], figures["replica_connections"], figures["replica_spillover"]) == (99, 99, 901)
+    assert figures["proxy_clients"] == 1001  # every api environment is a proxy client, spilled or not
+    assert figures["replica_retries_per_s"] == 60  # 901 environments, first retry after >= 15 s
+    with pytest.raises(ValueError, match="readerConnectionLimit 100 exceeds the replica's usable connections"):
+        check(replica(100), wide)
+    with pytest.raises(ValueError, match="readerConnectionLimit 0 reads nothing"):
+        check(replica(0), wide)
+    with pytest.raises(ValueError, match="api read from the replica but hold no proxy connection"):
+        check(replica(99), Demand(1, {"migrate": 1}, ("api",), {}))
+    huge = DatabaseLimits.from_settings("db.t4g.medium", "db.r6g.16xlarge", 75, "replica", 10)
+    with pytest.raises(ValueError, match=r"could retry the replica 333 times/s .* over the 200 new IAM"):
+        check(huge, Demand(1, {"api": 5010}, ("api",), {}))
+    assert DatabaseLimits.from_settings("db.t4g.micro", "db.t4g.micro", 75, "proxy", 40).replica_reader_cap == 0
 
 
 @pytest.mark.parametrize(

@@ -302,7 +302,7 @@ def test_roles_least_privilege_without_wildcards(synth, env):
     data = layers["data"].exports
     proxy_id = data["db_proxy_arn"].rsplit(":", 1)[-1]
     replica_ids = data["db_reader_resource_ids"]
-    assert replica_ids == []  # every env reads through the proxy (the replica case: test_compute_connection_budget)
+    assert (len(replica_ids) == 1) == (env == "prod")  # prod reads from its replica; the others through the proxy
     docs = {r.name.removeprefix("compute-").removesuffix("-policy"): r.json_input("policy")
             for r in graph.of_type("aws:iam/rolePolicy:RolePolicy")}
     assert set(docs) == set(NAMES)
@@ -314,12 +314,13 @@ def test_roles_least_privilege_without_wildcards(synth, env):
             f"arn:aws:logs:us-east-1:123456789012:log-group:{group}:*"
         ]
         # rds-db:connect for its own role only: the owner for migrate, the app role for the others, and the
-        # replica only for the api (the one function whose reads go there).
+        # replica only for the api (the one function whose reads go there), as the capped reader role.
         user = data["db_owner_username"] if short == "migrate" else data["db_app_username"]
         instances = replica_ids if short == "api" else []
         assert by_sid["ConnectAsOwnRole"]["Action"] == ["rds-db:connect"]
         assert by_sid["ConnectAsOwnRole"]["Resource"] == [
-            f"arn:aws:rds-db:us-east-1:123456789012:dbuser:{rid}/{user}" for rid in [proxy_id, *instances]
+            f"arn:aws:rds-db:us-east-1:123456789012:dbuser:{proxy_id}/{user}",
+            *(f"arn:aws:rds-db:us-east-1:123456789012:dbuser:{rid}/{data['db_reader_username']}" for rid in instances),
         ]
         reads_master = "ReadMasterSecretForBootstrap" in by_sid
         assert reads_master == (short == "migrate")

@@ -251,6 +251,7 @@ def test_exports_point_at_the_instances(synth, env):
     assert graph.exports["db_name"] == primary.inputs["dbName"]
     assert graph.exports["db_username"] == graph.exports["db_app_username"] == "app_user"
     assert graph.exports["db_owner_username"] == "app_owner"
+    assert graph.exports["db_reader_username"] == "app_reader"
     assert primary.inputs["username"] == "app_admin"  # the master: break-glass only, no function signs in as it
     routed = stack_settings(env)["readerRouting"] == "replica"
     assert graph.exports["db_reader_resource_ids"] == ([replicas[0].outputs["resourceId"]] if routed else [])
@@ -290,7 +291,8 @@ def test_a_dev_replica_goes_to_another_zone_and_can_serve_the_app_reads(render_v
     graph = render_variant(
         "data",
         "dev",
-        {"serverless-infra-data:replicaCount": 1, "serverless-infra-data:readerRouting": "replica"},
+        {"serverless-infra-data:replicaCount": 1, "serverless-infra-data:readerRouting": "replica",
+         "serverless-infra-data:readerConnectionLimit": 50},
     )
     primary, replicas = instances(graph)
     assert len(replicas) == 1
@@ -298,6 +300,7 @@ def test_a_dev_replica_goes_to_another_zone_and_can_serve_the_app_reads(render_v
     assert replicas[0].urn in parameters(graph)["reader_host"].dependencies
     assert graph.exports["db_reader_endpoint"] == replicas[0].outputs["address"]
     assert graph.exports["db_reader_resource_ids"] == [replicas[0].outputs["resourceId"]]
+    assert graph.exports["db_connection_limits"]["replica_reader_cap"] == 50
 
 
 @pytest.mark.parametrize(
