@@ -11,6 +11,7 @@ No Pulumi, no pydantic, no boto3 here: the API function imports it at cold start
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 # --- environment variables the compute layer sets (pointers, never values) ---------------------------
@@ -114,7 +115,25 @@ DB_AUTH_PASSWORD = "password"  # functions log in with the SSM password
 DB_AUTH_MODES: tuple[str, ...] = (DB_AUTH_IAM, DB_AUTH_PASSWORD)
 
 # --- metrics (Powertools EMF; the observability layer alarms on these names) ------------------------
-METRICS_NAMESPACE = "ServerlessInfra"
+METRICS_NAMESPACE_ROOT = "ServerlessInfra"
+_ENV_SEGMENT = re.compile(r"[a-z][a-z0-9-]*")
+
+
+def metrics_namespace(env: str) -> str:
+    """``ServerlessInfra/<env>``: the one CloudWatch namespace of an env's app metrics (EMF, POWERTOOLS_METRICS_NAMESPACE).
+
+    One namespace per env, not an ``Environment`` dimension: envs may share an account (config/<env>.yaml
+    ``account``), and the functions' ``cloudwatch:PutMetricData`` is scoped by the ``cloudwatch:namespace``
+    condition key, which can fence an env's namespace but cannot see dimensions (docs/decisions.md, issue 10).
+    Custom namespaces are ASCII without control characters, 1-255 long, and may not begin with ``AWS/``
+    (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_Metric.html,
+    https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricData.html).
+    """
+    if not _ENV_SEGMENT.fullmatch(env):
+        raise ValueError(f"metrics namespace: env {env!r} is not a lowercase name like dev, staging or prod")
+    return f"{METRICS_NAMESPACE_ROOT}/{env}"
+
+
 METRIC_ORDERS_CREATED = "OrdersCreated"
 METRIC_ORDER_VALUE = "OrderValue"
 METRIC_IDEMPOTENT_REPLAYS = "IdempotentReplays"

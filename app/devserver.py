@@ -27,7 +27,7 @@ LOCAL_ENV = {
     "PARAMETER_PREFIX_CACHE": "/myapp/dev/cache/",
     "CONFIG_TTL_SECONDS": "300",
     "POWERTOOLS_SERVICE_NAME": "orders",
-    "POWERTOOLS_METRICS_NAMESPACE": "ServerlessInfra",
+    "POWERTOOLS_METRICS_NAMESPACE": contract.metrics_namespace("dev"),
     "POWERTOOLS_LOG_LEVEL": "INFO",
     "POWERTOOLS_LOGGER_SAMPLE_RATE": "0",
     "POWERTOOLS_TRACE_DISABLED": "true",

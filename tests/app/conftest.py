@@ -20,11 +20,13 @@ from typing import Any
 
 import pytest
 
+from app.contract import metrics_namespace
+
 # Read when the handler modules are imported (Powertools Logger/Metrics): set for the whole session,
 # only if unset. Harmless to the other test suites (fake credentials, no endpoint).
 for _key, _value in {
     "POWERTOOLS_SERVICE_NAME": "orders",
-    "POWERTOOLS_METRICS_NAMESPACE": "ServerlessInfra",
+    "POWERTOOLS_METRICS_NAMESPACE": metrics_namespace("dev"),
     "POWERTOOLS_LOG_LEVEL": "WARNING",
     "POWERTOOLS_TRACE_DISABLED": "true",
     "AWS_ACCESS_KEY_ID": "testing",

@@ -23,7 +23,6 @@ from shared.components.compute import artifacts, functions, queues
 from shared.components.compute.artifacts import ArtifactStore, BuiltArtifact
 from shared.components.compute.compute import (
     ASYNC_FAILURES_TO_DLQ,
-    METRICS_NAMESPACE,
     Compute,
     ComputeArgs,
     FunctionEnvironment,
@@ -116,7 +115,7 @@ def settings(env: str = "dev") -> ComputeSettings:
 
 def permissions(**overrides: Any) -> FunctionPermissions:
     values: dict[str, Any] = {
-        "account_id": ACCOUNT, "metrics_namespace": METRICS_NAMESPACE, "queues": FakeQueues(),
+        "account_id": ACCOUNT, "metrics_namespace": contract.metrics_namespace("dev"), "queues": FakeQueues(),
         "queues_key_arn": KEY + "queues", "database_key_arn": KEY + "database", "db_master_secret_arn": SECRET_ARN,
         "db_proxy_arn": PROXY_ARN, "db_owner_username": "app_owner", "db_app_username": "app_user",
         "db_reader_resource_ids": ["db-REPLICA1"], "db_reader_username": "app_reader",
@@ -129,7 +128,7 @@ def environment(**overrides: Any) -> FunctionEnvironment:
         "env": Environment.DEV, "parameter_prefixes": PREFIXES, "config_ttl_seconds": 300, "db_auth_mode": "iam",
         "db_owner_username": "app_owner", "db_app_username": "app_user", "db_pool_size": "1",
         "db_master_secret_arn": SECRET_ARN, "db_endpoint": "db.example.internal", "log_level": "INFO",
-        "logger_sample_rate": 0.0, "metrics_namespace": METRICS_NAMESPACE, "queues": FakeQueues(),
+        "logger_sample_rate": 0.0, "metrics_namespace": contract.metrics_namespace("dev"), "queues": FakeQueues(),
     }
     return FunctionEnvironment(**{**values, **overrides})
 

@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
+from app.contract import metrics_namespace
 from shared.aws_metrics import documented, period_problem
 from shared.components.observability.accounts import check_account_singletons
-from shared.components.observability.metrics import MetricError, app_metric, aws_metric
+from shared.components.observability.metrics import MetricError, app_metric, aws_metric, log_metrics_namespace
 from shared.components.observability.settings import AlarmSettings, ObservabilitySettings
 from shared.components.observability.tracing import monthly_cost_usd, monthly_traces
 from shared.config import ConfigError, Environment, validate_settings
@@ -118,13 +119,37 @@ def test_metric_catalogues_refuse_what_nobody_publishes() -> None:
     with pytest.raises(MetricError, match="not a metric AWS documents"):
         aws_metric("AWS/Lambda", "InitDuration", {"FunctionName": "f"})
     with pytest.raises(MetricError, match="the app emits no 'OrdersCreated' from service 'dlq-analyzer'"):
-        app_metric("OrdersCreated", "dlq-analyzer")
+        app_metric(Environment.DEV, "OrdersCreated", "dlq-analyzer")
     with pytest.raises(MetricError, match="carries dimensions"):
-        app_metric("DlqMessages", "dlq-analyzer")
-    assert app_metric("DlqMessages", "dlq-analyzer", **{"class": "timeout"}).dimensions == {
+        app_metric(Environment.DEV, "DlqMessages", "dlq-analyzer")
+    assert app_metric(Environment.DEV, "DlqMessages", "dlq-analyzer", **{"class": "timeout"}).dimensions == {
         "service": "dlq-analyzer", "class": "timeout"}
     assert period_problem(60, 1440) is None and period_problem(60, 1441)
     assert period_problem(3600, 168) is None and period_problem(3600, 169)
+
+
+def test_app_and_log_metrics_live_in_the_envs_own_namespace() -> None:
+    namespaces = {env: app_metric(env, "OrdersCreated", "api").namespace for env in Environment}
+    assert namespaces == {Environment.DEV: "ServerlessInfra/dev", Environment.STAGING: "ServerlessInfra/staging",
+                          Environment.PROD: "ServerlessInfra/prod"}
+    assert {log_metrics_namespace(env) for env in Environment} == {f"{ns}/Logs" for ns in namespaces.values()}
+    for bad in ("", "Prod", "AWS/x", "dev:1"):
+        with pytest.raises(ValueError, match="metrics namespace"):
+            metrics_namespace(bad)
+
+
+def test_ticket_subscribers_default_to_the_paging_emails_and_must_exist() -> None:
+    values = layer_config("observability", "dev")
+    pager = "https://pager.example.com/hook"
+    paged = validate_settings(ObservabilitySettings, {**values, "notifications": {"emails": ["a@b.co"],
+                                                                                   "httpsEndpoint": pager}}, "f")
+    assert paged.notifications.ticket_subscribers.emails == ["a@b.co"]
+    assert paged.notifications.ticket_subscribers.https_endpoint is None  # tickets never ring the pager
+    with pytest.raises(ConfigError, match="notifications.tickets: no email and no httpsEndpoint"):
+        validate_settings(ObservabilitySettings, {**values, "notifications": {"httpsEndpoint": pager}}, "f")
+    own = {"emails": ["a@b.co"], "tickets": {"emails": ["t@b.co"]}}
+    assert validate_settings(ObservabilitySettings, {**values, "notifications": own},
+                             "f").notifications.ticket_subscribers.emails == ["t@b.co"]
 
 
 def test_settings_refuse_bad_values_with_the_key() -> None:

@@ -28,7 +28,6 @@ from shared.connection_budget import DatabaseLimits, Demand, check
 from shared.env_policy import env_policy
 
 HANDLERS = {fn: f"app.handlers.{fn.replace('-', '_')}.lambda_handler" for fn in FUNCTIONS}
-METRICS_NAMESPACE = contract.METRICS_NAMESPACE
 QUEUE_CONSUMER_ACTIONS = [
     "sqs:ReceiveMessage",
     "sqs:DeleteMessage",
@@ -282,7 +281,7 @@ def function_permissions(
     """The functions' permissions from the layer's inputs (``key``: the ``kms_keys`` this layer uses)."""
     return FunctionPermissions(
         account_id=args.account_id,
-        metrics_namespace=METRICS_NAMESPACE,
+        metrics_namespace=contract.metrics_namespace(args.env.value),  # the env's own: envs may share an account
         queues=queues,
         queues_key_arn=key["queues"],
         database_key_arn=key["database"],
@@ -310,7 +309,7 @@ def function_environment(args: ComputeArgs, queues: QueueEndpoints) -> FunctionE
         db_endpoint=args.db_endpoint,
         log_level=s.log_level,
         logger_sample_rate=s.logger_sample_rate,
-        metrics_namespace=METRICS_NAMESPACE,
+        metrics_namespace=contract.metrics_namespace(args.env.value),
         queues=queues,
     )
 

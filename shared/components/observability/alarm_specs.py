@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 from shared.components.observability.metrics import Metric, app_metric, aws_metric, log_metric
 from shared.components.observability.settings import AlarmSettings, ObservabilitySettings, RateAlarmSettings
@@ -15,6 +16,10 @@ from shared.naming import resource_name
 
 GREATER = "GreaterThanThreshold"
 LESS = "LessThanThreshold"
+# Where an alarm's ALARM and OK go (docs/observability.md, "What pages whom").
+Urgency = Literal["page", "ticket"]
+PAGE: Urgency = "page"  # the paging topic: someone acts now
+TICKET: Urgency = "ticket"  # the ticket topic: someone looks in working hours
 
 
 @dataclass(frozen=True)
@@ -38,7 +43,7 @@ class AlarmSpec:
     threshold: float
     metric: Metric | None = None  # a single-metric alarm ...
     queries: tuple[MathQuery, ...] = field(default_factory=tuple)  # ... or a metric-math alarm
-    paging: bool = True  # False: a child of a composite alarm, which pages instead
+    urgency: Urgency = PAGE  # TICKET: a burn-rate window; the composite over the windows pages
 
     @property
     def period(self) -> int:
@@ -177,7 +182,14 @@ def database_alarms(w: Watched, s: ObservabilitySettings) -> list[AlarmSpec]:
 
 def availability_alarms(w: Watched, s: ObservabilitySettings) -> list[AlarmSpec]:
     """Multi-window burn-rate alarms on the 5XX ratio against the SLO's error budget (Google SRE workbook,
-    "Alerting on SLOs"): a window pair breaches when both windows burn faster than the rate."""
+    "Alerting on SLOs"): a window pair breaches when both windows burn faster than the rate.
+
+    Each window alone is a ticket, not a page: the composite pages when a pair breaches. A long window alone
+    in ALARM means budget already spent (the burst is over), a short one alone a burst too brief to spend
+    much: both worth a look, neither worth waking anyone. CloudWatch runs a child's own actions whatever
+    the composite does ("Composite alarms": actions at the composite level only, or a different set on
+    each level, https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarm-combining.html), so
+    the windows notify the ticket topic and the composite the paging one."""
     av = s.availability
     specs = []
     for speed, rate, windows in (("fast", av.fast_burn_rate, av.fast_windows_seconds),
@@ -195,7 +207,7 @@ def availability_alarms(w: Watched, s: ObservabilitySettings) -> list[AlarmSpec]
             )
             specs.append(AlarmSpec(key, _name(w, key),
                                    f"{speed} burn of the {av.slo_percent}% availability budget ({size} window)",
-                                   settings, GREATER, settings.threshold, queries=queries, paging=False))
+                                   settings, GREATER, settings.threshold, queries=queries, urgency=TICKET))
     return specs
 
 
@@ -217,4 +229,4 @@ def alarm_specs(w: Watched, s: ObservabilitySettings) -> list[AlarmSpec]:
 
 def cold_start_metric(w: Watched, fn: str) -> Metric:
     """The app's own ColdStart metric of one function (Powertools, with the function name)."""
-    return app_metric("ColdStart", fn, function_name=w.functions[fn])
+    return app_metric(w.env, "ColdStart", fn, function_name=w.functions[fn])

@@ -1,9 +1,9 @@
 """The Alarms component: one CloudWatch alarm per `AlarmSpec`, and the availability composite alarm.
 
 Which alarms exist is decided from the settings alone (specs of `Watched.placeholder`); what each
-watches comes from the upstream names, resolved at deploy time. Every paging alarm sends both its
-ALARM and its OK transition to the topic; the burn-rate children of the composite send nothing (the
-composite pages for them, once).
+watches comes from the upstream names, resolved at deploy time. Every alarm sends both its ALARM and
+its OK transition: to the paging topic, except the four burn-rate windows of the availability composite,
+which go to the ticket topic (the composite pages for them, once; alarm_specs.availability_alarms says why).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from shared.components.observability.alarm_specs import AlarmSpec, alarm_specs, composite_rule
+from shared.components.observability.alarm_specs import PAGE, TICKET, AlarmSpec, alarm_specs, composite_rule
 from shared.components.observability.settings import ObservabilitySettings
 from shared.components.observability.upstream import Watched
 from shared.config import Environment
@@ -35,7 +35,9 @@ class AlarmsArgs:
     watched: pulumi.Output[Watched]
     """The upstream names, resolved."""
     topic_arn: pulumi.Input[str]
-    """Where ALARM and OK go."""
+    """Where ALARM and OK of a paging alarm go (and the composite's)."""
+    ticket_topic_arn: pulumi.Input[str]
+    """Where ALARM and OK of a ticket-level alarm go (the burn-rate windows)."""
 
 
 def check_consistency(w: Watched, s: ObservabilitySettings) -> Watched:
@@ -88,7 +90,7 @@ class Alarms(pulumi.ComponentResource):
         checked = args.watched.apply(lambda w: check_consistency(w, s))
         env = args.env
         static = alarm_specs(Watched.placeholder(env), s)
-        actions = [args.topic_arn]
+        actions = {PAGE: [args.topic_arn], TICKET: [args.ticket_topic_arn]}
         self.names = {}
         created: list[pulumi.Resource] = []
         for spec in static:
@@ -106,8 +108,8 @@ class Alarms(pulumi.ComponentResource):
                 evaluation_periods=spec.settings.evaluation_periods,
                 datapoints_to_alarm=spec.settings.datapoints_to_alarm,
                 treat_missing_data=spec.settings.treat_missing_data,
-                alarm_actions=actions if spec.paging else [],
-                ok_actions=actions if spec.paging else [],
+                alarm_actions=actions[spec.urgency],
+                ok_actions=actions[spec.urgency],
                 opts=child,
                 **_metric_inputs(spec, field),
             ))
@@ -120,8 +122,8 @@ class Alarms(pulumi.ComponentResource):
             alarm_description=f"{s.availability.slo_percent}% availability SLO: the 5XX error budget burns too fast "
                               "(docs/observability.md#availability-slo)",
             alarm_rule=composite_rule(static),
-            alarm_actions=actions,
-            ok_actions=actions,
+            alarm_actions=actions[PAGE],
+            ok_actions=actions[PAGE],
             opts=pulumi.ResourceOptions(parent=self, depends_on=created),  # its rule names them
         )
         self.names["availability-slo"] = self.availability_alarm_name

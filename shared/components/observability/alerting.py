@@ -1,4 +1,10 @@
-"""The AlarmTopic component: a KMS-encrypted SNS topic per env, its key, its policy and its subscribers.
+"""The AlarmTopic component: the env's two KMS-encrypted SNS topics, their key, policies and subscribers.
+
+* ``serverless-infra-{env}-alarms`` pages: every alarm that needs a person now, the availability composite,
+  the budget (``notifications.emails`` and ``notifications.httpsEndpoint``, the pager);
+* ``serverless-infra-{env}-alarms-tickets`` files tickets: the four burn-rate windows the composite combines,
+  each a signal worth looking at in working hours but not a page (``notifications.tickets``, default the
+  paging emails without the pager). docs/observability.md, "What pages whom".
 
 CloudWatch alarms and AWS Budgets publish to an encrypted topic only if the key policy lets their
 service principals use the key (kms:Decrypt, kms:GenerateDataKey*), and the topic policy lets them
@@ -17,7 +23,7 @@ import pulumi
 import pulumi_aws as aws
 
 from shared import iam
-from shared.components.observability.settings import NotificationSettings
+from shared.components.observability.settings import NotificationSettings, SubscriberSettings
 from shared.config import Environment
 from shared.env_policy import env_policy
 from shared.naming import kms_alias_name, resource_name
@@ -54,11 +60,23 @@ class AlarmTopicArgs:
     account_id: pulumi.Input[str]
     """The AWS account id (key and topic policies)."""
     notifications: NotificationSettings
-    """Who is paged: emails and an optional HTTPS endpoint."""
+    """Who is paged (emails and an optional HTTPS endpoint) and who gets tickets."""
+
+
+def _subscribe(name: str, topic: aws.sns.Topic, who: SubscriberSettings, https_key: str,
+               opts: pulumi.ResourceOptions) -> None:
+    for i, email in enumerate(who.emails):
+        aws.sns.TopicSubscription(f"{name}-email-{i}", topic=topic.arn, protocol="email", endpoint=email, opts=opts)
+    if who.https_endpoint:
+        aws.sns.TopicSubscription(f"{name}-{https_key}", topic=topic.arn, protocol="https", endpoint=who.https_endpoint,
+                                  endpoint_auto_confirms=True, opts=opts)
 
 
 class AlarmTopic(pulumi.ComponentResource):
     topic_arn: pulumi.Output[str]
+    """The paging topic."""
+    ticket_topic_arn: pulumi.Output[str]
+    """The ticket topic (the availability burn-rate windows)."""
     key_arn: pulumi.Output[str]
 
     def __init__(self, name: str, args: AlarmTopicArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -67,7 +85,7 @@ class AlarmTopic(pulumi.ComponentResource):
         env = args.env
         key = aws.kms.Key(
             f"{name}-key",
-            description=f"serverless-infra {env.value}: alarm topic and AWS Config deliveries",
+            description=f"serverless-infra {env.value}: alarm topics and AWS Config deliveries",
             enable_key_rotation=True,
             deletion_window_in_days=env_policy(env).kms_deletion_window_days,
             policy=pulumi.Output.from_input(args.account_id).apply(lambda acct: json.dumps(key_policy(acct))),
@@ -75,22 +93,22 @@ class AlarmTopic(pulumi.ComponentResource):
         )
         aws.kms.Alias(f"{name}-key-alias", name=kms_alias_name(env, "observability"), target_key_id=key.key_id,
                       opts=child)
-        topic = aws.sns.Topic(f"{name}-topic", name=resource_name(env, "alarms", service="sns"),
-                              display_name=f"serverless-infra {env.value} alarms", kms_master_key_id=key.arn,
-                              opts=child)
-        aws.sns.TopicPolicy(
-            f"{name}-topic-policy", arn=topic.arn,
-            policy=pulumi.Output.all(topic.arn, args.account_id).apply(
-                lambda a: json.dumps(topic_policy(a[0], a[1]))),
-            opts=child,
-        )
-        for i, email in enumerate(args.notifications.emails):
-            aws.sns.TopicSubscription(f"{name}-email-{i}", topic=topic.arn, protocol="email", endpoint=email,
-                                      opts=child)
-        if args.notifications.https_endpoint:
-            aws.sns.TopicSubscription(f"{name}-pager", topic=topic.arn, protocol="https",
-                                      endpoint=args.notifications.https_endpoint, endpoint_auto_confirms=True,
-                                      opts=child)
-        self.topic_arn = topic.arn
+        topics = {}
+        for prefix, qualifier, display, who, https_key in (
+                (name, None, "alarms", args.notifications, "pager"),
+                (f"{name}-tickets", "tickets", "alarm tickets", args.notifications.ticket_subscribers, "https")):
+            topic = aws.sns.Topic(f"{prefix}-topic", name=resource_name(env, "alarms", qualifier, service="sns"),
+                                  display_name=f"serverless-infra {env.value} {display}", kms_master_key_id=key.arn,
+                                  opts=child)
+            aws.sns.TopicPolicy(
+                f"{prefix}-topic-policy", arn=topic.arn,
+                policy=pulumi.Output.all(topic.arn, args.account_id).apply(
+                    lambda a: json.dumps(topic_policy(a[0], a[1]))),
+                opts=child,
+            )
+            _subscribe(prefix, topic, who, https_key, child)
+            topics[display] = topic.arn
+        self.topic_arn = topics["alarms"]
+        self.ticket_topic_arn = topics["alarm tickets"]
         self.key_arn = key.arn
-        self.register_outputs({"topic_arn": topic.arn})
+        self.register_outputs({"topic_arn": self.topic_arn, "ticket_topic_arn": self.ticket_topic_arn})

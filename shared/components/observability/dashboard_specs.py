@@ -17,8 +17,8 @@ from shared.components.observability.widgets import AlarmStatus, DashboardSpec, 
 DASHBOARDS = ("business", "api", "lambda", "sqs", "rds", "cost")
 
 
-def _sum(name: str, service: str, label: str) -> Metric:
-    return app_metric(name, service, "Sum", label)
+def _sum(w: Watched, name: str, service: str, label: str) -> Metric:
+    return app_metric(w.env, name, service, "Sum", label)
 
 
 def business(w: Watched, s: ObservabilitySettings) -> DashboardSpec:
@@ -26,30 +26,30 @@ def business(w: Watched, s: ObservabilitySettings) -> DashboardSpec:
     return DashboardSpec("business", [
         Text(f"## Orders, {w.env.value}\nOrders written by the API (sync) and the worker (async); what was refused "
              "and why; where async records stand; dead letters by class. See docs/observability.md."),
-        Graph("Orders created", [_sum("OrdersCreated", "api", "sync (API)"),
-                                 _sum("OrdersCreated", "worker", "async (worker)")], stacked=True),
-        Graph("Order value (sum and average per order)", [app_metric("OrderValue", "api", "Sum", "total value"),
-                                                         app_metric("OrderValue", "api", "Average", "average")]),
-        Graph("Batch sizes", [app_metric("BatchSize", "api", "Average", "API batch/async (avg)"),
-                              app_metric("BatchSize", "api", "Maximum", "API batch/async (max)"),
-                              app_metric("BatchSize", "worker", "Average", "worker SQS batch (avg)"),
-                              app_metric("BatchSize", "worker", "Maximum", "worker SQS batch (max)")]),
-        Graph("Records and requests rejected", [_sum("RecordsRejected", "api", "batch records rejected (API)"),
-                                                _sum("RecordsRejected", "worker", "async records failed (worker)"),
-                                                _sum("RequestsRejected", "api", "requests refused 400 (API)"),
-                                                _sum("IdempotentReplays", "api", "replays (API)")]),
+        Graph("Orders created", [_sum(w, "OrdersCreated", "api", "sync (API)"),
+                                 _sum(w, "OrdersCreated", "worker", "async (worker)")], stacked=True),
+        Graph("Order value (sum and average per order)", [app_metric(w.env, "OrderValue", "api", "Sum", "total value"),
+                                                         app_metric(w.env, "OrderValue", "api", "Average", "average")]),
+        Graph("Batch sizes", [app_metric(w.env, "BatchSize", "api", "Average", "API batch/async (avg)"),
+                              app_metric(w.env, "BatchSize", "api", "Maximum", "API batch/async (max)"),
+                              app_metric(w.env, "BatchSize", "worker", "Average", "worker SQS batch (avg)"),
+                              app_metric(w.env, "BatchSize", "worker", "Maximum", "worker SQS batch (max)")]),
+        Graph("Records and requests rejected", [_sum(w, "RecordsRejected", "api", "batch records rejected (API)"),
+                                                _sum(w, "RecordsRejected", "worker", "async records failed (worker)"),
+                                                _sum(w, "RequestsRejected", "api", "requests refused 400 (API)"),
+                                                _sum(w, "IdempotentReplays", "api", "replays (API)")]),
         Graph("Async records by state", [
             aws_metric("AWS/SQS", "ApproximateNumberOfMessagesVisible", q, "Maximum", "queued"),
             aws_metric("AWS/SQS", "ApproximateNumberOfMessagesNotVisible", q, "Maximum", "in flight"),
-            _sum("OrdersCreated", "worker", "written"), _sum("IdempotentReplays", "worker", "replayed"),
-            _sum("RecordsRejected", "worker", "failed (retried, then dead)"),
+            _sum(w, "OrdersCreated", "worker", "written"), _sum(w, "IdempotentReplays", "worker", "replayed"),
+            _sum(w, "RecordsRejected", "worker", "failed (retried, then dead)"),
             aws_metric("AWS/SQS", "ApproximateNumberOfMessagesVisible", {"QueueName": w.dlq_archive_name},
                        "Maximum", "dead (archived, invoke dlq.list)"),
             aws_metric("AWS/SQS", "ApproximateNumberOfMessagesVisible", {"QueueName": w.dlq_name}, "Maximum",
                        "dead (not yet filed)")],
             width=12),
         Graph("Dead letters by class (when filed)",
-              [app_metric("DlqMessages", "dlq-analyzer", "Sum", cls, **{"class": cls}) for cls in DLQ_CLASSES],
+              [app_metric(w.env, "DlqMessages", "dlq-analyzer", "Sum", cls, **{"class": cls}) for cls in DLQ_CLASSES],
               stacked=True, view="bar", width=12),
         LogTable("Worker records rejected, by reason", [w.log_groups["worker"]], REJECTED_BY_REASON_QUERY),
     ], period=s.dashboard_period_seconds)
@@ -72,7 +72,7 @@ def api(w: Watched, s: ObservabilitySettings, alarm_arns: list[str]) -> Dashboar
                                expression("IF(m1 > 0, 100 * m0 / m1, 0)", "5XX %", "rate")],
               hidden_ids=frozenset({"m0", "m1"}), horizontal=[(s.alarms.api5xx_rate.threshold, "alarm")]),
         Graph("Cache hits and misses", [gw("CacheHitCount", label="hit"), gw("CacheMissCount", label="miss")]),
-        Graph("Dependencies down (503 answered)", [_sum("DependencyUnavailable", "api", "503 dependency down")]),
+        Graph("Dependencies down (503 answered)", [_sum(w, "DependencyUnavailable", "api", "503 dependency down")]),
     ]
     if w.web_acl_name:
         waf = {"WebACL": w.web_acl_name, "Region": "us-east-1", "Rule": "ALL"}
@@ -125,7 +125,7 @@ def sqs(w: Watched, s: ObservabilitySettings) -> DashboardSpec:
                                m(w.dlq_name, "ApproximateNumberOfMessagesVisible", "Maximum", "not yet filed"),
                                m(w.dlq_name, "ApproximateNumberOfMessagesNotVisible", "Maximum", "being filed"),
                                m(w.dlq_archive_name, "ApproximateAgeOfOldestMessage", "Maximum", "oldest archived (s)"),
-                               app_metric("DlqMessagesNotFiled", "dlq-analyzer", "Sum", "not filed (retried)")]),
+                               app_metric(w.env, "DlqMessagesNotFiled", "dlq-analyzer", "Sum", "not filed (retried)")]),
     ], period=s.dashboard_period_seconds)
 
 

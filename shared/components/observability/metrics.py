@@ -3,10 +3,14 @@
 Three kinds, each with one source of truth:
 
 * AWS metrics (``AWS/...``): only those `shared.aws_metrics` lists, with a dimension set AWS documents;
-* the app's own EMF metrics (Powertools Metrics, namespace `METRICS_NAMESPACE`): only those in
-  `APP_METRICS`, a catalogue that ``tests/infra/observability/test_observability_metrics_emitted.py`` proves
-  by running the real handlers and capturing what they emit;
+* the app's own EMF metrics (Powertools Metrics, namespace ``app.contract.metrics_namespace(env)``, the
+  value compute gives POWERTOOLS_METRICS_NAMESPACE): only those in `APP_METRICS`, a catalogue that
+  ``tests/infra/observability/test_observability_metrics_emitted.py`` proves by running the real handlers
+  and capturing what they emit;
 * metrics this layer creates from the JSON logs (metric filters, `log_metrics_namespace`).
+
+Both custom namespaces are the env's (``ServerlessInfra/<env>`` and ``ServerlessInfra/<env>/Logs``), so envs
+sharing an account never graph or alarm on each other's numbers.
 """
 
 from __future__ import annotations
@@ -15,8 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.contract import metrics_namespace
 from shared.aws_metrics import PERCENTILE, STATISTICS, documented
-from shared.components.compute.compute import METRICS_NAMESPACE
 from shared.config import Environment
 
 
@@ -108,8 +112,10 @@ APP_METRICS: dict[tuple[str, str], AppMetric] = {
 }
 
 
-def app_metric(name: str, service: str, stat: str = "Sum", label: str | None = None, **extra: str) -> Metric:
-    """One of the app's EMF metrics; refused unless `APP_METRICS` lists it with exactly these dimensions."""
+def app_metric(env: Environment, name: str, service: str, stat: str = "Sum", label: str | None = None,
+               **extra: str) -> Metric:
+    """One of the app's EMF metrics in ``env``'s namespace; refused unless `APP_METRICS` lists it with exactly
+    these dimensions."""
     known = APP_METRICS.get((name, service))
     if known is None:
         raise MetricError(f"the app emits no {name!r} from service {service!r} (shared/components/observability/"
@@ -117,12 +123,12 @@ def app_metric(name: str, service: str, stat: str = "Sum", label: str | None = N
     if set(extra) != set(known.extra_dimensions):
         raise MetricError(f"{name} from {service} carries dimensions {['service', *known.extra_dimensions]}, "
                           f"not {['service', *extra]}")
-    return Metric(METRICS_NAMESPACE, name, {"service": service, **extra}, stat, label)
+    return Metric(metrics_namespace(env.value), name, {"service": service, **extra}, stat, label)
 
 
 def log_metrics_namespace(env: Environment) -> str:
-    """Metrics this layer derives from logs: one namespace per env, so envs sharing an account stay apart."""
-    return f"{METRICS_NAMESPACE}/Logs/{env.value}"
+    """Metrics this layer derives from logs, beside the env's app metrics: ``ServerlessInfra/<env>/Logs``."""
+    return f"{metrics_namespace(env.value)}/Logs"
 
 
 def log_metric(env: Environment, name: str, stat: str = "Sum", label: str | None = None) -> Metric:

@@ -49,7 +49,8 @@ class Observability(pulumi.ComponentResource):
         self.topic = AlarmTopic(f"{name}-alerting", AlarmTopicArgs(env, args.account_id, s.notifications), opts=child)
         # Filters first: two alarms and several widgets read the metrics they publish.
         self.logs = LogInsights(f"{name}-logs", env, args.watched, opts=child)
-        self.alarms = Alarms(f"{name}-alarms", AlarmsArgs(env, s, args.watched, self.topic.topic_arn),
+        self.alarms = Alarms(f"{name}-alarms", AlarmsArgs(env, s, args.watched, self.topic.topic_arn,
+                                                          self.topic.ticket_topic_arn),
                              opts=pulumi.ResourceOptions(parent=self, depends_on=[self.logs]))
         self.cost = CostWatch(f"{name}-cost", CostWatchArgs(env, args.monthly_budget_usd, s.budget, s.billing_alarm,
                                                             self.topic.topic_arn), opts=child)
@@ -77,6 +78,7 @@ class Observability(pulumi.ComponentResource):
         """The observability contract (shared/contracts.py)."""
         return {
             "alarm_topic_arn": self.topic.topic_arn,
+            "ticket_topic_arn": self.topic.ticket_topic_arn,
             "alarm_names": self.alarms.names,
             "availability_alarm_name": self.alarms.availability_alarm_name,
             "dashboard_names": self.dashboard_names,

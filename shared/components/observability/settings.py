@@ -107,9 +107,12 @@ class AvailabilitySettings(Settings):
         return round(100 - self.slo_percent, 6)
 
 
-class NotificationSettings(Settings):
+class SubscriberSettings(Settings):
+    """Who one SNS topic notifies: email addresses and an optional HTTPS endpoint."""
+
     emails: list[str] = Field(default_factory=list, description="each confirms its subscription by email")
-    https_endpoint: str | None = Field(None, description="a pager's HTTPS webhook (PagerDuty, Opsgenie ...)")
+    https_endpoint: str | None = Field(
+        None, description="an HTTPS webhook: a pager (PagerDuty, Opsgenie ...) for pages, a ticketing system for tickets")
 
     @field_validator("emails")
     @classmethod
@@ -125,6 +128,22 @@ class NotificationSettings(Settings):
         if value is not None and not value.startswith("https://"):
             raise ValueError("must start with https:// (SNS sends alarms over TLS only here)")
         return value
+
+    @property
+    def anyone(self) -> bool:
+        return bool(self.emails or self.https_endpoint)
+
+
+class NotificationSettings(SubscriberSettings):
+    """The paging topic's subscribers (`emails`, `httpsEndpoint`), and the ticket topic's (`tickets`)."""
+
+    tickets: SubscriberSettings | None = Field(
+        None, description="who gets ticket-level notifications (the availability burn-rate windows); "
+                          "default: the paging emails, without the pager")
+
+    @property
+    def ticket_subscribers(self) -> SubscriberSettings:
+        return self.tickets if self.tickets is not None else SubscriberSettings(emails=list(self.emails), https_endpoint=None)
 
 
 class BudgetSettings(Settings):
@@ -185,7 +204,11 @@ class ObservabilitySettings(Settings):
         return value
 
     @model_validator(mode="after")
-    def _someone_is_paged(self) -> ObservabilitySettings:
-        if not self.notifications.emails and not self.notifications.https_endpoint:
+    def _someone_is_notified(self) -> ObservabilitySettings:
+        n = self.notifications
+        if not n.anyone:
             raise ValueError("notifications: no email and no httpsEndpoint: every alarm would page nobody")
+        if not n.ticket_subscribers.anyone:
+            raise ValueError("notifications.tickets: no email and no httpsEndpoint (and notifications.emails is empty, "
+                             "so there is no default): the availability burn-rate alarms would notify nobody")
         return self

@@ -10,6 +10,8 @@ import sys
 
 import pytest
 
+from app.contract import metrics_namespace
+
 pytestmark = pytest.mark.functional
 
 SCRIPT = """
@@ -23,7 +25,7 @@ api.lambda_handler(api_event("GET", "/health"), FakeContext(function_name="api")
 
 
 def test_cold_start_metric_once_per_environment_and_one_flush_per_invocation() -> None:
-    env = {**os.environ, "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_NAMESPACE": "ServerlessInfra"}
+    env = {**os.environ, "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_NAMESPACE": metrics_namespace("dev")}
     env["PYTHONPATH"] = os.getcwd()
     out = subprocess.run([sys.executable, "-W", "ignore", "-c", SCRIPT], env=env, capture_output=True, text=True,
                          check=True, timeout=60).stdout

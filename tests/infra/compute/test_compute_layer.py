@@ -75,7 +75,7 @@ def test_environment_carries_pointers_from_security_only(synth, env):
         assert variables["PARAMETER_PREFIX_API"] == prefixes["api"]
         assert variables["PARAMETER_PREFIX_CACHE"] == prefixes["cache"]
         assert variables["CONFIG_TTL_SECONDS"] == "300"
-        assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "ServerlessInfra"
+        assert variables["POWERTOOLS_METRICS_NAMESPACE"] == f"ServerlessInfra/{env}"  # its own: envs may share an account
         assert variables["POWERTOOLS_LOG_LEVEL"] == settings(env)["logLevel"]
         assert ("ORDERS_QUEUE_URL" in variables) == (short == "api")
         # Pointers only: no secret value; the one ARN of a secret is the migrate function's bootstrap pointer.
@@ -325,7 +325,7 @@ def test_roles_least_privilege_without_wildcards(synth, env):
         reads_master = "ReadMasterSecretForBootstrap" in by_sid
         assert reads_master == (short == "migrate")
         assert by_sid["PutOwnMetrics"]["Condition"] == {
-            "StringEquals": {"cloudwatch:namespace": "ServerlessInfra"}
+            "StringEquals": {"cloudwatch:namespace": f"ServerlessInfra/{env}"}
         }
     q = graph.exports
     sender = {s["Sid"]: s for s in docs["api"]["Statement"]}["SendOrders"]

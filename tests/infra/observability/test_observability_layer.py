@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
 
-from shared.components.compute.compute import METRICS_NAMESPACE
 from shared.components.observability.compliance import MANAGED_RULES
 from shared.components.observability.metrics import APP_METRICS, log_metrics_namespace
 from shared.components.observability.upstream import WATCHED_FUNCTIONS
@@ -22,6 +22,8 @@ ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 COMPOSITE = "aws:cloudwatch/compositeAlarm:CompositeAlarm"
 DASHBOARD = "aws:cloudwatch/dashboard:Dashboard"
 FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
+TOPIC = "aws:sns/topic:Topic"
+SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
 
 
 def settings(env: str) -> dict[str, Any]:
@@ -32,23 +34,63 @@ def alarms(graph: LayerGraph) -> dict[str, Any]:
     return {a.inputs["name"].removeprefix(f"serverless-infra-{graph.env}-alarm-"): a for a in graph.of_type(ALARM)}
 
 
-def test_every_alarm_pages_the_topic_on_alarm_and_ok(synth, env):
+def _alarm_name(alarm: Any) -> str:
+    return alarm.inputs.get("name") or alarm.inputs["alarmName"]
+
+
+def test_every_alarm_notifies_a_subscribed_topic_on_alarm_and_ok(synth, env):
+    """Every alarm of the graph (metric, composite, billing; no exemption): ALARM and OK to the same topic of
+    this stack, a KMS-encrypted one somebody is subscribed to."""
     graph = synth(env)["observability"]
-    topic = graph.exports["alarm_topic_arn"]
-    composite = graph.one(COMPOSITE)
-    assert composite.inputs["alarmActions"] == [topic] and composite.inputs["okActions"] == [topic]
-    for key, alarm in alarms(graph).items():
-        if key.startswith("availability-"):
-            # Burn-rate children page through the composite only (one page, not three).
-            assert alarm.inputs.get("alarmActions") in (None, []), key
-            assert f'ALARM("{alarm.inputs["name"]}")' in composite.inputs["alarmRule"], key
-            continue
-        assert alarm.inputs["alarmActions"] == [topic], key
-        assert alarm.inputs["okActions"] == [topic], key
-    topic_resource = graph.one("aws:sns/topic:Topic")
     key = graph.one("aws:kms/key:Key")
-    assert topic_resource.inputs["kmsMasterKeyId"] == key.outputs["arn"]
     assert key.inputs["enableKeyRotation"] is True
+    topics = {t.outputs["arn"]: t for t in graph.of_type(TOPIC)}
+    assert all(t.inputs["kmsMasterKeyId"] == key.outputs["arn"] for t in topics.values())
+    subscribed = {sub.inputs["topic"] for sub in graph.of_type(SUBSCRIPTION)}
+    every = [*graph.of_type(ALARM), *graph.of_type(COMPOSITE)]
+    assert len(every) >= 29
+    for alarm in every:
+        actions = alarm.inputs.get("alarmActions")
+        assert actions and alarm.inputs.get("okActions") == actions, _alarm_name(alarm)
+        assert set(actions) <= set(topics) & subscribed, _alarm_name(alarm)
+
+
+def test_what_pages_whom(synth, env):
+    """The composite and every alarm but its burn-rate windows page; the windows go to the ticket topic,
+    whose subscribers are `notifications.tickets` (default: the paging emails, not the pager)."""
+    graph = synth(env)["observability"]
+    page, ticket = graph.exports["alarm_topic_arn"], graph.exports["ticket_topic_arn"]
+    assert page != ticket
+    composite = graph.one(COMPOSITE)
+    assert composite.inputs["alarmActions"] == [page] and composite.inputs["okActions"] == [page]
+    windows = set(re.findall(r'ALARM\("([^"]+)"\)', composite.inputs["alarmRule"]))
+    assert windows == {f"serverless-infra-{env}-alarm-availability-{speed}-burn-{size}"
+                       for speed in ("fast", "slow") for size in ("long", "short")}
+    for alarm in graph.of_type(ALARM):
+        want = ticket if alarm.inputs["name"] in windows else page
+        assert alarm.inputs["alarmActions"] == [want] == alarm.inputs["okActions"], alarm.inputs["name"]
+    configured = settings(env)["notifications"]
+    by_topic: dict[str, set[tuple[str, str]]] = {page: set(), ticket: set()}
+    for sub in graph.of_type(SUBSCRIPTION):
+        by_topic[sub.inputs["topic"]].add((sub.inputs["protocol"], sub.inputs["endpoint"]))
+    pager = {("https", configured["httpsEndpoint"])} if configured.get("httpsEndpoint") else set()
+    assert by_topic[page] == {("email", e) for e in configured["emails"]} | pager
+    tickets = configured.get("tickets") or {"emails": configured["emails"]}
+    ticket_https = {("https", tickets["httpsEndpoint"])} if tickets.get("httpsEndpoint") else set()
+    assert by_topic[ticket] == {("email", e) for e in tickets["emails"]} | ticket_https
+
+
+def test_ticket_topic_needs_a_subscriber(render_variant):
+    from shared.synth.runner import SynthError
+
+    pager_only = {"httpsEndpoint": "https://pager.example.com/hook"}
+    with pytest.raises(SynthError, match="notifications.tickets: no email and no httpsEndpoint"):
+        render_variant("observability", "dev", {"serverless-infra-observability:notifications": pager_only})
+    graph = render_variant("observability", "dev", {"serverless-infra-observability:notifications": {
+        **pager_only, "tickets": {"httpsEndpoint": "https://tickets.example.com/hook"}}})
+    ticket = graph.exports["ticket_topic_arn"]
+    assert [(s.inputs["protocol"], s.inputs["endpoint"]) for s in graph.of_type(SUBSCRIPTION)
+            if s.inputs["topic"] == ticket] == [("https", "https://tickets.example.com/hook")]
 
 
 def test_alarms_carry_the_stack_file_values(synth, env):
@@ -111,10 +153,12 @@ def _resolvable(layers: dict[str, LayerGraph], graph: LayerGraph) -> tuple[set[s
 
 
 def _check_metric(namespace: str, name: str, dims: dict[str, str], env: str, names: set[str], filters: set[str],
-                  services: set[str]) -> None:
+                  services: set[str], app_namespace: str) -> None:
+    """AWS metrics of upstream resources, the app's metrics in the namespace compute gives this env's functions,
+    or this stack's filter metrics: anything else (another env's namespace, the bare root) fails."""
     if namespace.startswith("AWS/"):
         assert set(dims.values()) <= names, (namespace, name, dims)
-    elif namespace == METRICS_NAMESPACE:
+    elif namespace == app_namespace:
         assert (name, dims.get("service")) in APP_METRICS and dims["service"] in services, (name, dims)
     else:
         assert namespace == log_metrics_namespace(Environment(env)) and name in filters, (namespace, name)
@@ -124,8 +168,10 @@ def test_every_widget_and_alarm_resolves(synth, env):
     layers = synth(env)
     graph = layers["observability"]
     names, filters = _resolvable(layers, graph)
-    services = {f.inputs["environment"]["variables"]["POWERTOOLS_SERVICE_NAME"]
-                for f in layers["compute"].of_type("aws:lambda/function:Function")}
+    variables = [f.inputs["environment"]["variables"] for f in layers["compute"].of_type("aws:lambda/function:Function")]
+    services = {v["POWERTOOLS_SERVICE_NAME"] for v in variables}
+    (app_namespace,) = {v["POWERTOOLS_METRICS_NAMESPACE"] for v in variables}
+    assert app_namespace == f"ServerlessInfra/{env}"
     log_groups = set(layers["compute"].exports["log_group_names"].values())
     alarm_names = [a.inputs["name"] for a in graph.of_type(ALARM)] + [graph.one(COMPOSITE).inputs["alarmName"]]
     alarm_arns = {f"arn:aws:cloudwatch:us-east-1:123456789012:alarm:{n}" for n in alarm_names}
@@ -140,7 +186,7 @@ def test_every_widget_and_alarm_resolves(synth, env):
                     parts = [p for p in line if isinstance(p, str)]
                     if parts:
                         _check_metric(parts[0], parts[1], dict(zip(parts[2::2], parts[3::2], strict=True)), env,
-                                      names, filters, services)
+                                      names, filters, services, app_namespace)
             elif widget["type"] == "log":
                 sources = [s.split("'")[1] for s in props["query"].split("|") if s.strip().startswith("SOURCE")]
                 assert sources and set(sources) <= log_groups, sources
@@ -152,7 +198,7 @@ def test_every_widget_and_alarm_resolves(synth, env):
             (q["metric"]["namespace"], q["metric"]["metricName"], q["metric"].get("dimensions") or {})
             for q in i["metricQueries"] if q.get("metric")]
         for namespace, name, dims in lines:
-            _check_metric(namespace, name, dims, env, names, filters, services)
+            _check_metric(namespace, name, dims, env, names, filters, services, app_namespace)
 
 
 def test_exports_name_what_the_graph_holds(synth, env):
@@ -230,6 +276,9 @@ def test_log_filters_queries_and_tracing(synth, env):
         for metric in (f"ErrorLogs-{fn}", f"Timeouts-{fn}", f"ColdStarts-{fn}", f"InitDuration-{fn}"):
             assert filters[metric].inputs["logGroupName"] == groups[fn], metric
     assert filters["InitDuration-api"].inputs["metricTransformation"]["value"] == "$.record.metrics.initDurationMs"
+    # Beside the env's app metrics, apart from every other env's (envs may share an account).
+    namespaces = {f.inputs["metricTransformation"]["namespace"] for f in filters.values()}
+    assert namespaces == {f"ServerlessInfra/{env}/Logs"}
     queries = {q.inputs["name"].rsplit("/", 1)[1]: q for q in graph.of_type("aws:cloudwatch/queryDefinition:QueryDefinition")}
     assert {"follow-correlation-id", "top-errors", "slowest-requests", "cold-starts"} <= set(queries)
     assert set(queries["follow-correlation-id"].inputs["logGroupNames"]) == {groups[fn] for fn in WATCHED_FUNCTIONS}

@@ -4,8 +4,11 @@ Per env: take the synthesized layers (the session's synth, as `invoke synth` ren
 Powertools environment the compute layer gives each function (service name, metrics namespace, function
 name); run the real handlers with it against PostgreSQL and the AWS emulator (tests/app/metrics_scenario.py);
 capture the EMF blobs and JSON log lines they print; check that each (namespace, metric, dimensions) the
-observability graph names in the app's namespace is among what was emitted, and each log field the filters
-and queries read is in the app's log lines. A dashboard or alarm on a metric nobody emits fails here.
+observability graph names outside ``AWS/*`` and its own log-filter namespace is among what was emitted, and
+each log field the filters and queries read is in the app's log lines. Across the boundary, per env: the
+namespace compute gives the functions == the one the layer references == the one the handlers emit into
+== ``app.contract.metrics_namespace(env)``, and it differs from every other env's. A dashboard or alarm on
+a metric nobody emits fails here.
 (A functional test among the synth tests: it needs the session's graphs and the app's services, see
 conftest.py here.)
 """
@@ -21,9 +24,11 @@ from typing import Any
 
 import pytest
 
-from shared.components.compute.compute import METRICS_NAMESPACE
+from app.contract import metrics_namespace
 from shared.components.observability.logs import APP_LOG_FIELDS
+from shared.components.observability.metrics import log_metrics_namespace
 from shared.components.observability.upstream import WATCHED_FUNCTIONS
+from shared.config import Environment
 from shared.synth.graph import LayerGraph
 from tests.app.conftest import APP_ENV, SESSION_ENV
 
@@ -80,11 +85,13 @@ def run_scenario(specs: dict[str, dict[str, str]], dead_db_url: str) -> tuple[se
 
 
 def referenced_app_metrics(graph: LayerGraph) -> set[Key]:
-    """(namespace, name, dimensions) of every metric in the app's namespace an alarm or a widget names."""
+    """(namespace, name, dimensions) of every custom metric an alarm or a widget names, except the layer's own
+    log-filter metrics: whatever the namespace, so a reference to another env's (or no env's) fails below."""
     found: set[Key] = set()
+    own_logs = log_metrics_namespace(Environment(graph.env))
 
     def add(namespace: str, name: str, dims: dict[str, str]) -> None:
-        if namespace == METRICS_NAMESPACE:
+        if not namespace.startswith("AWS/") and namespace != own_logs:
             found.add((namespace, name, frozenset(dims.items())))
 
     for alarm in graph.of_type("aws:cloudwatch/metricAlarm:MetricAlarm"):
@@ -107,9 +114,13 @@ def test_every_app_metric_the_layer_references_is_emitted(
     env: str, synth: Any, observed: dict, stack: dict, purge_queues: None, dead_db_url: str
 ) -> None:
     layers = synth(env)
-    emitted, logs = observed[env] = run_scenario(function_specs(layers["compute"]), dead_db_url)
+    specs = function_specs(layers["compute"])
+    emitted, logs = observed[env] = run_scenario(specs, dead_db_url)
     referenced = referenced_app_metrics(layers["observability"])
     assert len(referenced) >= 15, "the layer graphs the business metrics"
+    # One namespace, the env's own, on all three sides: compute's env var, the layer's references, the EMF.
+    configured = {spec["namespace"] for spec in specs.values()}
+    assert configured == {ns for ns, _, _ in referenced} == {ns for ns, _, _ in emitted} == {metrics_namespace(env)}
     missing = sorted((name, sorted(dims)) for ns, name, dims in referenced - emitted)
     assert not missing, f"metrics graphed or alarmed on that the app never emits: {missing}"
     # and the log fields the metric filters and saved queries read are in the app's JSON lines
@@ -131,3 +142,7 @@ def test_a_metric_the_app_does_not_emit_is_caught(synth: Any, observed: dict) ->
     renamed = {(ns, name, frozenset((k, "orders-api" if v == "api" else v) for k, v in dims))
                for ns, name, dims in referenced}
     assert renamed - emitted
+    # ... and the namespace is part of the check: prod's references are not what dev's handlers emitted.
+    prod = referenced_app_metrics(synth("prod")["observability"])
+    assert {(name, dims) for _, name, dims in prod} & {(name, dims) for _, name, dims in emitted}
+    assert not prod & emitted
