@@ -23,6 +23,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from app import contract
+
 REPO = Path(__file__).resolve().parents[1]
 BUDGETS = {
     "cold_init_ms": 150.0,
@@ -43,7 +45,7 @@ def cold_init(runs: int, trace: bool) -> dict[str, float]:
         "PYTHONPATH": str(REPO),
         "POWERTOOLS_TRACE_DISABLED": "false" if trace else "true",
         "POWERTOOLS_SERVICE_NAME": "orders",
-        "POWERTOOLS_METRICS_NAMESPACE": "ServerlessInfra",
+        "POWERTOOLS_METRICS_NAMESPACE": contract.metrics_namespace("dev"),
     }
     inner, wall = [], []
     for _ in range(runs):
@@ -84,7 +86,7 @@ def latency(handler: Any, event: dict, n: int) -> dict[str, float]:
 BENCH_ENV = {
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_SERVICE_NAME": "orders",
-    "POWERTOOLS_METRICS_NAMESPACE": "ServerlessInfra",
+    "POWERTOOLS_METRICS_NAMESPACE": contract.metrics_namespace("dev"),
     "POWERTOOLS_LOG_LEVEL": "WARNING",
 }
 ORDER = {"customer_id": "bench", "items": [{"sku": "s", "quantity": 1, "unit_price": "9.99"}]}
