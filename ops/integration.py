@@ -18,7 +18,7 @@ from shared.config import REPO_ROOT
 MAX_DURATION_S = 1800  # a load test is bounded: half an hour at most
 # `invoke serve`'s execution environments for the local load test. Not one per core: a handler spends
 # most of its wall time waiting on PostgreSQL and the emulator. On the quiet 2-core machine, 4 environments
-# left 28.5% of requests queued for one (p99 67 ms) and 8 left 1.7% (p99 55 ms): docs/performance.md,
+# left 28.5% of requests queued for one (p99 67 ms) and 8 left about 2% (p99 55-77 ms): docs/performance.md,
 # "HTTP load test". Lambda itself adds an environment per concurrent request, so more is also closer to it.
 LOADTEST_ENVIRONMENTS = 8
 
