@@ -7,18 +7,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import event
 
-from app import aws, db, iam_auth
+from app import db, iam_auth
 
 pytestmark = pytest.mark.unit
-
-
-@pytest.fixture
-def role_credentials(monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
-    monkeypatch.setenv("AWS_SESSION_TOKEN", "session")
-    monkeypatch.setenv("AWS_REGION", "us-east-1")
-    monkeypatch.setattr(aws, "_session", None)  # the session reads these credentials
 
 
 def test_token_replaces_the_password_of_each_new_connection(role_credentials):

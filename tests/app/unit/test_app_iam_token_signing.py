@@ -7,18 +7,9 @@ from urllib.parse import parse_qs, urlsplit
 import boto3
 import pytest
 
-from app import aws, iam_auth
+from app import iam_auth
 
 pytestmark = pytest.mark.unit
-
-
-@pytest.fixture
-def role_credentials(monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
-    monkeypatch.setenv("AWS_SESSION_TOKEN", "session")
-    monkeypatch.setenv("AWS_REGION", "us-east-1")
-    monkeypatch.setattr(aws, "_session", None)  # the session reads these credentials
 
 
 def test_token_equals_the_one_boto3s_rds_client_signs(role_credentials):
