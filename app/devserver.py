@@ -252,6 +252,25 @@ def _set_process_env(env: str) -> None:
         os.environ[f"PARAMETER_PREFIX_{cat.upper()}"] = f"/myapp/{env}/{cat}/"
 
 
+# The local PostgreSQL acknowledges a COMMIT before its WAL reaches this machine's disk: a crash of the
+# local server can lose the last few hundred milliseconds of commits, never its consistency
+# (https://www.postgresql.org/docs/current/runtime-config-wal.html#GUC-SYNCHRONOUS-COMMIT). libpq reads
+# PGOPTIONS in every process that connects (https://www.postgresql.org/docs/current/libpq-envars.html),
+# so the environments, the pollers and the migrations started after it all commit this way.
+ASYNC_COMMIT_OPTION = "-c synchronous_commit=off"
+
+
+def set_async_commit() -> None:
+    """Commit without waiting for the local disk, in this process and those it starts from now on.
+
+    For the load test (docs/performance.md, "HTTP load test"): this virtual machine's disk stalls a WAL
+    flush for 40-200 ms now and then, and a stalled COMMIT holds its execution environment; the deployed
+    database is RDS, whose commit path is not this disk. Per session, nothing written to the server."""
+    current = os.environ.get("PGOPTIONS", "")
+    if ASYNC_COMMIT_OPTION not in current:
+        os.environ["PGOPTIONS"] = f"{current} {ASYNC_COMMIT_OPTION}".strip()
+
+
 def _start_dependencies(
     moto_port: int, env: str, log: Callable[[str], None], gates: bool
 ) -> LocalStack:
@@ -332,14 +351,19 @@ def run(
     throttle: bool = False,
     server_timing: bool = False,
     gates: bool = False,
+    async_commit: bool = False,
 ) -> None:
     """Serve until Ctrl-C (or ``stop``). ``environments``: the API's concurrency, one process per
     execution environment (0: one environment in this process). With ``gates`` the database and the AWS
     emulator sit behind gates (``ready.gates``: ``database``, ``emulator``) that a test or a drill can close
     and reopen; without, the environments connect to them directly (as Lambda connects to RDS Proxy and
     SQS): a gate relays every byte through this process's threads, which costs latency under load.
-    ``server_timing``: each response carries a ``Server-Timing`` header (app/local.py ``ServerTiming``)."""
+    ``server_timing``: each response carries a ``Server-Timing`` header (app/local.py ``ServerTiming``).
+    ``async_commit``: the local database acknowledges commits before its disk flush (``set_async_commit``)."""
     _set_process_env(env)
+    if async_commit:
+        set_async_commit()
+        log("local PostgreSQL: commits acknowledged before the disk flush (synchronous_commit=off)")
     stack = _start_dependencies(moto_port, env, log, gates)
     try:
         from app.local import make_api_server

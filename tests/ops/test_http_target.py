@@ -37,3 +37,15 @@ def test_local_function_context_has_the_deployed_api_timeout():
 
     timeouts = {layer_config("compute", env)["functions"]["api"]["timeoutSeconds"] for env in ("dev", "staging", "prod")}
     assert timeouts == {FakeContext().timeout_ms // 1000} and max(timeouts) <= API_FUNCTION_MAX_TIMEOUT_SECONDS
+
+
+def test_the_local_load_test_asks_serve_for_options_serve_has():
+    """`invoke loadtest --target local` starts `invoke serve` with these options: each must be one of serve's."""
+    from ops.app import serve
+    from ops.integration import local_serve_args
+
+    flags = {f"--{name.replace('_', '-')}" for arg in serve.get_arguments() for name in arg.names}
+    default = local_serve_args(8, durable_commits=False)
+    assert {a for a in default if a.startswith("--")} <= flags
+    assert "--async-commit" in default and default[default.index("--environments") + 1] == "8"
+    assert "--async-commit" not in local_serve_args(8, durable_commits=True)
