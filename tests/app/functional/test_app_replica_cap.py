@@ -23,10 +23,9 @@ from sqlalchemy.pool import NullPool
 
 from app import db, replica
 from app.local import FakeContext
-from app.migrate import upgrade
 from app.roles import DEFAULT_READER
 from tests.app.conftest import ROLE_APP, ROLE_OWNER, as_role
-from tests.app.streaming_replica import streaming_replica
+from tests.app.streaming_replica import reader_cap, streaming_replica, wait_for
 
 pytestmark = [pytest.mark.functional, pytest.mark.usefixtures("clean_db")]
 
@@ -40,28 +39,8 @@ def capped_replica(pg_url: str) -> Iterator[str]:
     """A streaming replica whose reader role is capped at CAP by the migrate step (then closed again)."""
     if "host=" not in pg_url:
         pytest.skip("the streaming replica is built from the embedded server (unix socket)")
-    owner = as_role(pg_url, ROLE_OWNER)
-    with streaming_replica(pg_url) as url:
-        assert upgrade(owner, app_username=ROLE_APP, reader_connection_limit=CAP)["reader_connection_limit"] == CAP
-        wait_for(url, lambda conn: conn.execute(
-            sa.text("SELECT rolconnlimit FROM pg_roles WHERE rolname = :r"), {"r": DEFAULT_READER}).scalar_one() == CAP)
-        try:
-            yield url
-        finally:
-            upgrade(owner, app_username=ROLE_APP, reader_connection_limit=0)
-
-
-def wait_for(url: str, done: Any) -> None:
-    engine = sa.create_engine(url, poolclass=NullPool)
-    try:
-        for _ in range(100):
-            with engine.connect() as conn:
-                if done(conn):
-                    return
-            time.sleep(0.05)
-    finally:
-        engine.dispose()
-    raise AssertionError("the replica did not replay the change in 5 s")
+    with streaming_replica(pg_url) as url, reader_cap(as_role(pg_url, ROLE_OWNER), url, CAP, ROLE_APP):
+        yield url
 
 
 def seed_order(pg_url: str, replica_url: str) -> None:
