@@ -62,6 +62,10 @@ _engines: dict[str, Engine] = {}  # "writer"/"reader" -> engine
 _urls: dict[str, str] = {}
 _last_served: ContextVar[str | None] = ContextVar("db_last_served", default=None)
 served: Counter[str] = Counter()  # transactions per serving engine, this environment
+# Reads (role "reader") the primary served because the replica refused the reader role as full, this
+# environment: the api turns the increase over a request into its ReplicaFullFallbacks metric.
+replica_full_fallbacks: Counter[str] = Counter()
+REPLICA_FULL = "replica_full"
 
 
 # RDS accepts IAM tokens only over TLS ("IAM database authentication ... requires SSL", RDS User Guide,
@@ -173,6 +177,7 @@ def dispose_engines() -> None:
         _urls.clear()
     replica.health.reset()
     served.clear()
+    replica_full_fallbacks.clear()
 
 
 class CheckoutError(Exception):
@@ -297,6 +302,8 @@ def transaction(work: Callable[[Connection], T], *, role: str = "writer", deadli
                 _degraded_until = 0.0
                 _last_served.set(name)
                 served[name] += 1
+                if role == "reader" and name == "primary" and replica.health.full:
+                    replica_full_fallbacks[REPLICA_FULL] += 1
                 return result
     except Exception as exc:
         if is_transient(exc):

@@ -107,6 +107,11 @@ class ReplicaHealth:
             self._set(usable, reason)
             return usable
 
+    @property
+    def full(self) -> bool:
+        """Whether the last verdict was "full": the replica refused the reader role for lack of room."""
+        return self.reason.startswith("full")
+
     def mark_down(self, reason: str) -> None:
         with self._lock:
             self._set(False, reason)

@@ -233,3 +233,39 @@ def test_an_idle_reader_session_is_closed_by_the_server_and_the_next_read_reconn
     finally:
         idle_timeout(READER_IDLE_SESSION_TIMEOUT_MS)
         primary.dispose()
+
+
+def emitted(stdout: str) -> dict[str, list[float]]:
+    """The app metrics in the EMF blobs a handler printed: name -> values, in order."""
+    found: dict[str, list[float]] = {}
+    for line in stdout.splitlines():
+        blob = json.loads(line) if line.startswith("{") else {}
+        for directive in blob.get("_aws", {}).get("CloudWatchMetrics", []):
+            for metric in directive["Metrics"]:
+                value = blob[metric["Name"]]
+                found.setdefault(metric["Name"], []).extend(value if isinstance(value, list) else [value])
+    return found
+
+
+def test_reads_the_primary_serves_because_the_replica_is_full_are_counted(
+    stack: dict, capped_replica: str, one_environment: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """ReplicaFullFallbacks (the signal docs/data.md tells operators to act on): one per read the primary
+    served for a full replica, whether refused in the same attempt or while backing off; none otherwise."""
+    from app.contract import METRIC_REPLICA_FULL_FALLBACKS
+
+    seed_order(stack["pg_url"], capped_replica)
+    assert list_orders() == (200, "replica")
+    assert METRIC_REPLICA_FULL_FALLBACKS not in emitted(capsys.readouterr().out)
+    db.reader().dispose()
+    holders = [connect_as(capped_replica, DEFAULT_READER) for _ in range(CAP)]
+    try:
+        assert list_orders() == (200, "primary")  # refused at connect: the primary, same attempt
+        assert list_orders() == (200, "primary")  # backing off: not asked, still "full"
+        assert emitted(capsys.readouterr().out)[METRIC_REPLICA_FULL_FALLBACKS] == [1, 1]
+    finally:
+        for holder in holders:
+            holder.close()
+    replica.health.mark_down("unreachable: test")  # a replica that is down is not full: not this signal
+    assert list_orders() == (200, "primary")
+    assert METRIC_REPLICA_FULL_FALLBACKS not in emitted(capsys.readouterr().out)
