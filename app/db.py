@@ -12,6 +12,8 @@
   writer's), unless the replica is unreachable, lags more than ``replica_max_lag_seconds`` or refuses the
   connection because its cap of direct app connections is full: then the primary serves them
   (:mod:`app.replica` keeps that verdict per environment: seconds when down, a growing backoff when full).
+  Each read the primary serves because the replica is full is counted in ``replica_full_fallbacks``, which
+  the api emits as its ``ReplicaFullFallbacks`` metric (the observability layer tickets on it).
 * :func:`transaction` runs a unit of work in ONE transaction and retries it as a whole on transient errors
   (connection loss, serialization failure, deadlock, pool timeout) with exponential backoff and full
   jitter, never past the invocation's remaining time minus a safety margin. A failed attempt is rolled

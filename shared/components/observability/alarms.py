@@ -2,8 +2,9 @@
 
 Which alarms exist is decided from the settings alone (specs of `Watched.placeholder`); what each
 watches comes from the upstream names, resolved at deploy time. Every alarm sends both its ALARM and
-its OK transition: to the paging topic, except the four burn-rate windows of the availability composite,
-which go to the ticket topic (the composite pages for them, once; alarm_specs.availability_alarms says why).
+its OK transition: to the paging topic, except the four burn-rate windows of the availability composite
+(the composite pages for them, once; alarm_specs.availability_alarms says why) and the replica's two alarms
+(the app reads from the primary meanwhile; alarm_specs.replica_alarms), which go to the ticket topic.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ class AlarmsArgs:
     topic_arn: pulumi.Input[str]
     """Where ALARM and OK of a paging alarm go (and the composite's)."""
     ticket_topic_arn: pulumi.Input[str]
-    """Where ALARM and OK of a ticket-level alarm go (the burn-rate windows)."""
+    """Where ALARM and OK of a ticket-level alarm go (the burn-rate windows, the replica's alarms)."""
 
 
 def check_consistency(w: Watched, s: ObservabilitySettings) -> Watched:

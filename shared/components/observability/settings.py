@@ -144,7 +144,7 @@ class NotificationSettings(SubscriberSettings):
     """The paging topic's subscribers (`emails`, `httpsEndpoint`), and the ticket topic's (`tickets`)."""
 
     tickets: SubscriberSettings | None = Field(
-        None, description="who gets ticket-level notifications (the availability burn-rate windows); "
+        None, description="who gets ticket-level notifications (the availability burn-rate windows, the replica's alarms); "
                           "default: the paging emails, without the pager")
 
     @property
