@@ -366,6 +366,10 @@ def test_replica_alarms_where_reads_go_to_a_replica(synth, env):
         assert (full["threshold"], full["period"], full["evaluationPeriods"], full["treatMissingData"]) == (
             want["threshold"], want["periodSeconds"], want["evaluationPeriods"], want["treatMissingData"])
         assert full["alarmActions"] == [ticket] == full["okActions"]
+        rds = json.loads(next(d for d in graph.of_type(DASHBOARD) if d.inputs["dashboardName"].endswith("-rds"))
+                         .inputs["dashboardBody"])  # and operators see the count on the rds dashboard
+        assert any(line[1] == "ReplicaFullFallbacks" for widget in rds["widgets"]
+                   for line in widget.get("properties", {}).get("metrics", []))
 
 
 def test_replica_alarm_settings_must_match_the_data_layer(render_variant):
