@@ -13,6 +13,14 @@ from app import devserver
 pytestmark = pytest.mark.functional
 
 
+@pytest.fixture(autouse=True)
+def _pgoptions_restored(monkeypatch: pytest.MonkeyPatch) -> None:
+    """set_async_commit writes os.environ itself: record PGOPTIONS (set or not) so teardown restores it.
+    ``monkeypatch.delenv(..., raising=False)`` of an unset variable records nothing, and the option leaked
+    into every later test's connections (a replica test then saw an async COMMIT not yet replayed)."""
+    monkeypatch.setenv("PGOPTIONS", os.environ.get("PGOPTIONS", ""))
+
+
 def _synchronous_commit(url: str) -> str:
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     try:
