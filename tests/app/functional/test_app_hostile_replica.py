@@ -2,7 +2,8 @@
 
 The rule of test_app_hostile_input.py (2xx, or a 4xx in the app's JSON error shape; never a 5xx while the
 dependencies are up) for ``GET /orders`` (limit, cursor: random text and forged cursors that decode, with
-extreme timestamps, offsets and ids) and ``GET /orders/{id}``, in two states of the replica:
+extreme timestamps, offsets and ids; parameters the route does not take, which it ignores) and
+``GET /orders/{id}``, in two states of the replica:
 
 * ``replica``: reads go to a caught-up streaming replica, as the reader role (CONNECTION LIMIT 2);
 * ``full``: the reader role's two slots are held by other environments, so the replica refuses the app with
