@@ -48,8 +48,8 @@ NotificationType = Literal["ACTUAL", "FORECASTED"]
 def budget_route(kind: NotificationType, percent: float, s: BudgetSettings) -> Route:
     """Who hears of one budget notification.
 
-    A forecast is AWS's projection of the month's spend; it can fire on day 3 from a few days' data and
-    leaves the rest of the month to act: a ticket. Actual spend below ``pageAtActualPercent`` is a warning
+    A forecast is AWS's projection of the month's spend, not money spent; it fires while most of the month
+    is left to act: a ticket. Actual spend below ``pageAtActualPercent`` is a warning
     with budget left: a ticket. Actual spend at or past it is money being spent beyond what was agreed,
     which only a person stops: a page.
     """
