@@ -59,7 +59,7 @@ def budget_route(kind: NotificationType, percent: float, s: BudgetSettings) -> R
 def budget_notifications(s: BudgetSettings, topic_arn: pulumi.Input[str],
                          ticket_topic_arn: pulumi.Input[str]) -> list[aws.budgets.BudgetNotificationArgs]:
     """One notification per threshold, each with one SNS subscriber (a notification takes at most one:
-    https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_budgets_CreateNotification.html).
+    https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_budgets_NotificationWithSubscribers.html).
 
     The topic's policy must let ``budgets.amazonaws.com`` publish, and its KMS key let the service use it
     (alerting.py; https://docs.aws.amazon.com/cost-management/latest/userguide/budgets-sns-policy.html).
