@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -64,11 +65,38 @@ def wait_healthy(base_url: str, timeout_s: float, headers: dict[str, str] | None
 
 
 @contextmanager
+def sigterm_unwinds() -> Iterator[None]:
+    """While inside, SIGTERM ends this process through its ``finally`` blocks (exit status 143).
+
+    Python's default for SIGTERM is to die on the spot, so a `timeout 300 invoke loadtest` or a cancelled
+    CI job would leave the `invoke serve` this process started (its own session: PostgreSQL, moto, the
+    environments) running and holding its ports. Only from the main thread (where signal handlers live)
+    and only over the default action: a handler someone else installed is left alone."""
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) != signal.SIG_DFL:
+        yield
+        return
+
+    def _unwind(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, _unwind)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+@contextmanager
 def local_server(
     database_url: str | None = None, startup_timeout_s: float = 180, serve_args: tuple[str, ...] = ()
 ) -> Iterator[Target]:
     """`invoke serve` (with ``serve_args``) on a free port, as a user runs it; stopped (its whole process
-    group) on exit."""
+    group) on exit, a SIGTERM to this process included."""
+    with sigterm_unwinds():
+        yield from _serve(database_url, startup_timeout_s, serve_args)
+
+
+def _serve(database_url: str | None, startup_timeout_s: float, serve_args: tuple[str, ...]) -> Iterator[Target]:
     port = free_port()
     env = {**os.environ, **({"DATABASE_URL": database_url} if database_url else {})}
     process = subprocess.Popen(

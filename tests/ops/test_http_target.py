@@ -49,3 +49,47 @@ def test_the_local_load_test_asks_serve_for_options_serve_has():
     assert {a for a in default if a.startswith("--")} <= flags
     assert "--async-commit" in default and default[default.index("--environments") + 1] == "8"
     assert "--async-commit" not in local_serve_args(8, durable_commits=True)
+
+
+def test_sigterm_unwinds_through_finally_so_a_started_server_is_stopped(tmp_path):
+    """`timeout 300 invoke loadtest` sends SIGTERM: the process must leave through its finally blocks
+    (where local_server stops `invoke serve`), not die with serve and PostgreSQL orphaned."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    marker = tmp_path / "cleaned"
+    script = (
+        "import sys, time\n"
+        "from ops.http_target import sigterm_unwinds\n"
+        "with sigterm_unwinds():\n"
+        "    try:\n"
+        "        print('ready', flush=True)\n"
+        "        time.sleep(30)\n"
+        "    finally:\n"
+        f"        open({str(marker)!r}, 'w').write('yes')\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
+                            cwd=http_target.REPO_ROOT)
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+    started = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=10) == 128 + signal.SIGTERM
+    assert time.monotonic() - started < 5 and marker.read_text() == "yes"
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL  # nothing leaked into this (the test) process
+
+
+def test_sigterm_unwinds_leaves_someone_elses_handler_alone():
+    import signal
+
+    def mine(_signum, _frame):  # pragma: no cover - never delivered
+        pass
+
+    previous = signal.signal(signal.SIGTERM, mine)
+    try:
+        with http_target.sigterm_unwinds():
+            assert signal.getsignal(signal.SIGTERM) is mine
+        assert signal.getsignal(signal.SIGTERM) is mine
+    finally:
+        signal.signal(signal.SIGTERM, previous)
