@@ -59,6 +59,7 @@ def test_sigterm_unwinds_through_finally_so_a_started_server_is_stopped(tmp_path
     import sys
     import time
 
+    own = signal.getsignal(signal.SIGTERM)  # tests/http's session server may hold sigterm_unwinds' handler
     marker = tmp_path / "cleaned"
     script = (
         "import sys, time\n"
@@ -77,7 +78,7 @@ def test_sigterm_unwinds_through_finally_so_a_started_server_is_stopped(tmp_path
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=10) == 128 + signal.SIGTERM
     assert time.monotonic() - started < 5 and marker.read_text() == "yes"
-    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL  # nothing leaked into this (the test) process
+    assert signal.getsignal(signal.SIGTERM) == own  # nothing leaked into this (the test) process
 
 
 def test_sigterm_unwinds_leaves_someone_elses_handler_alone():

@@ -23,7 +23,10 @@ def _synchronous_commit(url: str) -> str:
 
 
 def test_async_commit_reaches_every_new_connection_and_only_after_it_is_set(pg_url, monkeypatch):
-    monkeypatch.delenv("PGOPTIONS", raising=False)
+    # setenv first: monkeypatch records nothing for deleting an absent variable, and what set_async_commit
+    # writes would outlive the test (every later connection of the session committing asynchronously).
+    monkeypatch.setenv("PGOPTIONS", "")
+    monkeypatch.delenv("PGOPTIONS")
     assert _synchronous_commit(pg_url) == "on"
     devserver.set_async_commit()
     devserver.set_async_commit()  # twice: one option, not two
