@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from app import contract
+from app.percentile import percentile as pct
 
 REPO = Path(__file__).resolve().parents[1]
 BUDGETS = {
@@ -56,11 +57,6 @@ def cold_init(runs: int, trace: bool) -> dict[str, float]:
         wall.append((time.perf_counter() - start) * 1000)
         inner.append(float(out.stdout.strip().splitlines()[-1]))
     return {"import_init_ms": statistics.median(inner), "process_ms": statistics.median(wall)}
-
-
-def pct(samples: list[float], p: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
 def latency(handler: Any, event: dict, n: int) -> dict[str, float]:

@@ -67,8 +67,9 @@ RUNTIME_PROVIDED = frozenset(
     }
 )
 LAYER_EXCLUDES = (*DEFAULT_EXCLUDES, "*.pyi", *LAYER_TRIM)
-# The laptop-only modules (HTTP adapter, `invoke serve` wiring, benchmarks) are not Lambda code.
-APP_EXCLUDES = (*DEFAULT_EXCLUDES, "local.py", "local_validation.py", "devserver.py", "bench.py")
+# The laptop-only modules (HTTP adapter, `invoke serve` wiring, benchmarks, the tools' percentile) are not
+# Lambda code; no shipped module may import them (tests/unit/test_compute_build.py).
+APP_EXCLUDES = (*DEFAULT_EXCLUDES, "local.py", "local_validation.py", "devserver.py", "bench.py", "percentile.py")
 
 # Lambda quotas: 250 MB unzipped for the function and all its layers; 50 MB for a direct zip upload.
 UNZIPPED_LIMIT_BYTES = 250 * 1024 * 1024

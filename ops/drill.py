@@ -21,6 +21,8 @@ from typing import Any
 from invoke.exceptions import Exit
 from invoke.tasks import task
 
+from app.percentile import percentile
+
 ORDER = {"customer_id": "drill", "items": [{"sku": "s", "quantity": 1, "unit_price": "1.00"}]}
 
 
@@ -32,13 +34,6 @@ class Results:
     dropped: list[str] = field(default_factory=list)  # keys whose answer never came (connection error)
     errors: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
-
-
-def _pct(values: list[float], p: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
 def _client(host: str, port: int, prefix: str, work: queue.Queue, results: Results) -> None:
@@ -103,13 +98,14 @@ def report(results: Results, seconds: float) -> list[str]:
     every = [s for _, s in results.latencies]
     lines = [
         f"answers: {dict(sorted(results.by_status.items()))}, connection errors: {results.errors}",
-        f"achieved {len(every) / seconds:.1f} rps; latency from scheduled send: p50 {_pct(every, 50) * 1000:.1f} ms, "
-        f"p99 {_pct(every, 99) * 1000:.1f} ms, max {max(every, default=float('nan')) * 1000:.1f} ms",
+        f"achieved {len(every) / seconds:.1f} rps; latency from scheduled send: p50 {percentile(every, 50) * 1000:.1f} ms, "
+        f"p99 {percentile(every, 99) * 1000:.1f} ms, max {max(every, default=float('nan')) * 1000:.1f} ms",
     ]
     if unavailable:
         lines.append(
-            f"503s: {len(unavailable)}, p50 {_pct(unavailable, 50) * 1000:.0f} ms, p99 {_pct(unavailable, 99) * 1000:.0f} ms, "
-            f"max {max(unavailable) * 1000:.0f} ms; 2xx/4xx during the run: p99 {_pct(ok, 99) * 1000:.0f} ms"
+            f"503s: {len(unavailable)}, p50 {percentile(unavailable, 50) * 1000:.0f} ms, "
+            f"p99 {percentile(unavailable, 99) * 1000:.0f} ms, max {max(unavailable) * 1000:.0f} ms; "
+            f"2xx/4xx during the run: p99 {percentile(ok, 99) * 1000:.0f} ms"
         )
     return lines
 

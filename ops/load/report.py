@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 from dataclasses import dataclass
 from pathlib import Path
+
+from app.percentile import percentile
 
 # Our SLOs over HTTP (ARCHITECTURE.md; docs/performance.md): no error, p99 <= 50 ms, the asked rate reached.
 P99_BUDGET_MS = 50.0
@@ -56,14 +57,6 @@ def read_stats(prefix: Path) -> LoadResult:
         p99_ms=float(row["99%"]),
         rps=float(row["Requests/s"]),
     )
-
-
-def percentile(values: list[float], p: float) -> float:
-    """Nearest-rank percentile (what locust's own p99 is, to within its bucketing)."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, math.ceil(p / 100 * len(ordered)) - 1))]
 
 
 def parse_server_timing(header: str) -> dict[str, float]:

@@ -59,6 +59,7 @@ def test_sigterm_unwinds_through_finally_so_a_started_server_is_stopped(tmp_path
     import sys
     import time
 
+    own = signal.getsignal(signal.SIGTERM)  # tests/http's session server may hold sigterm_unwinds' handler
     marker = tmp_path / "cleaned"
     script = (
         "import sys, time\n"
@@ -70,7 +71,6 @@ def test_sigterm_unwinds_through_finally_so_a_started_server_is_stopped(tmp_path
         "    finally:\n"
         f"        open({str(marker)!r}, 'w').write('yes')\n"
     )
-    ours = signal.getsignal(signal.SIGTERM)  # this test process's (tests/http's session server installs one)
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
                             cwd=http_target.REPO_ROOT)
     assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
@@ -78,7 +78,7 @@ def test_sigterm_unwinds_through_finally_so_a_started_server_is_stopped(tmp_path
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=10) == 128 + signal.SIGTERM
     assert time.monotonic() - started < 5 and marker.read_text() == "yes"
-    assert signal.getsignal(signal.SIGTERM) == ours  # nothing leaked into this (the test) process
+    assert signal.getsignal(signal.SIGTERM) == own  # nothing leaked into this (the test) process
 
 
 def test_sigterm_unwinds_leaves_someone_elses_handler_alone():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import zipfile
@@ -160,4 +161,34 @@ def test_function_zip_holds_the_handlers_and_migrations_but_no_laptop_modules(tm
         names = set(archive.namelist())
     assert {"app/handlers/api.py", "app/handlers/worker.py", "app/migrations/env.py", "app/openapi.yaml"} <= names
     assert any(n.startswith("app/migrations/versions/") for n in names)
-    assert not names & {"app/local.py", "app/local_validation.py", "app/devserver.py", "app/bench.py"}
+    assert not names & {"app/local.py", "app/local_validation.py", "app/devserver.py", "app/bench.py",
+                        "app/percentile.py"}
+
+
+def _app_imports(source: str) -> set[str]:
+    """The ``app.<module>`` names a module imports (``import app.x``, ``from app.x import``, ``from app import x``)."""
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found |= {a.name.split(".")[1] for a in node.names if a.name.startswith("app.")}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module == "app":
+                found |= {a.name for a in node.names}
+            elif node.module.startswith("app."):
+                found.add(node.module.split(".")[1])
+    return found
+
+
+def test_no_shipped_module_imports_a_laptop_module(tmp_path):
+    """What the zip leaves out must be what no handler path can import: else the function fails at import."""
+    from ops.build import build_app
+
+    build_app(out_dir=tmp_path)
+    with zipfile.ZipFile(tmp_path / "app.zip") as archive:
+        shipped = {n: archive.read(n).decode() for n in archive.namelist() if n.endswith(".py")}
+    left_out = {p.stem for p in (build.REPO_ROOT / "app").glob("*.py") if f"app/{p.name}" not in shipped}
+    assert {"bench", "percentile", "devserver", "local"} <= left_out
+    assert _app_imports("import app.local\nfrom app.bench import x\nfrom app import percentile") == {
+        "local", "bench", "percentile"}
+    offenders = {name: sorted(_app_imports(source) & left_out) for name, source in shipped.items()}
+    assert {name: bad for name, bad in offenders.items() if bad} == {}

@@ -1,10 +1,11 @@
 """The AlarmTopic component: the env's two KMS-encrypted SNS topics, their key, policies and subscribers.
 
 * ``serverless-infra-{env}-alarms`` pages: every alarm that needs a person now, the availability composite,
-  the budget (``notifications.emails`` and ``notifications.httpsEndpoint``, the pager);
-* ``serverless-infra-{env}-alarms-tickets`` files tickets: the four burn-rate windows the composite combines,
-  each a signal worth looking at in working hours but not a page (``notifications.tickets``, default the
-  paging emails without the pager). docs/observability.md, "What pages whom".
+  actual spend past the budget (``notifications.emails`` and ``notifications.httpsEndpoint``, the pager);
+* ``serverless-infra-{env}-alarms-tickets`` files tickets: the four burn-rate windows the composite combines
+  and the budget's forecast and early actual thresholds, each a signal worth looking at in working hours but
+  not a page (``notifications.tickets``, default the paging emails without the pager). docs/observability.md,
+  "What pages whom".
 
 CloudWatch alarms and AWS Budgets publish to an encrypted topic only if the key policy lets their
 service principals use the key (kms:Decrypt, kms:GenerateDataKey*), and the topic policy lets them
@@ -28,14 +29,22 @@ from shared.config import Environment
 from shared.env_policy import env_policy
 from shared.naming import kms_alias_name, resource_name
 
-PUBLISHERS = ("cloudwatch.amazonaws.com", "budgets.amazonaws.com")
+CLOUDWATCH_SERVICE = "cloudwatch.amazonaws.com"
+BUDGETS_SERVICE = "budgets.amazonaws.com"
+PUBLISHERS = (CLOUDWATCH_SERVICE, BUDGETS_SERVICE)
 TOPIC_OWNER_ACTIONS = ["sns:GetTopicAttributes", "sns:SetTopicAttributes", "sns:AddPermission",
                        "sns:RemovePermission", "sns:DeleteTopic", "sns:Subscribe", "sns:ListSubscriptionsByTopic",
                        "sns:Publish"]
 
 
 def key_policy(account_id: str) -> dict[str, Any]:
-    """Admin through IAM, and use by the services that publish alarms, budgets and Config deliveries."""
+    """Admin through IAM (the Config delivery role's grant works through it), and use by the services that
+    publish to the two topics (alarms, budgets).
+
+    One key encrypts both topics, so what lets Budgets reach the paging topic lets it reach the ticket
+    topic: kms:GenerateDataKey* and kms:Decrypt for the publishing service
+    (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services).
+    """
     publishers = {
         "Sid": "AlarmAndBudgetPublishersUseKey", "Effect": "Allow", "Principal": {"Service": list(PUBLISHERS)},
         "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*",
@@ -44,13 +53,21 @@ def key_policy(account_id: str) -> dict[str, Any]:
 
 
 def topic_policy(topic_arn: str, account_id: str) -> dict[str, Any]:
+    """The same for both topics: the account owns it; this account's alarms and budgets publish to it."""
     owner = {"Sid": "AccountOwnsTopic", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
              "Action": TOPIC_OWNER_ACTIONS, "Resource": topic_arn}
-    # Only this account's alarms and budgets may publish (confused-deputy guard).
-    services = {"Sid": "AlarmsAndBudgetsPublish", "Effect": "Allow", "Principal": {"Service": list(PUBLISHERS)},
-                "Action": "sns:Publish", "Resource": topic_arn,
-                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}}}
-    return iam.document([owner, services, iam.deny_insecure_transport("sns:Publish", [topic_arn])])
+    # Only this account's alarms may publish (confused-deputy guard).
+    alarms = {"Sid": "AlarmsPublish", "Effect": "Allow", "Principal": {"Service": CLOUDWATCH_SERVICE},
+              "Action": "sns:Publish", "Resource": topic_arn,
+              "Condition": {"StringEquals": {"aws:SourceAccount": account_id}}}
+    # Only this account's budgets, the statement AWS gives for a budget's topic (SourceAccount and a
+    # SourceArn of the account's budgets; the topic must be in the budget's account):
+    # https://docs.aws.amazon.com/cost-management/latest/userguide/budgets-sns-policy.html
+    budgets = {"Sid": "BudgetsPublish", "Effect": "Allow", "Principal": {"Service": BUDGETS_SERVICE},
+               "Action": "sns:Publish", "Resource": topic_arn,
+               "Condition": {"StringEquals": {"aws:SourceAccount": account_id},
+                             "ArnLike": {"aws:SourceArn": f"arn:aws:budgets::{account_id}:*"}}}
+    return iam.document([owner, alarms, budgets, iam.deny_insecure_transport("sns:Publish", [topic_arn])])
 
 
 @dataclass

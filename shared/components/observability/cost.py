@@ -1,9 +1,11 @@
 """The CostWatch component: the env's AWS Budget and the account's EstimatedCharges alarm.
 
-* Budget: actual and forecast notifications to the alarm topic, at the env's ``monthlyBudgetUsd``
-  (config/<env>.yaml), counting only costs tagged ``Environment=<env>`` so envs sharing an account
-  each have their own (the tag must be activated as a cost allocation tag in the Billing console:
-  https://docs.aws.amazon.com/awsaccountbilling/latest/aboutv2/activating-tags.html).
+* Budget: actual and forecast notifications at the env's ``monthlyBudgetUsd`` (config/<env>.yaml),
+  counting only costs tagged ``Environment=<env>`` so envs sharing an account each have their own (the
+  tag must be activated as a cost allocation tag in the Billing console:
+  https://docs.aws.amazon.com/awsaccountbilling/latest/aboutv2/activating-tags.html). Each notification
+  goes to one topic (:func:`budget_route`): actual spend at or past ``budget.pageAtActualPercent`` pages,
+  a forecast or an earlier actual threshold files a ticket (docs/decisions.md, "Budget notifications").
 * Billing alarm: EstimatedCharges exists per account, in us-east-1 only, once "Receive Billing Alerts"
   is on (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/monitor_estimated_charges_with_cloudwatch.html);
   exactly one env of an account owns it (``billingAlarm.enabled``), checked across envs before deploy.
@@ -12,6 +14,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import pulumi
 import pulumi_aws as aws
@@ -33,14 +36,41 @@ class CostWatchArgs:
     billing_alarm: BillingAlarmSettings
     """Whether this env owns the account's billing alarm."""
     topic_arn: pulumi.Input[str]
-    """Where notifications go."""
+    """The paging topic: actual spend past the budget, and the billing alarm."""
+    ticket_topic_arn: pulumi.Input[str]
+    """The ticket topic: forecasts and the actual thresholds below ``pageAtActualPercent``."""
 
 
-def budget_notifications(s: BudgetSettings, topic_arn: pulumi.Input[str]) -> list[aws.budgets.BudgetNotificationArgs]:
-    kinds = [("ACTUAL", p) for p in s.actual_percents] + [("FORECASTED", s.forecast_percent)]
+Route = Literal["page", "ticket"]
+NotificationType = Literal["ACTUAL", "FORECASTED"]
+
+
+def budget_route(kind: NotificationType, percent: float, s: BudgetSettings) -> Route:
+    """Who hears of one budget notification.
+
+    A forecast is AWS's projection of the month's spend, not money spent; it fires while most of the month
+    is left to act: a ticket. Actual spend below ``pageAtActualPercent`` is a warning
+    with budget left: a ticket. Actual spend at or past it is money being spent beyond what was agreed,
+    which only a person stops: a page.
+    """
+    return "page" if kind == "ACTUAL" and percent >= s.page_at_actual_percent else "ticket"
+
+
+def budget_notifications(s: BudgetSettings, topic_arn: pulumi.Input[str],
+                         ticket_topic_arn: pulumi.Input[str]) -> list[aws.budgets.BudgetNotificationArgs]:
+    """One notification per threshold, each with one SNS subscriber (a notification takes at most one:
+    https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_budgets_NotificationWithSubscribers.html).
+
+    The topic's policy must let ``budgets.amazonaws.com`` publish, and its KMS key let the service use it
+    (alerting.py; https://docs.aws.amazon.com/cost-management/latest/userguide/budgets-sns-policy.html).
+    """
+    kinds: list[tuple[NotificationType, float]] = [("ACTUAL", p) for p in s.actual_percents]
+    kinds.append(("FORECASTED", s.forecast_percent))
+    topics = {"page": topic_arn, "ticket": ticket_topic_arn}
     return [aws.budgets.BudgetNotificationArgs(comparison_operator="GREATER_THAN", notification_type=kind,
                                                threshold=percent, threshold_type="PERCENTAGE",
-                                               subscriber_sns_topic_arns=[topic_arn]) for kind, percent in kinds]
+                                               subscriber_sns_topic_arns=[topics[budget_route(kind, percent, s)]])
+            for kind, percent in kinds]
 
 
 class CostWatch(pulumi.ComponentResource):
@@ -58,7 +88,7 @@ class CostWatch(pulumi.ComponentResource):
         aws.budgets.Budget(
             f"{name}-budget", name=self.budget_name, budget_type="COST", time_unit="MONTHLY", limit_unit="USD",
             limit_amount=f"{args.monthly_budget_usd:.2f}", cost_filters=filters,
-            notifications=budget_notifications(args.budget, args.topic_arn), opts=child)
+            notifications=budget_notifications(args.budget, args.topic_arn, args.ticket_topic_arn), opts=child)
 
         self.billing_alarm_name = ""
         billing = args.billing_alarm

@@ -53,7 +53,8 @@ class Observability(pulumi.ComponentResource):
                                                           self.topic.ticket_topic_arn),
                              opts=pulumi.ResourceOptions(parent=self, depends_on=[self.logs]))
         self.cost = CostWatch(f"{name}-cost", CostWatchArgs(env, args.monthly_budget_usd, s.budget, s.billing_alarm,
-                                                            self.topic.topic_arn), opts=child)
+                                                            self.topic.topic_arn, self.topic.ticket_topic_arn),
+                             opts=child)
         self.tracing = Tracing(f"{name}-tracing", env, s.xray, args.watched, opts=child)
         self.compliance = Compliance(f"{name}-compliance",
                                      ComplianceArgs(env, s.aws_config, args.account_id, self.topic.key_arn),

@@ -144,8 +144,8 @@ class NotificationSettings(SubscriberSettings):
     """The paging topic's subscribers (`emails`, `httpsEndpoint`), and the ticket topic's (`tickets`)."""
 
     tickets: SubscriberSettings | None = Field(
-        None, description="who gets ticket-level notifications (the availability burn-rate windows, the replica's alarms); "
-                          "default: the paging emails, without the pager")
+        None, description="who gets ticket-level notifications (the availability burn-rate windows, budget "
+                          "forecasts, the replica's alarms); default: the paging emails, without the pager")
 
     @property
     def ticket_subscribers(self) -> SubscriberSettings:
@@ -153,9 +153,14 @@ class NotificationSettings(SubscriberSettings):
 
 
 class BudgetSettings(Settings):
+    """The env's AWS Budget: its notification thresholds, which of them page, and what it counts."""
+
     actual_percents: list[float] = Field(default_factory=lambda: [80.0, 100.0], min_length=1,
                                          description="notify when actual spend passes these percents of the budget")
     forecast_percent: float = Field(100.0, gt=0, description="notify when forecast spend passes this percent")
+    page_at_actual_percent: float = Field(
+        100.0, gt=0, description="actual spend at or past this percent pages; lower actual thresholds and the "
+                                 "forecast go to the ticket topic")
     filter_by_environment_tag: bool = Field(
         True, description="count only costs tagged Environment=<env> (activate the tag for cost allocation)")
 
@@ -216,5 +221,6 @@ class ObservabilitySettings(Settings):
             raise ValueError("notifications: no email and no httpsEndpoint: every alarm would page nobody")
         if not n.ticket_subscribers.anyone:
             raise ValueError("notifications.tickets: no email and no httpsEndpoint (and notifications.emails is empty, "
-                             "so there is no default): the availability burn-rate alarms would notify nobody")
+                             "so there is no default): the availability burn-rate alarms and budget forecasts would "
+                             "notify nobody")
         return self

@@ -13,14 +13,6 @@ from app import devserver
 pytestmark = pytest.mark.functional
 
 
-@pytest.fixture(autouse=True)
-def _pgoptions_restored(monkeypatch: pytest.MonkeyPatch) -> None:
-    """set_async_commit writes os.environ itself: record PGOPTIONS (set or not) so teardown restores it.
-    ``monkeypatch.delenv(..., raising=False)`` of an unset variable records nothing, and the option leaked
-    into every later test's connections (a replica test then saw an async COMMIT not yet replayed)."""
-    monkeypatch.setenv("PGOPTIONS", os.environ.get("PGOPTIONS", ""))
-
-
 def _synchronous_commit(url: str) -> str:
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     try:
@@ -31,7 +23,10 @@ def _synchronous_commit(url: str) -> str:
 
 
 def test_async_commit_reaches_every_new_connection_and_only_after_it_is_set(pg_url, monkeypatch):
-    monkeypatch.delenv("PGOPTIONS", raising=False)
+    # setenv first: monkeypatch records nothing for deleting an absent variable, and what set_async_commit
+    # writes would outlive the test (every later connection of the session committing asynchronously).
+    monkeypatch.setenv("PGOPTIONS", "")
+    monkeypatch.delenv("PGOPTIONS")
     assert _synchronous_commit(pg_url) == "on"
     devserver.set_async_commit()
     devserver.set_async_commit()  # twice: one option, not two

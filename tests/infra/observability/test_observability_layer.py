@@ -24,6 +24,7 @@ DASHBOARD = "aws:cloudwatch/dashboard:Dashboard"
 FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
 TOPIC = "aws:sns/topic:Topic"
 SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
+BUDGET = "aws:budgets/budget:Budget"
 
 
 def settings(env: str) -> dict[str, Any]:
@@ -263,12 +264,77 @@ def test_budget_at_the_configured_amount_with_actual_and_forecast(synth, env):
     assert budget.inputs["name"] == graph.exports["budget_name"]
     kinds = {n["notificationType"] for n in budget.inputs["notifications"]}
     assert kinds == {"ACTUAL", "FORECASTED"}
-    assert all(n["subscriberSnsTopicArns"] == [graph.exports["alarm_topic_arn"]] for n in budget.inputs["notifications"])
     assert budget.inputs["costFilters"] == [{"name": "TagKeyValue", "values": [f"user:Environment${env}"]}]
     billing = alarms(graph)["account-estimated-charges"].inputs
     assert (billing["namespace"], billing["metricName"], billing["dimensions"]) == (
         "AWS/Billing", "EstimatedCharges", {"Currency": "USD"})
     assert billing["threshold"] == amount and billing["period"] == 21600
+
+
+def budget_routes(graph: LayerGraph) -> dict[tuple[str, float], str]:
+    """(notificationType, threshold) -> "page" or "ticket", from the one SNS subscriber of each notification."""
+    topics = {graph.exports["alarm_topic_arn"]: "page", graph.exports["ticket_topic_arn"]: "ticket"}
+    routes = {}
+    for n in graph.one(BUDGET).inputs["notifications"]:
+        (arn,) = n["subscriberSnsTopicArns"]
+        assert not n.get("subscriberEmailAddresses")  # people are reached through the topics' subscriptions
+        routes[(n["notificationType"], n["threshold"])] = topics[arn]
+    return routes
+
+
+def test_budget_forecasts_file_tickets_and_actual_spend_past_the_budget_pages(synth, env):
+    """The stack files' thresholds (80% and 100% actual, 100% forecast; pages from 100% actual): only the
+    actual 100% pages; the 80% warning and the forecast go to the ticket topic (docs/decisions.md)."""
+    assert settings(env)["budget"]["pageAtActualPercent"] == 100
+    assert budget_routes(synth(env)["observability"]) == {
+        ("ACTUAL", 80): "ticket", ("ACTUAL", 100): "page", ("FORECASTED", 100): "ticket"}
+
+
+def test_budget_paging_threshold_comes_from_the_stack_file(render_variant):
+    budget = {"actualPercents": [50, 80, 120], "forecastPercent": 90, "pageAtActualPercent": 80}
+    graph = render_variant("observability", "dev", {"serverless-infra-observability:budget": budget})
+    assert budget_routes(graph) == {("ACTUAL", 50): "ticket", ("ACTUAL", 80): "page", ("ACTUAL", 120): "page",
+                                    ("FORECASTED", 90): "ticket"}
+
+
+def _grants(policy: dict[str, Any], service: str, action: str, resource: str) -> list[dict[str, Any]]:
+    """The Allow statements of ``policy`` that name ``service`` as principal for ``action`` on ``resource``."""
+    found = []
+    for st in policy["Statement"]:
+        principal = st.get("Principal")
+        services = principal.get("Service", []) if isinstance(principal, dict) else []
+        actions = [a.lower() for a in ([st["Action"]] if isinstance(st["Action"], str) else st["Action"])]
+        resources = [st["Resource"]] if isinstance(st["Resource"], str) else st["Resource"]
+        if (st["Effect"] == "Allow" and service in ([services] if isinstance(services, str) else services)
+                and action.lower() in actions and resource in resources):
+            found.append(st)
+    return found
+
+
+@pytest.mark.parametrize("topic", ["alarm_topic_arn", "ticket_topic_arn"])
+def test_budgets_may_publish_to_each_topic_and_use_its_key(synth, env, topic):
+    """AWS Budgets delivers to an encrypted topic only if the topic policy lets budgets.amazonaws.com publish
+    (for this account's budgets alone) and the topic's key lets the service encrypt: checked on both topics,
+    alarms too (https://docs.aws.amazon.com/cost-management/latest/userguide/budgets-sns-policy.html)."""
+    graph = synth(env)["observability"]
+    arn = graph.exports[topic]
+    account = arn.split(":")[4]
+    (resource,) = [t for t in graph.of_type(TOPIC) if t.outputs["arn"] == arn]
+    (policy,) = [json.loads(p.inputs["policy"]) for p in graph.of_type("aws:sns/topicPolicy:TopicPolicy")
+                 if p.inputs["arn"] == arn]
+    (budgets,) = _grants(policy, "budgets.amazonaws.com", "sns:Publish", arn)
+    assert budgets["Condition"] == {"StringEquals": {"aws:SourceAccount": account},
+                                    "ArnLike": {"aws:SourceArn": f"arn:aws:budgets::{account}:*"}}
+    (alarms,) = _grants(policy, "cloudwatch.amazonaws.com", "sns:Publish", arn)
+    assert alarms["Condition"] == {"StringEquals": {"aws:SourceAccount": account}}
+    denies = [st for st in policy["Statement"] if st["Effect"] == "Deny"]
+    assert all(st["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} for st in denies)  # AWS sends over TLS
+
+    (key,) = [k for k in graph.of_type("aws:kms/key:Key") if k.outputs["arn"] == resource.inputs["kmsMasterKeyId"]]
+    key_policy = json.loads(key.inputs["policy"])
+    for service in ("budgets.amazonaws.com", "cloudwatch.amazonaws.com"):
+        for action in ("kms:GenerateDataKey*", "kms:Decrypt"):
+            assert _grants(key_policy, service, action, "*"), (service, action)
 
 
 def test_log_filters_queries_and_tracing(synth, env):
