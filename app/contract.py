@@ -145,6 +145,9 @@ METRIC_DLQ_MESSAGES = "DlqMessages"  # dimension "class": one of DLQ_CLASSES
 METRIC_DLQ_MESSAGES_ANALYZED = "DlqMessagesAnalyzed"
 METRIC_DLQ_MESSAGES_NOT_FILED = "DlqMessagesNotFiled"  # left in the DLQ for the next try (0 when all filed)
 DLQ_CLASSES: tuple[str, ...] = ("validation", "permanent", "database", "timeout", "unknown")
+# Reads the primary served because the replica refused the reader role as full (SQLSTATE 53300, app/replica.py):
+# the api's, only in envs whose reads go to a replica; the observability layer tickets on it there.
+METRIC_REPLICA_FULL_FALLBACKS = "ReplicaFullFallbacks"
 METRIC_NAMES: tuple[str, ...] = (
     METRIC_ORDERS_CREATED,
     METRIC_ORDER_VALUE,
@@ -156,6 +159,7 @@ METRIC_NAMES: tuple[str, ...] = (
     METRIC_DLQ_MESSAGES,
     METRIC_DLQ_MESSAGES_ANALYZED,
     METRIC_DLQ_MESSAGES_NOT_FILED,
+    METRIC_REPLICA_FULL_FALLBACKS,
 )
 
 # The spellings Powertools' own strtobool takes for its POWERTOOLS_* flags: one meaning for every flag.

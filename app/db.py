@@ -12,6 +12,8 @@
   writer's), unless the replica is unreachable, lags more than ``replica_max_lag_seconds`` or refuses the
   connection because its cap of direct app connections is full: then the primary serves them
   (:mod:`app.replica` keeps that verdict per environment: seconds when down, a growing backoff when full).
+  Each read the primary serves because the replica is full is counted in ``replica_full_fallbacks``, which
+  the api emits as its ``ReplicaFullFallbacks`` metric (the observability layer tickets on it).
 * :func:`transaction` runs a unit of work in ONE transaction and retries it as a whole on transient errors
   (connection loss, serialization failure, deadlock, pool timeout) with exponential backoff and full
   jitter, never past the invocation's remaining time minus a safety margin. A failed attempt is rolled
@@ -62,6 +64,10 @@ _engines: dict[str, Engine] = {}  # "writer"/"reader" -> engine
 _urls: dict[str, str] = {}
 _last_served: ContextVar[str | None] = ContextVar("db_last_served", default=None)
 served: Counter[str] = Counter()  # transactions per serving engine, this environment
+# Reads (role "reader") the primary served because the replica refused the reader role as full, this
+# environment: the api turns the increase over a request into its ReplicaFullFallbacks metric.
+replica_full_fallbacks: Counter[str] = Counter()
+REPLICA_FULL = "replica_full"
 
 
 # RDS accepts IAM tokens only over TLS ("IAM database authentication ... requires SSL", RDS User Guide,
@@ -173,6 +179,7 @@ def dispose_engines() -> None:
         _urls.clear()
     replica.health.reset()
     served.clear()
+    replica_full_fallbacks.clear()
 
 
 class CheckoutError(Exception):
@@ -297,6 +304,8 @@ def transaction(work: Callable[[Connection], T], *, role: str = "writer", deadli
                 _degraded_until = 0.0
                 _last_served.set(name)
                 served[name] += 1
+                if role == "reader" and name == "primary" and replica.health.full:
+                    replica_full_fallbacks[REPLICA_FULL] += 1
                 return result
     except Exception as exc:
         if is_transient(exc):

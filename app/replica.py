@@ -11,7 +11,8 @@ A replica that refuses the connection because it is full (SQLSTATE 53300: the re
 LIMIT, the replica's hard cap of direct app connections, or max_connections itself) is not down: the
 environment reads from the primary and asks the replica again after a backoff of its own, jittered and
 doubling from ``REPLICA_FULL_BACKOFF_MIN_S`` to ``REPLICA_FULL_BACKOFF_MAX_S`` (app/contract.py), so the
-environments past the cap cost the replica a bounded trickle of sign-ins, not one per request.
+environments past the cap cost the replica a bounded trickle of sign-ins, not one per request. Each read the
+primary serves meanwhile is counted (app/db.py), and the api emits the count as ``ReplicaFullFallbacks``.
 """
 
 from __future__ import annotations
@@ -106,6 +107,11 @@ class ReplicaHealth:
                 usable, reason = False, f"unreachable: {type(exc).__name__}"
             self._set(usable, reason)
             return usable
+
+    @property
+    def full(self) -> bool:
+        """Whether the last verdict was "full": the replica refused the reader role for lack of room."""
+        return self.reason.startswith("full")
 
     def mark_down(self, reason: str) -> None:
         with self._lock:

@@ -137,10 +137,10 @@ CONTRACTS: dict[str, LayerContract] = {
         "observability",
         reads=("data", "compute", "api"),
         publishes={
-            "alarm_topic_arn": "SNS topic (KMS-encrypted) that pages: every alarm but the burn-rate windows, "
-                               "and actual spend past the budget",
+            "alarm_topic_arn": "SNS topic (KMS-encrypted) that pages: every alarm but the burn-rate windows and the "
+                               "replica's, and actual spend past the budget",
             "ticket_topic_arn": "SNS topic (same key) for tickets: the availability composite's burn-rate windows, "
-                                "budget forecasts",
+                                "budget forecasts, the replica's alarms",
             "alarm_names": "map alarm key -> CloudWatch alarm name (composite included)",
             "availability_alarm_name": "the composite alarm against the 99.9% availability SLO",
             "dashboard_names": "map dashboard (business, api, lambda, sqs, rds, cost) -> dashboard name",

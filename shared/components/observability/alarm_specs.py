@@ -43,7 +43,7 @@ class AlarmSpec:
     threshold: float
     metric: Metric | None = None  # a single-metric alarm ...
     queries: tuple[MathQuery, ...] = field(default_factory=tuple)  # ... or a metric-math alarm
-    urgency: Urgency = PAGE  # TICKET: a burn-rate window; the composite over the windows pages
+    urgency: Urgency = PAGE  # TICKET: a burn-rate window (the composite over them pages), the replica's alarms
 
     @property
     def period(self) -> int:
@@ -177,6 +177,28 @@ def database_alarms(w: Watched, s: ObservabilitySettings) -> list[AlarmSpec]:
         specs.append(AlarmSpec("rds-replica-lag", _name(w, "rds-replica-lag"), "read replica behind the primary",
                                a.rds_replica_lag, GREATER, a.rds_replica_lag.threshold,
                                queries=(*lines, worst) if lines else ()))
+    return specs + replica_alarms(w, s)
+
+
+def replica_alarms(w: Watched, s: ObservabilitySettings) -> list[AlarmSpec]:
+    """The replica's own connections (above the reader role's cap: not the app's doing) and the reads the
+    primary serves because the replica is full: tickets, as the app keeps answering from the primary (its own
+    alarms page if that hurts); docs/observability.md says what to do with each."""
+    a, specs = s.alarms, []
+    if a.rds_replica_connections is not None:
+        lines = tuple(MathQuery(f"conn{i}", aws_metric("AWS/RDS", "DatabaseConnections", {"DBInstanceIdentifier": r},
+                                                       "Maximum")) for i, r in enumerate(w.db_replicas))
+        busiest = MathQuery("busiest", expression=f"MAX([{', '.join(q.id for q in lines)}])",
+                            label="connections, busiest replica", return_data=True)
+        specs.append(AlarmSpec("rds-replica-connections", _name(w, "rds-replica-connections"),
+                               "read replica connections near max_connections (above the reader role's cap)",
+                               a.rds_replica_connections, GREATER, a.rds_replica_connections.threshold,
+                               queries=(*lines, busiest) if lines else (), urgency=TICKET))
+    if a.replica_full_fallbacks is not None:
+        specs.append(AlarmSpec("replica-full", _name(w, "replica-full"),
+                               "reads served by the primary because the replica refused the reader role as full",
+                               a.replica_full_fallbacks, GREATER, a.replica_full_fallbacks.threshold,
+                               metric=app_metric(w.env, "ReplicaFullFallbacks", "api"), urgency=TICKET))
     return specs
 
 

@@ -2,8 +2,9 @@
 
 Which alarms exist is decided from the settings alone (specs of `Watched.placeholder`); what each
 watches comes from the upstream names, resolved at deploy time. Every alarm sends both its ALARM and
-its OK transition: to the paging topic, except the four burn-rate windows of the availability composite,
-which go to the ticket topic (the composite pages for them, once; alarm_specs.availability_alarms says why).
+its OK transition: to the paging topic, except the four burn-rate windows of the availability composite
+(the composite pages for them, once; alarm_specs.availability_alarms says why) and the replica's two alarms
+(the app reads from the primary meanwhile; alarm_specs.replica_alarms), which go to the ticket topic.
 """
 
 from __future__ import annotations
@@ -37,19 +38,45 @@ class AlarmsArgs:
     topic_arn: pulumi.Input[str]
     """Where ALARM and OK of a paging alarm go (and the composite's)."""
     ticket_topic_arn: pulumi.Input[str]
-    """Where ALARM and OK of a ticket-level alarm go (the burn-rate windows)."""
+    """Where ALARM and OK of a ticket-level alarm go (the burn-rate windows, the replica's alarms)."""
 
 
 def check_consistency(w: Watched, s: ObservabilitySettings) -> Watched:
-    """Refuse a replica-lag setting that does not match the data layer's replicas (either way)."""
-    configured = s.alarms.rds_replica_lag is not None
-    if configured and not w.db_replicas:
-        raise AlarmSetError("alarms.rdsReplicaLag is set, but the data layer publishes no read replica "
-                            "(db_replica_identifiers is empty): set it to null in this env's stack file")
-    if not configured and w.db_replicas:
-        raise AlarmSetError(f"the data layer has read replicas {w.db_replicas} but alarms.rdsReplicaLag is null: "
-                            "a replica nobody watches serves stale reads unnoticed; configure the alarm")
+    """Refuse replica alarm settings that do not match the data layer (either way): every problem at once."""
+    a = s.alarms
+    no_replica = "the data layer publishes no read replica (db_replica_identifiers is empty)"
+    has_replicas = f"the data layer has read replicas {w.db_replicas}"
+    problems = [
+        *_matches("rdsReplicaLag", a.rds_replica_lag is not None, bool(w.db_replicas), no_replica, has_replicas,
+                  "a replica nobody watches serves stale reads unnoticed"),
+        *_matches("rdsReplicaConnections", a.rds_replica_connections is not None, bool(w.db_replicas), no_replica,
+                  has_replicas, "a replica out of connections sends every read to the primary unnoticed"),
+        *_matches("replicaFullFallbacks", a.replica_full_fallbacks is not None, w.reader_routing == "replica",
+                  f"the data layer routes reads to '{w.reader_routing}', not to a replica",
+                  "the data layer routes reads to the replica (readerRouting 'replica')",
+                  "reads the primary takes over from a full replica go unnoticed"),
+    ]
+    threshold = a.rds_replica_connections.threshold if a.rds_replica_connections else None
+    if threshold is not None and w.replica_max_connections:
+        if threshold <= w.replica_reader_cap:
+            problems.append(f"alarms.rdsReplicaConnections threshold {threshold:g} is not above the reader role's "
+                            f"cap of {w.replica_reader_cap} (data readerConnectionLimit): it would fire whenever the app "
+                            "fills its cap, which is the cap working (alarms.replicaFullFallbacks tickets that)")
+        if threshold >= w.replica_max_connections:
+            problems.append(f"alarms.rdsReplicaConnections threshold {threshold:g} is not below the replica's "
+                            f"max_connections ({w.replica_max_connections}): it could never fire")
+    if problems:
+        raise AlarmSetError("; ".join(problems))
     return w
+
+
+def _matches(key: str, configured: bool, present: bool, absent: str, there: str, unwatched: str) -> list[str]:
+    """An alarm setting that must be set exactly where its subject exists."""
+    if configured and not present:
+        return [f"alarms.{key} is set, but {absent}: set it to null in this env's stack file"]
+    if present and not configured:
+        return [f"{there} but alarms.{key} is null: {unwatched}; configure the alarm"]
+    return []
 
 
 def _query_args(spec: AlarmSpec) -> list[aws.cloudwatch.MetricAlarmMetricQueryArgs]:

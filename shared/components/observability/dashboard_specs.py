@@ -145,9 +145,14 @@ def rds(w: Watched, s: ObservabilitySettings) -> DashboardSpec:
               horizontal=[(s.alarms.rds_free_storage.threshold, "alarm")]),
         Graph("Freeable memory (bytes)", each("FreeableMemory", "Minimum")),
     ]
+    full = w.reader_routing == "replica"  # the api reads from the replica: it counts reads a full one sent back
     if w.db_replicas:
         widgets.append(Graph("Replica lag (s)", [aws_metric("AWS/RDS", "ReplicaLag", {"DBInstanceIdentifier": r},
-                                                            "Maximum", r) for r in w.db_replicas], width=24))
+                                                            "Maximum", r) for r in w.db_replicas],
+                             width=12 if full else 24))
+    if full:
+        widgets.append(Graph("Reads the primary served for a full replica", [
+            _sum(w, "ReplicaFullFallbacks", "api", "ReplicaFullFallbacks")]))
     return DashboardSpec("rds", widgets, period=s.dashboard_period_seconds)
 
 

@@ -102,6 +102,7 @@ APP_METRICS: dict[tuple[str, str], AppMetric] = {
         AppMetric("IdempotentReplays", "worker"),
         AppMetric("RequestsRejected", "api"),
         AppMetric("DependencyUnavailable", "api"),
+        AppMetric("ReplicaFullFallbacks", "api"),  # only where reads go to a replica (and it is full)
         AppMetric("DlqMessages", "dlq-analyzer", ("class",)),
         AppMetric("DlqMessagesAnalyzed", "dlq-analyzer"),
         AppMetric("DlqMessagesNotFiled", "dlq-analyzer"),

@@ -77,6 +77,12 @@ class AlarmSet(Settings):
     rds_connections: AlarmSettings = Field(description="DatabaseConnections, each instance")
     rds_replica_lag: AlarmSettings | None = Field(
         None, description="seconds behind the primary, each replica; null where the data layer has none")
+    rds_replica_connections: AlarmSettings | None = Field(
+        None, description="DatabaseConnections, busiest replica: above the reader role's cap, below max_connections; "
+                          "null where the data layer has no replica")
+    replica_full_fallbacks: AlarmSettings | None = Field(
+        None, description="reads the primary served because the replica was full (the api's ReplicaFullFallbacks); "
+                          "a ticket; null where reads do not go to a replica")
     proxy_client_connections: AlarmSettings = Field(description="RDS Proxy ClientConnections")
 
 
@@ -139,7 +145,7 @@ class NotificationSettings(SubscriberSettings):
 
     tickets: SubscriberSettings | None = Field(
         None, description="who gets ticket-level notifications (the availability burn-rate windows, budget "
-                          "forecasts); default: the paging emails, without the pager")
+                          "forecasts, the replica's alarms); default: the paging emails, without the pager")
 
     @property
     def ticket_subscribers(self) -> SubscriberSettings:

@@ -38,6 +38,11 @@ class Watched:
     db_replicas: list[str] = field(default_factory=list)
     proxy_name: str = ""
     dlq_archive_name: str = "dlq-archive"  # where the analyzer files dead letters (docs/app.md)
+    # From the data layer's db_connection_limits (shared/connection_budget.py): where reads go, the reader
+    # role's cap on the replica and the replica's max_connections (0 when reads do not go to a replica).
+    reader_routing: str = "proxy"
+    replica_reader_cap: int = 0
+    replica_max_connections: int = 0
 
     @classmethod
     def placeholder(cls, env: Environment) -> Watched:
@@ -76,7 +81,17 @@ class Watched:
             db_instance=str(values["db_instance_identifier"]),
             db_replicas=[str(r) for r in values["db_replica_identifiers"] or []],
             proxy_name=str(values["db_proxy_name"]),
+            **_reads(values["db_connection_limits"]),
         )
+
+
+def _reads(limits: Any) -> dict[str, Any]:
+    """The replica figures of ``db_connection_limits`` (numbers cross a stack reference as floats)."""
+    if not isinstance(limits, dict) or "reader_routing" not in limits:
+        raise UpstreamShapeError(f"data export 'db_connection_limits' has no reader_routing: {limits!r}")
+    return {"reader_routing": str(limits["reader_routing"]),
+            "replica_reader_cap": int(limits.get("replica_reader_cap", 0)),
+            "replica_max_connections": int(limits.get("replica_max_connections", 0))}
 
 
 # (layer, key) pairs the layer reads; `resolve` turns them into one Output[Watched].
@@ -84,7 +99,7 @@ READS = {
     "api": ("rest_api_name", "stage_name", "access_log_group_name", "web_acl_name"),
     "compute": ("api_function_name", "worker_function_name", "dlq_analyzer_function_name", "api_alias_name",
                 "function_timeout_seconds", "log_group_names", "queue_name", "dlq_name", "dlq_archive_name"),
-    "data": ("db_instance_identifier", "db_replica_identifiers", "db_proxy_name"),
+    "data": ("db_instance_identifier", "db_replica_identifiers", "db_proxy_name", "db_connection_limits"),
 }
 
 

@@ -23,10 +23,9 @@ from sqlalchemy.pool import NullPool
 
 from app import db, replica
 from app.local import FakeContext
-from app.migrate import upgrade
 from app.roles import DEFAULT_READER
 from tests.app.conftest import ROLE_APP, ROLE_OWNER, as_role
-from tests.app.streaming_replica import streaming_replica
+from tests.app.streaming_replica import reader_cap, streaming_replica, wait_for
 
 pytestmark = [pytest.mark.functional, pytest.mark.usefixtures("clean_db")]
 
@@ -40,28 +39,8 @@ def capped_replica(pg_url: str) -> Iterator[str]:
     """A streaming replica whose reader role is capped at CAP by the migrate step (then closed again)."""
     if "host=" not in pg_url:
         pytest.skip("the streaming replica is built from the embedded server (unix socket)")
-    owner = as_role(pg_url, ROLE_OWNER)
-    with streaming_replica(pg_url) as url:
-        assert upgrade(owner, app_username=ROLE_APP, reader_connection_limit=CAP)["reader_connection_limit"] == CAP
-        wait_for(url, lambda conn: conn.execute(
-            sa.text("SELECT rolconnlimit FROM pg_roles WHERE rolname = :r"), {"r": DEFAULT_READER}).scalar_one() == CAP)
-        try:
-            yield url
-        finally:
-            upgrade(owner, app_username=ROLE_APP, reader_connection_limit=0)
-
-
-def wait_for(url: str, done: Any) -> None:
-    engine = sa.create_engine(url, poolclass=NullPool)
-    try:
-        for _ in range(100):
-            with engine.connect() as conn:
-                if done(conn):
-                    return
-            time.sleep(0.05)
-    finally:
-        engine.dispose()
-    raise AssertionError("the replica did not replay the change in 5 s")
+    with streaming_replica(pg_url) as url, reader_cap(as_role(pg_url, ROLE_OWNER), url, CAP, ROLE_APP):
+        yield url
 
 
 def seed_order(pg_url: str, replica_url: str) -> None:
@@ -254,3 +233,39 @@ def test_an_idle_reader_session_is_closed_by_the_server_and_the_next_read_reconn
     finally:
         idle_timeout(READER_IDLE_SESSION_TIMEOUT_MS)
         primary.dispose()
+
+
+def emitted(stdout: str) -> dict[str, list[float]]:
+    """The app metrics in the EMF blobs a handler printed: name -> values, in order."""
+    found: dict[str, list[float]] = {}
+    for line in stdout.splitlines():
+        blob = json.loads(line) if line.startswith("{") else {}
+        for directive in blob.get("_aws", {}).get("CloudWatchMetrics", []):
+            for metric in directive["Metrics"]:
+                value = blob[metric["Name"]]
+                found.setdefault(metric["Name"], []).extend(value if isinstance(value, list) else [value])
+    return found
+
+
+def test_reads_the_primary_serves_because_the_replica_is_full_are_counted(
+    stack: dict, capped_replica: str, one_environment: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """ReplicaFullFallbacks (the signal docs/data.md tells operators to act on): one per read the primary
+    served for a full replica, whether refused in the same attempt or while backing off; none otherwise."""
+    from app.contract import METRIC_REPLICA_FULL_FALLBACKS
+
+    seed_order(stack["pg_url"], capped_replica)
+    assert list_orders() == (200, "replica")
+    assert METRIC_REPLICA_FULL_FALLBACKS not in emitted(capsys.readouterr().out)
+    db.reader().dispose()
+    holders = [connect_as(capped_replica, DEFAULT_READER) for _ in range(CAP)]
+    try:
+        assert list_orders() == (200, "primary")  # refused at connect: the primary, same attempt
+        assert list_orders() == (200, "primary")  # backing off: not asked, still "full"
+        assert emitted(capsys.readouterr().out)[METRIC_REPLICA_FULL_FALLBACKS] == [1, 1]
+    finally:
+        for holder in holders:
+            holder.close()
+    replica.health.mark_down("unreachable: test")  # a replica that is down is not full: not this signal
+    assert list_orders() == (200, "primary")
+    assert METRIC_REPLICA_FULL_FALLBACKS not in emitted(capsys.readouterr().out)

@@ -56,9 +56,12 @@ def test_every_alarm_notifies_a_subscribed_topic_on_alarm_and_ok(synth, env):
         assert set(actions) <= set(topics) & subscribed, _alarm_name(alarm)
 
 
+REPLICA_TICKETS = ("rds-replica-connections", "replica-full")  # where there is a replica (docs/observability.md)
+
+
 def test_what_pages_whom(synth, env):
-    """The composite and every alarm but its burn-rate windows page; the windows go to the ticket topic,
-    whose subscribers are `notifications.tickets` (default: the paging emails, not the pager)."""
+    """The composite and every alarm but its burn-rate windows and the replica's two page; those go to the
+    ticket topic, whose subscribers are `notifications.tickets` (default: the paging emails, not the pager)."""
     graph = synth(env)["observability"]
     page, ticket = graph.exports["alarm_topic_arn"], graph.exports["ticket_topic_arn"]
     assert page != ticket
@@ -67,8 +70,9 @@ def test_what_pages_whom(synth, env):
     windows = set(re.findall(r'ALARM\("([^"]+)"\)', composite.inputs["alarmRule"]))
     assert windows == {f"serverless-infra-{env}-alarm-availability-{speed}-burn-{size}"
                        for speed in ("fast", "slow") for size in ("long", "short")}
+    tickets = windows | {f"serverless-infra-{env}-alarm-{key}" for key in REPLICA_TICKETS}
     for alarm in graph.of_type(ALARM):
-        want = ticket if alarm.inputs["name"] in windows else page
+        want = ticket if alarm.inputs["name"] in tickets else page
         assert alarm.inputs["alarmActions"] == [want] == alarm.inputs["okActions"], alarm.inputs["name"]
     configured = settings(env)["notifications"]
     by_topic: dict[str, set[tuple[str, str]]] = {page: set(), ticket: set()}
@@ -393,6 +397,67 @@ def test_replica_lag_setting_must_match_the_data_layer(render_variant):
     alarms_prod = {**settings("prod")["alarms"], "rdsReplicaLag": None}
     with pytest.raises(SynthError, match="has read replicas .* but alarms.rdsReplicaLag is null"):
         render_variant("observability", "prod", {"serverless-infra-observability:alarms": alarms_prod})
+
+
+def test_replica_alarms_where_reads_go_to_a_replica(synth, env):
+    """The replica's connections (busiest replica, above the reader role's cap, below its max_connections) and
+    the api's ReplicaFullFallbacks, both tickets, in the envs whose data layer has a replica that reads go to."""
+    layers = synth(env)
+    graph, data = layers["observability"], layers["data"].exports
+    found, configured = alarms(graph), settings(env)["alarms"]
+    limits, replicas = data["db_connection_limits"], data["db_replica_identifiers"]
+    assert ("rds-replica-connections" in found) == bool(replicas)
+    assert ("replica-full" in found) == (limits["reader_routing"] == "replica")
+    if env == "prod":  # the env with a replica has both (not vacuous)
+        assert replicas and limits["reader_routing"] == "replica"
+    ticket = graph.exports["ticket_topic_arn"]
+    if replicas:
+        busiest = found["rds-replica-connections"].inputs
+        queries = busiest["metricQueries"]
+        watched = [q["metric"]["dimensions"]["DBInstanceIdentifier"] for q in queries if q.get("metric")]
+        assert watched == replicas and data["db_instance_identifier"] not in watched
+        assert {q["metric"]["metricName"] for q in queries if q.get("metric")} == {"DatabaseConnections"}
+        assert [q["expression"] for q in queries if q.get("returnData")] == [
+            f"MAX([{', '.join(f'conn{i}' for i in range(len(replicas)))}])"]
+        assert busiest["threshold"] == configured["rdsReplicaConnections"]["threshold"]
+        assert limits["replica_reader_cap"] < busiest["threshold"] < limits["replica_max_connections"]
+        assert busiest["alarmActions"] == [ticket] == busiest["okActions"]
+        primary = found["rds-connections"].inputs
+        assert primary["dimensions"] == {"DBInstanceIdentifier": data["db_instance_identifier"]}
+    if limits["reader_routing"] == "replica":
+        full = found["replica-full"].inputs
+        assert (full["namespace"], full["metricName"], full["dimensions"], full["statistic"]) == (
+            f"ServerlessInfra/{env}", "ReplicaFullFallbacks", {"service": "api"}, "Sum")
+        want = configured["replicaFullFallbacks"]
+        assert (full["threshold"], full["period"], full["evaluationPeriods"], full["treatMissingData"]) == (
+            want["threshold"], want["periodSeconds"], want["evaluationPeriods"], want["treatMissingData"])
+        assert full["alarmActions"] == [ticket] == full["okActions"]
+        rds = json.loads(next(d for d in graph.of_type(DASHBOARD) if d.inputs["dashboardName"].endswith("-rds"))
+                         .inputs["dashboardBody"])  # and operators see the count on the rds dashboard
+        assert any(line[1] == "ReplicaFullFallbacks" for widget in rds["widgets"]
+                   for line in widget.get("properties", {}).get("metrics", []))
+
+
+def test_replica_alarm_settings_must_match_the_data_layer(render_variant):
+    from shared.synth.runner import SynthError
+
+    connections = {"threshold": 360, "periodSeconds": 300, "evaluationPeriods": 3, "treatMissingData": "missing"}
+    fallbacks = {"threshold": 0, "periodSeconds": 300, "evaluationPeriods": 3, "treatMissingData": "notBreaching"}
+    key = "serverless-infra-observability:alarms"
+    dev = {**settings("dev")["alarms"], "rdsReplicaConnections": connections, "replicaFullFallbacks": fallbacks}
+    with pytest.raises(SynthError) as caught:
+        render_variant("observability", "dev", {key: dev})
+    assert "alarms.rdsReplicaConnections is set, but the data layer publishes no read replica" in str(caught.value)
+    assert "alarms.replicaFullFallbacks is set, but the data layer routes reads to 'proxy'" in str(caught.value)
+    prod = settings("prod")["alarms"]
+    with pytest.raises(SynthError, match="routes reads to the replica .* but alarms.replicaFullFallbacks is null"):
+        render_variant("observability", "prod", {key: {**prod, "replicaFullFallbacks": None}})
+    with pytest.raises(SynthError, match="has read replicas .* but alarms.rdsReplicaConnections is null"):
+        render_variant("observability", "prod", {key: {**prod, "rdsReplicaConnections": None}})
+    with pytest.raises(SynthError, match="threshold 350 is not above the reader role's cap of 350"):
+        render_variant("observability", "prod", {key: {**prod, "rdsReplicaConnections": {**connections, "threshold": 350}}})
+    with pytest.raises(SynthError, match=r"threshold 450 is not below the replica's max_connections \(450\)"):
+        render_variant("observability", "prod", {key: {**prod, "rdsReplicaConnections": {**connections, "threshold": 450}}})
 
 
 def test_a_period_cloudwatch_refuses_names_the_key_and_file(render_variant):

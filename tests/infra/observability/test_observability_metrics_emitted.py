@@ -123,6 +123,11 @@ def test_every_app_metric_the_layer_references_is_emitted(
     assert configured == {ns for ns, _, _ in referenced} == {ns for ns, _, _ in emitted} == {metrics_namespace(env)}
     missing = sorted((name, sorted(dims)) for ns, name, dims in referenced - emitted)
     assert not missing, f"metrics graphed or alarmed on that the app never emits: {missing}"
+    # where reads go to a replica, the replica-full ticket watches what the api emits when the replica refuses
+    # the reader role as full (SQLSTATE 53300; the scenario's read as the capped reader role): prod
+    full = (metrics_namespace(env), "ReplicaFullFallbacks", frozenset({("service", "api")}))
+    assert (full in referenced) == (layers["data"].exports["db_connection_limits"]["reader_routing"] == "replica")
+    assert full in emitted
     # and the log fields the metric filters and saved queries read are in the app's JSON lines
     fields = set().union(*(line.keys() for line in logs))
     assert set(APP_LOG_FIELDS) <= fields, sorted(set(APP_LOG_FIELDS) - fields)
