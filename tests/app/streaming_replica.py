@@ -97,3 +97,17 @@ def reader_cap(owner_url: str, replica_url: str, cap: int, app_username: str) ->
         yield
     finally:
         upgrade(owner_url, app_username=app_username, reader_connection_limit=0)
+
+
+@contextmanager
+def replica_with_reader_cap(pg_url: str, cap: int) -> Iterator[str]:
+    """A streaming replica of the test server whose reader role is capped at ``cap`` (by the migrate step,
+    for the app role the tests sign in as); skipped where the server is not the embedded one."""
+    import pytest
+
+    from tests.app.conftest import ROLE_APP, ROLE_OWNER, as_role
+
+    if "host=" not in pg_url:
+        pytest.skip("the streaming replica is built from the embedded server (unix socket)")
+    with streaming_replica(pg_url) as url, reader_cap(as_role(pg_url, ROLE_OWNER), url, cap, ROLE_APP):
+        yield url

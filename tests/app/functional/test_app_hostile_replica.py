@@ -34,9 +34,9 @@ from sqlalchemy.pool import NullPool
 from app import config, db, replica
 from app.local import FakeContext, api_event
 from app.roles import DEFAULT_READER
-from tests.app.conftest import ROLE_APP, ROLE_OWNER, as_role
+from tests.app.conftest import as_role
 from tests.app.hostile import PATH_TEXT, QUERY_VALUES, URL_TEXT, hostile_headers
-from tests.app.streaming_replica import reader_cap, streaming_replica, wait_for
+from tests.app.streaming_replica import replica_with_reader_cap, wait_for
 
 pytestmark = [pytest.mark.functional, pytest.mark.usefixtures("clean_db")]
 
@@ -47,9 +47,7 @@ EXAMPLES = 25  # per property and state: two handler calls each, the whole file 
 
 @pytest.fixture(scope="module")
 def replica_url(pg_url: str) -> Iterator[str]:
-    if "host=" not in pg_url:
-        pytest.skip("the streaming replica is built from the embedded server (unix socket)")
-    with streaming_replica(pg_url) as url, reader_cap(as_role(pg_url, ROLE_OWNER), url, CAP, ROLE_APP):
+    with replica_with_reader_cap(pg_url, CAP) as url:
         yield url
 
 

@@ -24,8 +24,8 @@ from sqlalchemy.pool import NullPool
 from app import db, replica
 from app.local import FakeContext
 from app.roles import DEFAULT_READER
-from tests.app.conftest import ROLE_APP, ROLE_OWNER, as_role
-from tests.app.streaming_replica import reader_cap, streaming_replica, wait_for
+from tests.app.conftest import ROLE_OWNER, as_role
+from tests.app.streaming_replica import replica_with_reader_cap, wait_for
 
 pytestmark = [pytest.mark.functional, pytest.mark.usefixtures("clean_db")]
 
@@ -37,9 +37,7 @@ ROOT = Path(__file__).resolve().parents[3]
 @pytest.fixture(scope="module")
 def capped_replica(pg_url: str) -> Iterator[str]:
     """A streaming replica whose reader role is capped at CAP by the migrate step (then closed again)."""
-    if "host=" not in pg_url:
-        pytest.skip("the streaming replica is built from the embedded server (unix socket)")
-    with streaming_replica(pg_url) as url, reader_cap(as_role(pg_url, ROLE_OWNER), url, CAP, ROLE_APP):
+    with replica_with_reader_cap(pg_url, CAP) as url:
         yield url
 
 
