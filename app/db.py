@@ -66,8 +66,7 @@ _last_served: ContextVar[str | None] = ContextVar("db_last_served", default=None
 served: Counter[str] = Counter()  # transactions per serving engine, this environment
 # Reads (role "reader") the primary served because the replica refused the reader role as full, this
 # environment: the api turns the increase over a request into its ReplicaFullFallbacks metric.
-replica_full_fallbacks: Counter[str] = Counter()
-REPLICA_FULL = "replica_full"
+replica_full_fallbacks = 0
 
 
 # RDS accepts IAM tokens only over TLS ("IAM database authentication ... requires SSL", RDS User Guide,
@@ -179,7 +178,8 @@ def dispose_engines() -> None:
         _urls.clear()
     replica.health.reset()
     served.clear()
-    replica_full_fallbacks.clear()
+    global replica_full_fallbacks
+    replica_full_fallbacks = 0
 
 
 class CheckoutError(Exception):
@@ -288,7 +288,7 @@ def transaction(work: Callable[[Connection], T], *, role: str = "writer", deadli
     ``role="reader"`` reads from the replica when it is usable; a transient failure there marks it down,
     so the retry runs on the primary.
     """
-    global _degraded_until
+    global _degraded_until, replica_full_fallbacks
     attempts = 1 if time.monotonic() < _degraded_until else MAX_ATTEMPTS
     try:
         for attempt in retrying(deadline=deadline, max_attempts=attempts):
@@ -305,7 +305,7 @@ def transaction(work: Callable[[Connection], T], *, role: str = "writer", deadli
                 _last_served.set(name)
                 served[name] += 1
                 if role == "reader" and name == "primary" and replica.health.full:
-                    replica_full_fallbacks[REPLICA_FULL] += 1
+                    replica_full_fallbacks += 1
                 return result
     except Exception as exc:
         if is_transient(exc):

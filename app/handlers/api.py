@@ -206,7 +206,7 @@ def _job_keys(job_id: str, records: list[Any]) -> list[str]:
 def get_order(order_id: str) -> Response:
     from app import repository
 
-    return _found_or_404("order", order_id, lambda key: _counting_replica_fallbacks(lambda: repository.get_order(key)))
+    return _counting_replica_fallbacks(lambda: _found_or_404("order", order_id, repository.get_order))
 
 
 @app.get("/orders")
@@ -231,11 +231,11 @@ def _counting_replica_fallbacks(read: Callable[[], T]) -> T:
     ReplicaFullFallbacks (an operator's signal that the replica's cap is too small: docs/data.md)."""
     from app import db
 
-    before = db.replica_full_fallbacks[db.REPLICA_FULL]
+    before = db.replica_full_fallbacks
     try:
         return read()
     finally:
-        spilled = db.replica_full_fallbacks[db.REPLICA_FULL] - before
+        spilled = db.replica_full_fallbacks - before
         if spilled:
             metrics.add_metric(name=METRIC_REPLICA_FULL_FALLBACKS, unit=MetricUnit.Count, value=spilled)
 

@@ -70,7 +70,7 @@ def _replica_full_read(call: Any) -> None:
     reset_config()
     try:
         assert call("GET", "/orders") == 200
-        assert db.last_served() == "primary" and db.replica_full_fallbacks[db.REPLICA_FULL] == 1
+        assert db.last_served() == "primary" and db.replica_full_fallbacks == 1
     finally:
         del os.environ["READER_DATABASE_URL"]
         reset_config()
