@@ -19,7 +19,7 @@ MAX_DURATION_S = 1800  # a load test is bounded: half an hour at most
 # `invoke serve`'s execution environments for the local load test. Not one per core: a handler spends
 # most of its wall time waiting on PostgreSQL and the emulator. On the quiet 2-core machine with commits
 # answered before the disk flush, 8 environments left 3-9% of requests queued for one (p99 57-88 ms) and
-# 12 left 0-0.4% (docs/performance.md, "HTTP load test"). Lambda itself adds an environment per
+# 12 left 0-0.6% in all but one of 16 runs (docs/performance.md, "HTTP load test"). Lambda adds an environment per
 # concurrent request, so more is also closer to it.
 LOADTEST_ENVIRONMENTS = 12
 
